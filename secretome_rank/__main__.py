@@ -1,0 +1,5 @@
+"""``python -m secretome_rank``."""
+
+from secretome_rank.cli import main
+
+main()

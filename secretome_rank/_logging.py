@@ -1,0 +1,22 @@
+"""CLI-side logging: a rich handler on stderr. Library modules only call ``getLogger``."""
+
+from __future__ import annotations
+
+import logging
+
+
+def setup_logging(*, verbose: int = 0, quiet: bool = False) -> None:
+    """Install one stderr handler on the package logger (idempotent)."""
+    from rich.console import Console
+    from rich.logging import RichHandler
+
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    logger = logging.getLogger("secretome_rank")
+    logger.setLevel(level)
+    for h in list(logger.handlers):
+        if isinstance(h, RichHandler):
+            logger.removeHandler(h)
+    handler = RichHandler(console=Console(stderr=True), show_time=False, show_path=False)
+    handler.setLevel(level)
+    logger.addHandler(handler)
+    logging.captureWarnings(True)

@@ -1,0 +1,286 @@
+"""Read well tables (CSV, TSV, Parquet, Excel) and write outputs atomically.
+
+No statistics here: :func:`read_screen` reads, maps column names, and hands the frame to
+:func:`secretome_rank.schema.validate_wells`, which reports every problem of the file at once.
+"""
+
+from __future__ import annotations
+
+import csv
+import io as _io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from secretome_rank import columns as C
+from secretome_rank.errors import SchemaError
+from secretome_rank.schema import validate_wells
+
+__all__ = ["read_screen", "read_table", "write_json", "write_table"]
+
+logger = logging.getLogger(__name__)
+
+_EXCEL = {".xlsx", ".xlsm", ".xls"}
+_PARQUET = {".parquet", ".pq"}
+_SNIFF_BYTES = 64 * 1024
+
+
+def _sniff_delimiter(head: str, name: str) -> str:
+    """Pick the delimiter of a text table from its first lines (tab, ``;`` or ``,``)."""
+    lines = [ln for ln in head.splitlines()[:20] if ln.strip()]
+    if not lines:
+        return ","
+    header = lines[0]
+    counts = {d: header.count(d) for d in ("\t", ";", ",")}
+    best = max(counts, key=lambda d: counts[d])
+    if counts[best] == 0:
+        return "\t" if name.endswith((".tsv", ".tab")) else ","
+    return best
+
+
+def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+    """Read a delimited text, Parquet or Excel file into a DataFrame (no validation).
+
+    Text files may start with a UTF-8 byte-order mark and use ``,``, ``;`` or tab as
+    delimiter (sniffed from the header line); with ``;`` as delimiter, a decimal comma is
+    accepted. Columns are read with pandas' type inference.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    sheet : str or int, optional
+        Excel sheet name or index (default: the first sheet).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table as read, one row per data line.
+
+    Raises
+    ------
+    SchemaError
+        The file is missing, a directory, empty, not UTF-8 text, or cannot be parsed.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise SchemaError(f"{p}: file not found; check the path")
+    if p.is_dir():
+        raise SchemaError(f"{p}: is a directory, expected a file (CSV, TSV, Parquet or Excel)")
+    if p.stat().st_size == 0:
+        raise SchemaError(f"{p}: the file is empty (0 bytes); expected a header line and rows")
+    suffix = p.suffix.lower()
+    if suffix in _PARQUET:
+        try:
+            return pd.read_parquet(p)
+        except ImportError as exc:
+            raise SchemaError(
+                f"{p}: reading Parquet needs pyarrow; install it with "
+                "`pip install 'secretome-rank[parquet]'`"
+            ) from exc
+        except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file
+            raise SchemaError(f"{p}: not a readable Parquet file ({exc})") from exc
+    if suffix in _EXCEL:
+        try:
+            frame = pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
+        except ImportError as exc:
+            raise SchemaError(
+                f"{p}: reading Excel needs openpyxl; install it with "
+                "`pip install 'secretome-rank[excel]'`"
+            ) from exc
+        except Exception as exc:  # noqa: BLE001
+            raise SchemaError(f"{p}: not a readable Excel file ({exc})") from exc
+        if frame.empty:
+            raise SchemaError(f"{p}: the sheet is empty; expected a header row and one row per well")
+        return frame
+    raw = p.read_bytes()
+    try:
+        text_head = raw[:_SNIFF_BYTES].decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        # a multi-byte character cut at the sniff boundary is fine; anything else is not UTF-8
+        if exc.start < _SNIFF_BYTES - 4:
+            raise SchemaError(
+                f"{p}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                "re-save the file as UTF-8 (e.g. 'CSV UTF-8' in Excel)"
+            ) from exc
+        text_head = raw[: exc.start].decode("utf-8-sig")
+    if "\x00" in text_head:
+        raise SchemaError(f"{p}: looks like a binary file, expected CSV/TSV text, Parquet or Excel")
+    sep = _sniff_delimiter(text_head, p.name.lower())
+    decimal = "," if sep == ";" else "."
+    try:
+        frame = pd.read_csv(
+            _io.BytesIO(raw),
+            sep=sep,
+            decimal=decimal,
+            encoding="utf-8-sig",
+            skip_blank_lines=True,
+            quoting=csv.QUOTE_MINIMAL,
+            low_memory=False,
+        )
+    except UnicodeDecodeError as exc:
+        raise SchemaError(
+            f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-save the file as UTF-8"
+        ) from exc
+    except pd.errors.EmptyDataError as exc:
+        raise SchemaError(f"{p}: no header line or data; expected a header line and rows") from exc
+    except pd.errors.ParserError as exc:
+        raise SchemaError(
+            f"{p}: cannot be parsed as a {'tab' if sep == chr(9) else repr(sep)}-delimited table "
+            f"({str(exc).strip()}); check quoting and that every line has the same number of fields"
+        ) from exc
+    if frame.empty:
+        raise SchemaError(f"{p}: has a header line but no data rows")
+    return frame
+
+
+def _map_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str) -> pd.DataFrame:
+    """Rename user columns to canonical names (case-insensitive), applying explicit mappings."""
+    mapping = dict(columns or {})
+    unknown = sorted(set(mapping) - set(C.INPUT_COLUMNS))
+    problems = []
+    if unknown:
+        problems.append(
+            f"--column names {unknown} are not canonical columns; expected one of "
+            f"{', '.join(C.INPUT_COLUMNS)} (form NAME=THEIRS, e.g. value=Luminescence)"
+        )
+    by_lower: dict[str, str] = {}
+    for col in frame.columns:
+        by_lower.setdefault(str(col).strip().lower(), col)
+    rename: dict[Any, str] = {}
+    for canon, theirs in mapping.items():
+        if canon not in C.INPUT_COLUMNS:
+            continue
+        found = by_lower.get(theirs.strip().lower())
+        if found is None:
+            problems.append(
+                f"--column {canon}={theirs}: the file has no column {theirs!r} "
+                f"(columns: {', '.join(map(str, frame.columns))})"
+            )
+        else:
+            rename[found] = canon
+    for canon in C.INPUT_COLUMNS:
+        if canon in rename.values():
+            continue
+        found = by_lower.get(canon)
+        if found is not None and found not in rename:
+            rename[found] = canon
+    if problems:
+        raise SchemaError(f"{source}: column mapping problems", problems=problems)
+    return frame.rename(columns=rename)
+
+
+def read_screen(
+    source: str | Path | pd.DataFrame,
+    columns: Mapping[str, str] | None = None,
+    *,
+    sheet: str | int | None = None,
+    role_map: Mapping[str, str] | None = None,
+    vehicle_words: tuple[str, ...] = C.DEFAULT_VEHICLE_WORDS,
+    plate_format: int | None = None,
+    missing_controls: str = "error",
+) -> pd.DataFrame:
+    """Read and validate a screen's well table (DESIGN section 1).
+
+    Parameters
+    ----------
+    source : str, pathlib.Path or pandas.DataFrame
+        A CSV/TSV/Parquet/Excel file, or a DataFrame already in memory (not modified).
+    columns : mapping, optional
+        ``{canonical: theirs}`` column-name mapping, e.g. ``{"value": "Luminescence"}``.
+        Without it, columns are matched to the canonical names case-insensitively.
+    sheet : str or int, optional
+        Excel sheet.
+    role_map : mapping, optional
+        Extra role words, e.g. ``{"neg": "drug_control", "pos": "vehicle_control"}``.
+        Without it only the canonical roles are accepted.
+    vehicle_words : tuple of str
+        Treatment names (case-insensitive) that mark the vehicle (no drug) arm.
+    plate_format : {96, 384, 1536}, optional
+        Plate format; inferred from the largest column number when omitted.
+    missing_controls : {"error", "robust_z"}
+        What to do with a drug-arm plate without drug controls: report it (default), or
+        accept it and score it against its library median.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The canonical well table: ``plate, well, row, col, value, role, protein, cell_line,
+        treatment, replicate, arm`` (+ ``concentration``, ``batch`` and any other input
+        columns carried through), with a RangeIndex and ``input_row`` (1-based line of the
+        row in the file, counting the header as line 1).
+
+    Raises
+    ------
+    SchemaError
+        Every problem of the file at once, each naming rows or wells, the column, what was
+        expected and how to fix it.
+
+    Examples
+    --------
+    >>> import pandas as pd, secretome_rank as sr
+    >>> df = pd.DataFrame({"plate": ["P1"] * 3, "well": ["A1", "A2", "A3"],
+    ...                    "value": [10.0, 100.0, 40.0],
+    ...                    "role": ["drug_control", "vehicle_control", "sample"],
+    ...                    "protein": [None, None, "HGF"]})
+    >>> sr.read_screen(df)[["well", "role", "arm"]].to_dict("list")["well"]
+    ['A01', 'A02', 'A03']
+    """
+    if isinstance(source, pd.DataFrame):
+        frame = source.copy()
+        name = "input table"
+    else:
+        frame = read_table(source, sheet=sheet)
+        name = str(source)
+    frame = _map_columns(frame, columns, name)
+    return validate_wells(
+        frame,
+        source=name,
+        role_map=role_map,
+        vehicle_words=vehicle_words,
+        plate_format=plate_format,
+        missing_controls=missing_controls,
+    )
+
+
+def _atomic_write(path: Path, write: Any) -> None:
+    """Write via a temporary file in the same folder, then rename over ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a tab-separated table atomically (``NA`` for missing, 10 significant digits).
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    p = Path(path)
+    _atomic_write(
+        p,
+        lambda h: frame.to_csv(h, sep="\t", index=False, na_rep="NA", float_format="%.10g",
+                               lineterminator="\n"),
+    )
+    return p
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    """Write JSON atomically (sorted keys, indented)."""
+    p = Path(path)
+    _atomic_write(p, lambda h: h.write(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"))
+    return p

@@ -1,0 +1,288 @@
+"""Per-plate normalisation: % rescue, log2 ratios, growth, the test value, optional B-score.
+
+Fit/apply split (STYLE section 4): :func:`fit_plate_params` computes one row of reference
+levels per plate from its controls and library wells; :func:`apply_plate_params` turns raw
+values into scores. ``value`` is never overwritten.
+
+Formulas (per plate; D = median of drug controls, V = median of vehicle controls)::
+
+    rescue_pct  = 100 * (x - D) / (V - D)        drug-arm plates
+    log2_ratio  = log2(x / D)                     drug-arm plates
+    growth_log2 = log2(x / V)                     vehicle-arm plates
+    test_value  = log2_ratio - median(log2_ratio of the plate's sample wells)   (drug arm)
+                = growth_log2 - median(growth_log2 of the plate's sample wells) (vehicle arm)
+
+The test value is centred on the library bulk, not on the controls: controls sit in the
+outer columns, where edge and incubation effects differ from the inner wells, so a null
+anchored on them would call the whole library "rescued" whenever the edge loses signal.
+Controls still set the % rescue scale. Readouts are floored at 1 % of the plate's reference
+level before taking logs (flag ``floored``).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from numpy.typing import NDArray
+
+from secretome_rank import columns as C
+
+__all__ = [
+    "SpatialMethod",
+    "apply_plate_params",
+    "fit_plate_params",
+    "median_polish",
+    "normalize_plates",
+]
+
+logger = logging.getLogger(__name__)
+
+SpatialMethod = Literal["none", "bscore"]
+FLOOR_FRACTION = 0.01
+MAD_SCALE = 1.4826
+
+
+def median_polish(
+    x: NDArray[np.float64], *, maxiter: int = 10, eps: float = 0.01
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Tukey's two-way median polish of many plates at once (R ``medpolish``, ``na.rm=TRUE``).
+
+    Parameters
+    ----------
+    x : ndarray, shape (plates, rows, cols) or (rows, cols)
+        Values, NaN where missing (e.g. control columns).
+    maxiter, eps : int, float
+        As in R: stop a plate when the sum of absolute residuals changes by less than
+        ``eps`` times itself.
+
+    Returns
+    -------
+    overall, row, col, residuals : ndarray
+        Shapes (plates,), (plates, rows), (plates, cols), (plates, rows, cols) (without the
+        plate axis for a 2-D input). Rows or columns without any value get NaN effects.
+
+    References
+    ----------
+    Tukey JW (1977). Exploratory Data Analysis. Brideau C et al. (2003) J Biomol Screen
+    8:634-647 (B-score). doi:10.1177/1087057103258285
+    """
+    two_d = x.ndim == 2
+    z = np.array(x[None] if two_d else x, dtype=float)
+    n_p, n_r, n_c = z.shape
+    t = np.zeros(n_p)
+    r = np.zeros((n_p, n_r))
+    c = np.zeros((n_p, n_c))
+    oldsum = np.zeros(n_p)
+    active = np.ones(n_p, dtype=bool)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows/columns give NaN
+        for _ in range(maxiter):
+            a = active[:, None]
+            rdelta = np.where(a, np.nanmedian(z, axis=2), 0.0)
+            z = z - rdelta[:, :, None]
+            r = r + rdelta
+            delta = np.where(active, np.nanmedian(c, axis=1), 0.0)
+            c = c - delta[:, None]
+            t = t + delta
+            cdelta = np.where(a, np.nanmedian(z, axis=1), 0.0)
+            z = z - cdelta[:, None, :]
+            c = c + cdelta
+            delta = np.where(active, np.nanmedian(r, axis=1), 0.0)
+            r = r - delta[:, None]
+            t = t + delta
+            newsum = np.nansum(np.abs(z), axis=(1, 2))
+            converged = (newsum == 0) | (np.abs(newsum - oldsum) < eps * newsum)
+            active = active & ~converged
+            oldsum = newsum
+            if not active.any():
+                break
+    if two_d:
+        return t[0:1].reshape(()), r[0], c[0], z[0]
+    return t, r, c, z
+
+
+def fit_plate_params(wells: pd.DataFrame) -> pd.DataFrame:
+    """Reference levels per plate from its controls.
+
+    Parameters
+    ----------
+    wells : pandas.DataFrame
+        Validated well table (:func:`secretome_rank.read_screen`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per plate: ``plate, cell_line, treatment, arm, n_samples, n_drug_controls,
+        n_vehicle_controls, drug_median, vehicle_median, vehicle_source`` (``plate``,
+        ``context`` when borrowed as the median V/D ratio of the cell line's other plates, or
+        ``none``), ``norm_method`` (``controls`` or ``sample_median`` when the plate lacks the
+        control that anchors it).
+    """
+    ok = wells[C.VALUE].notna()
+    key = wells[C.PLATE]
+    base = wells.drop_duplicates(C.PLATE).set_index(C.PLATE)[[C.CELL_LINE, C.TREATMENT, C.ARM]]
+    params = base.copy()
+    for role, name, count in (
+        (C.SAMPLE, "sample_median", "n_samples"),
+        (C.DRUG_CONTROL, "drug_median", "n_drug_controls"),
+        (C.VEHICLE_CONTROL, "vehicle_median", "n_vehicle_controls"),
+    ):
+        sel = ok & (wells[C.ROLE] == role)
+        grouped = wells.loc[sel, C.VALUE].groupby(key[sel])
+        params[name] = grouped.median()
+        params[count] = grouped.size()
+    params[["n_samples", "n_drug_controls", "n_vehicle_controls"]] = (
+        params[["n_samples", "n_drug_controls", "n_vehicle_controls"]].fillna(0).astype(int)
+    )
+    # drug-arm plates without vehicle controls borrow the V/D ratio of their cell line
+    ratio = params["vehicle_median"] / params["drug_median"]
+    drug = params[C.ARM] == C.ARM_DRUG
+    line_ratio = ratio[drug].groupby(params.loc[drug, C.CELL_LINE]).median()
+    params["vehicle_source"] = np.where(params["vehicle_median"].notna(), "plate", "none")
+    borrow = drug & params["vehicle_median"].isna() & params["drug_median"].notna()
+    if borrow.any():
+        factor = params.loc[borrow, C.CELL_LINE].map(line_ratio).astype(float)
+        borrowed = factor * params.loc[borrow, "drug_median"]
+        params.loc[borrow, "vehicle_median"] = borrowed
+        params.loc[borrowed.index[borrowed.notna()], "vehicle_source"] = "context"
+    anchor = np.where(drug, params["drug_median"], params["vehicle_median"])
+    params["norm_method"] = np.where(pd.notna(anchor), "controls", "sample_median")
+    params["reference"] = np.where(pd.notna(anchor), anchor, params["sample_median"])
+    return params.reset_index()
+
+
+def _spatial_offsets(wells: pd.DataFrame, logx: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Row+column effects (log2) per well from a median polish of each plate's sample wells.
+
+    Returns the offset to subtract from every well of the plate (controls included; columns
+    without samples get no column effect) and the B-score of sample wells.
+    """
+    pos = wells[C.ROW].notna() & wells[C.COL].notna()
+    plates = pd.Index(wells.loc[pos, C.PLATE].unique())
+    n_rows = int(wells.loc[pos, C.ROW].max())
+    n_cols = int(wells.loc[pos, C.COL].max())
+    p_idx = plates.get_indexer(wells.loc[pos, C.PLATE])
+    r_idx = wells.loc[pos, C.ROW].to_numpy(dtype=int) - 1
+    c_idx = wells.loc[pos, C.COL].to_numpy(dtype=int) - 1
+    grid = np.full((len(plates), n_rows, n_cols), np.nan)
+    is_sample = (wells.loc[pos, C.ROLE] == C.SAMPLE).to_numpy()
+    vals = logx[pos].to_numpy()
+    grid[p_idx[is_sample], r_idx[is_sample], c_idx[is_sample]] = vals[is_sample]
+    _, row_eff, col_eff, resid = median_polish(grid)
+    offset = np.nan_to_num(row_eff[p_idx, r_idx]) + np.nan_to_num(col_eff[p_idx, c_idx])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(resid, axis=(1, 2))
+        mad = MAD_SCALE * np.nanmedian(np.abs(resid - med[:, None, None]), axis=(1, 2))
+    bscore = resid[p_idx, r_idx, c_idx] / mad[p_idx]
+    off = pd.Series(0.0, index=wells.index)
+    off[pos] = offset
+    bs = pd.Series(np.nan, index=wells.index)
+    bs[pos] = np.where(is_sample, bscore, np.nan)
+    return off, bs
+
+
+def apply_plate_params(
+    wells: pd.DataFrame, params: pd.DataFrame, *, spatial: SpatialMethod = "none"
+) -> pd.DataFrame:
+    """Score every well with its plate's reference levels.
+
+    Parameters
+    ----------
+    wells : pandas.DataFrame
+        Validated well table.
+    params : pandas.DataFrame
+        Output of :func:`fit_plate_params`.
+    spatial : {"none", "bscore"}
+        ``bscore`` removes each plate's row and column effects (median polish of the sample
+        wells on the log2 scale) before anything else and adds a ``bscore`` column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``wells`` plus ``rescue_pct`` (%), ``log2_ratio`` (drug arm), ``growth_log2``
+        (vehicle arm), ``test_value`` (log2; the value the per-protein test uses),
+        ``norm_method``, ``flags`` (``;``-separated: ``missing``, ``floored``,
+        ``no_drug_controls``, ``vehicle_from_context``) and ``bscore`` if requested.
+    """
+    out = wells.copy()
+    p = params.set_index(C.PLATE)
+    ref = out[C.PLATE].map(p["reference"]).to_numpy(dtype=float)
+    d = out[C.PLATE].map(p["drug_median"]).to_numpy(dtype=float)
+    v = out[C.PLATE].map(p["vehicle_median"]).to_numpy(dtype=float)
+    method = out[C.PLATE].map(p["norm_method"])
+    x = out[C.VALUE].to_numpy(dtype=float)
+    floor = FLOOR_FRACTION * ref
+    floored = x < floor
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logx = np.log2(np.maximum(x, floor))
+    logx_s = pd.Series(logx, index=out.index)
+    if spatial == "bscore":
+        offset, bscore = _spatial_offsets(out, logx_s)
+        logx_s = logx_s - offset
+        out[C.BSCORE] = bscore.to_numpy()
+        x = np.exp2(logx_s.to_numpy())
+    drug = (out[C.ARM] == C.ARM_DRUG).to_numpy()
+    controls = (method == "controls").to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rescue = 100.0 * (x - d) / (v - d)
+        log_ratio = logx_s.to_numpy() - np.log2(ref)
+    out[C.RESCUE_PCT] = np.where(drug & controls, rescue, np.nan)
+    out[C.LOG2_RATIO] = np.where(drug, log_ratio, np.nan)
+    out[C.GROWTH_LOG2] = np.where(~drug, log_ratio, np.nan)
+    is_sample = (out[C.ROLE] == C.SAMPLE).to_numpy() & ~np.isnan(x)
+    lr = pd.Series(np.where(is_sample, log_ratio, np.nan), index=out.index)
+    bulk = lr.groupby(out[C.PLATE]).transform("median").to_numpy()
+    out[C.TEST_VALUE] = np.where(out[C.ROLE] == C.SAMPLE, log_ratio - bulk, np.nan)
+    out[C.NORM_METHOD] = method.to_numpy()
+    flags = pd.Series("", index=out.index, dtype=object)
+    flags = flags.mask(out[C.VALUE].isna(), "missing")
+    flags = _add_flag(flags, floored & ~np.isnan(x), "floored")
+    flags = _add_flag(flags, drug & ~controls, "no_drug_controls")
+    vsrc = out[C.PLATE].map(p["vehicle_source"]).to_numpy()
+    flags = _add_flag(flags, drug & (vsrc == "context"), "vehicle_from_context")
+    out[C.FLAGS] = flags
+    return out
+
+
+def _add_flag(flags: pd.Series, mask: NDArray[np.bool_], name: str) -> pd.Series:
+    mask = np.asarray(mask, dtype=bool)
+    if not mask.any():
+        return flags
+    cur = flags[mask]
+    flags = flags.copy()
+    flags[mask] = np.where(cur == "", name, cur + ";" + name)
+    return flags
+
+
+def normalize_plates(
+    wells: pd.DataFrame, *, spatial: SpatialMethod = "none"
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit and apply per-plate normalisation.
+
+    Returns
+    -------
+    (pandas.DataFrame, pandas.DataFrame)
+        Scored wells (see :func:`apply_plate_params`) and plate parameters (see
+        :func:`fit_plate_params`, plus ``bulk_offset_log2``: median log2 ratio of the plate's
+        sample wells against its drug controls, i.e. how far the library bulk sits from the
+        controls).
+    """
+    params = fit_plate_params(wells)
+    scored = apply_plate_params(wells, params, spatial=spatial)
+    sample = scored[C.ROLE] == C.SAMPLE
+    score = scored[C.LOG2_RATIO].where(scored[C.ARM] == C.ARM_DRUG, scored[C.GROWTH_LOG2])
+    bulk = score[sample].groupby(scored.loc[sample, C.PLATE]).median()
+    params["bulk_offset_log2"] = params[C.PLATE].map(bulk).to_numpy()
+    n_fallback = int((params["norm_method"] == "sample_median").sum())
+    if n_fallback:
+        logger.warning(
+            "%d plate(s) without the controls that anchor them were scored against their "
+            "library median (rescue_pct not available there)",
+            n_fallback,
+        )
+    return scored, params

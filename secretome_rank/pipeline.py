@@ -1,0 +1,198 @@
+"""The whole ranking pipeline as a short list of stage calls (DESIGN section 2)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from secretome_rank import __version__
+from secretome_rank import columns as C
+from secretome_rank.config import RankConfig
+from secretome_rank.hits import TESTS, call_hits, protein_stats
+from secretome_rank.io import read_screen
+from secretome_rank.normalize import normalize_plates
+from secretome_rank.qc import plate_qc
+from secretome_rank.rank import rank_hits
+from secretome_rank.specificity import classify, interaction_stats
+
+__all__ = ["PipelineResult", "rank_screen"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """Every stage table of a run plus its resolved configuration.
+
+    Attributes
+    ----------
+    hits : pandas.DataFrame
+        One row per protein x context (DESIGN section 3), ranked.
+    wells : pandas.DataFrame
+        Normalised wells with ``test_value`` and flags.
+    qc : pandas.DataFrame
+        One row per plate with metrics and verdict.
+    plates : pandas.DataFrame
+        Per-plate normalisation parameters.
+    receptors : pandas.DataFrame or None
+        Receptor ranking per context (when the receptor table is available).
+    summary : pandas.DataFrame or None
+        Across-context summary per protein.
+    config : dict
+        Resolved parameters.
+    version : str
+        secretome_rank version.
+    notes : list of str
+        Human-readable notes about the run (fallbacks, exclusions).
+    """
+
+    hits: pd.DataFrame
+    wells: pd.DataFrame
+    qc: pd.DataFrame
+    plates: pd.DataFrame
+    receptors: pd.DataFrame | None = None
+    summary: pd.DataFrame | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    version: str = __version__
+    notes: tuple[str, ...] = ()
+
+
+def _complete(table: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """One row per input protein x drug context, with a status for the untestable ones."""
+    proteins = pd.Index(scored.loc[scored[C.ROLE] == C.SAMPLE, C.PROTEIN].dropna().unique())
+    ctx = scored.loc[scored[C.ARM] == C.ARM_DRUG, [C.CELL_LINE, C.TREATMENT]].drop_duplicates()
+    grid = ctx.merge(pd.DataFrame({C.PROTEIN: proteins}), how="cross")
+    full = grid.merge(table, on=[C.CELL_LINE, C.TREATMENT, C.PROTEIN], how="left")
+    n_wells = full["n_wells"].fillna(0).astype(int)
+    n_rep = full[C.N_REPLICATES].fillna(0).astype(int)
+    full["n_wells"] = n_wells
+    full[C.N_REPLICATES] = n_rep
+    full[C.STATUS] = np.select(
+        [n_wells == 0, n_rep == 0, full[C.P_VALUE].isna() & (n_rep == 1), full[C.P_VALUE].isna(),
+         n_rep == 1],
+        ["not_on_plates", "all_wells_missing", "single_replicate_untested", "untested",
+         "single_replicate_prior_df"],
+        default="ok",
+    )
+    return full
+
+
+def rank_screen(
+    wells: pd.DataFrame,
+    *,
+    fdr: float = 0.05,
+    min_rescue: float = 20.0,
+    test: str = "moderated",
+    alternative: str = "greater",
+    adjust: str = "bh",
+    spatial: str = "none",
+    exclude_failed: bool = False,
+    ssmd_threshold: float = 3.0,
+    pool: str = "auto",
+) -> PipelineResult:
+    """Rank a rescue screen: normalise, QC, test, adjust, call hits, classify, rank.
+
+    Parameters
+    ----------
+    wells : pandas.DataFrame
+        A well table (validated by :func:`secretome_rank.read_screen` if not yet).
+    fdr : float
+        q-value threshold of a hit.
+    min_rescue : float
+        Minimum mean % rescue of a hit.
+    test : {"moderated", "welch", "ssmd", "robust_z"}
+        Per-protein test.
+    alternative : {"greater", "two-sided"}
+        One-sided rescue test, or two-sided (finds sensitizers too).
+    adjust : {"bh", "by", "holm", "bonferroni", "hommel", "storey"}
+        Multiple-testing adjustment within each context.
+    spatial : {"none", "bscore"}
+        Optional row/column correction before normalisation.
+    exclude_failed : bool
+        Leave wells of plates whose QC verdict is ``fail`` out of the statistics.
+    ssmd_threshold : float
+        Hit threshold for ``test="ssmd"``.
+    pool : {"auto", "none", "cell_line"}
+        Pool cell lines as replicates per drug (``auto``: when contexts have one replicate).
+
+    Returns
+    -------
+    PipelineResult
+
+    Examples
+    --------
+    >>> import secretome_rank as sr
+    >>> wells, truth = sr.simulate_screen(seed=3, n_proteins=60, cell_lines=("A",), drugs=("x",))
+    >>> res = sr.rank_screen(wells)
+    >>> res.hits["protein"].nunique() == wells["protein"].dropna().nunique()
+    True
+    """
+    cfg = RankConfig(
+        fdr=fdr, min_rescue=min_rescue, test=test, alternative=alternative, adjust=adjust,
+        spatial=spatial, exclude_failed=exclude_failed, ssmd_threshold=ssmd_threshold, pool=pool,
+    )
+    notes: list[str] = []
+    if C.ARM not in wells.columns:
+        wells = read_screen(wells)
+    # 1. per-plate normalisation (controls set the % scale; the library bulk is the null)
+    scored, plates = normalize_plates(wells, spatial=cfg.spatial)  # type: ignore[arg-type]
+    # 2. plate QC
+    qc = plate_qc(scored, plates)
+    failed = qc.loc[qc[C.VERDICT] == C.FAIL, C.PLATE]
+    if len(failed):
+        notes.append(f"{len(failed)} plate(s) failed QC: {', '.join(map(str, failed[:10]))}")
+        if cfg.exclude_failed:
+            drop = scored[C.PLATE].isin(failed)
+            scored.loc[drop, C.TEST_VALUE] = np.nan
+            scored.loc[drop, C.FLAGS] = np.where(
+                scored.loc[drop, C.FLAGS] == "", "plate_failed_qc", scored.loc[drop, C.FLAGS] + ";plate_failed_qc"
+            )
+            notes.append("wells of failed plates were excluded from the statistics (--exclude-failed)")
+    # 3. per-protein statistics per context, FDR, hit calls
+    stats_table = protein_stats(scored, test=cfg.test, alternative=cfg.alternative, adjust=cfg.adjust)
+    stats_table = call_hits(
+        stats_table, fdr=cfg.fdr, min_rescue=cfg.min_rescue, alternative=cfg.alternative,
+        test=cfg.test, ssmd_threshold=cfg.ssmd_threshold,
+    )
+    # 4. drug-specific rescue against the vehicle arm, then class per protein
+    stats_table = interaction_stats(scored, stats_table, adjust=cfg.adjust)
+    hits = _complete(stats_table, scored)
+    hits[C.IS_HIT] = hits[C.IS_HIT].fillna(False).astype(bool)
+    hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
+    hits = classify(hits, fdr=cfg.fdr)
+    if not (scored[C.ARM] == C.ARM_VEHICLE).any():
+        notes.append(
+            "no vehicle arm: rescue hits are 'rescue_unconfirmed' (cannot tell drug-specific "
+            "rescue from growth stimulation without protein-only plates)"
+        )
+    # 5. names and receptors
+    hits = _add_receptors(hits, notes)
+    # 6. rank within context
+    hits = rank_hits(hits)
+    hits = hits[[*C.HITS_COLUMNS, *[c for c in hits.columns if c not in C.HITS_COLUMNS]]]
+    config = cfg.to_dict() | {"test_reference": TESTS[cfg.test].reference}
+    logger.info(
+        "ranked %d proteins in %d context(s); %d hit(s)",
+        hits[C.PROTEIN].nunique(), hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().shape[0],
+        int(hits[C.IS_HIT].sum()),
+    )
+    return PipelineResult(hits=hits, wells=scored, qc=qc, plates=plates, config=config, notes=tuple(notes))
+
+
+def _add_receptors(hits: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    """Add ``symbol`` and ``receptors`` from the bundled ligand-receptor table."""
+    try:
+        from secretome_rank.receptors import annotate
+    except ImportError:  # pragma: no cover - receptor module not installed
+        hits[C.SYMBOL] = pd.NA
+        hits[C.RECEPTORS] = pd.NA
+        notes.append("receptor table not available")
+        return hits
+    names = pd.DataFrame({C.PROTEIN: hits[C.PROTEIN].drop_duplicates()})
+    ann = annotate(names, column=C.PROTEIN)
+    keep = [c for c in ann.columns if c not in names.columns or c == C.PROTEIN]
+    return hits.merge(ann[keep], on=C.PROTEIN, how="left")

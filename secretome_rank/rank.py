@@ -1,0 +1,47 @@
+"""Deterministic ranking of proteins within each context.
+
+Order (each key's direction declared): hit group ascending (rescuer / rescue_unconfirmed,
+then mitogen, then sensitizer, then non-hits), ``q_value`` ascending (missing last),
+``rescue_pct`` descending (missing last), ``protein`` ascending. Ranks are 1..n per context
+with no ties (``method="first"`` after the full sort).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from secretome_rank import columns as C
+
+__all__ = ["rank_hits"]
+
+_GROUP = {
+    C.CLASS_RESCUER: 0,
+    C.CLASS_UNCONFIRMED: 0,
+    C.CLASS_MITOGEN: 1,
+    C.CLASS_SENSITIZER: 2,
+}
+
+
+def rank_hits(table: pd.DataFrame, *, context: tuple[str, ...] = (C.CELL_LINE, C.TREATMENT)) -> pd.DataFrame:
+    """Sort ``table`` by context and rank, adding ``rank`` (1 = best) within each context."""
+    out = table.copy()
+    group = out[C.CLASS].map(_GROUP).fillna(3)
+    group = np.where(out[C.IS_HIT], group, 3)
+    keys = pd.DataFrame(
+        {
+            "g": group,
+            "q_missing": out[C.Q_VALUE].isna(),
+            "q": out[C.Q_VALUE].fillna(np.inf),
+            "e_missing": out[C.RESCUE_PCT].isna(),
+            "e": -out[C.RESCUE_PCT].fillna(0.0),
+            "p": out[C.PROTEIN].astype(str),
+        },
+        index=out.index,
+    )
+    for c in context:
+        keys[c] = out[c].astype(str)
+    order = keys.sort_values([*context, "g", "q_missing", "q", "e_missing", "e", "p"], kind="stable").index
+    out = out.loc[order].reset_index(drop=True)
+    out[C.RANK] = out.groupby(list(context), sort=False).cumcount() + 1
+    return out

@@ -1,0 +1,158 @@
+"""Presentation: output files with provenance (``run.json``) and the rich terminal summary."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from secretome_rank import columns as C
+from secretome_rank.io import write_json, write_table
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+    from secretome_rank.pipeline import PipelineResult
+
+__all__ = ["file_sha256", "hits_json", "render_summary", "run_info", "write_outputs"]
+
+WELL_COLUMNS = (
+    C.PLATE, C.WELL, C.ROW, C.COL, C.VALUE, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT,
+    C.REPLICATE, C.ARM, C.RESCUE_PCT, C.LOG2_RATIO, C.GROWTH_LOG2, C.TEST_VALUE, C.BSCORE,
+    C.NORM_METHOD, C.FLAGS,
+)
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file (hex)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def run_info(result: PipelineResult, *, inputs: Sequence[str | Path] = (), command: str = "") -> dict[str, Any]:
+    """Provenance and counts of a run (the content of ``run.json``)."""
+    import numpy as np
+    import scipy
+
+    hits = result.hits
+    return {
+        "tool": "secretome_rank",
+        "version": result.version,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": command,
+        "parameters": result.config,
+        "p_adjust": {"method": result.config.get("adjust"), "family": "cell_line x treatment"},
+        "inputs": [
+            {"path": str(p), "sha256": file_sha256(p)} for p in inputs if Path(p).is_file()
+        ],
+        "counts": {
+            "wells": len(result.wells),
+            "plates": int(result.qc.shape[0]),
+            "proteins": int(hits[C.PROTEIN].nunique()),
+            "contexts": int(hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().shape[0]),
+            "hits": int(hits[C.IS_HIT].sum()),
+            "classes": {str(k): int(v) for k, v in hits[C.CLASS].value_counts().sort_index().items()},
+            "qc_verdicts": {str(k): int(v) for k, v in result.qc[C.VERDICT].value_counts().sort_index().items()},
+        },
+        "notes": list(result.notes),
+        "environment": {
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+            "pandas": pd.__version__,
+            "numpy": np.__version__,
+            "scipy": scipy.__version__,
+        },
+    }
+
+
+def write_outputs(
+    result: PipelineResult, out_dir: str | Path, *, inputs: Sequence[str | Path] = (), command: str = ""
+) -> list[Path]:
+    """Write ``hits.tsv``, ``wells.tsv``, ``qc.tsv`` (+ ``receptors.tsv``, ``summary.tsv`` when
+    present) and ``run.json`` into ``out_dir``, each atomically. Returns the written paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        write_table(result.hits, out / "hits.tsv"),
+        write_table(result.wells[[c for c in WELL_COLUMNS if c in result.wells.columns]], out / "wells.tsv"),
+        write_table(result.qc, out / "qc.tsv"),
+    ]
+    if result.receptors is not None:
+        written.append(write_table(result.receptors, out / "receptors.tsv"))
+    if result.summary is not None:
+        written.append(write_table(result.summary, out / "summary.tsv"))
+    written.append(write_json(run_info(result, inputs=inputs, command=command), out / "run.json"))
+    return written
+
+
+def hits_json(hits: pd.DataFrame) -> str:
+    """Hits as a JSON array of records (NaN -> null)."""
+    return json.dumps(json.loads(hits.to_json(orient="records", double_precision=10)), indent=1)
+
+
+def _fmt(x: object, spec: str) -> str:
+    if x is None or (isinstance(x, float) and pd.isna(x)):
+        return "-"
+    return format(x, spec)
+
+
+def render_summary(result: PipelineResult, console: Console, *, top: int = 10) -> None:
+    """Print counts, QC verdicts and the top hits per context as rich tables."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    hits = result.hits
+    qc = result.qc
+    verdicts = qc[C.VERDICT].value_counts()
+    console.print(
+        f"[bold]secretome_rank {result.version}[/]: {hits[C.PROTEIN].nunique()} proteins, "
+        f"{len(qc)} plates, {len(result.wells)} wells; "
+        f"QC pass {verdicts.get(C.PASS, 0)} / warn {verdicts.get(C.WARN, 0)} / fail {verdicts.get(C.FAIL, 0)}"
+    )
+    bad = qc[qc[C.VERDICT] != C.PASS]
+    if len(bad):
+        t = Table(title="Plates with QC warnings or failures", title_justify="left")
+        for col in ("plate", "verdict", "robust Z'", "reason"):
+            t.add_column(col)
+        for _, row in bad.head(top).iterrows():
+            colour = "red" if row[C.VERDICT] == C.FAIL else "yellow"
+            t.add_row(escape(str(row[C.PLATE])), f"[{colour}]{row[C.VERDICT]}[/]",
+                      _fmt(row["robust_z_prime"], ".2f"), str(row[C.REASON]))
+        if len(bad) > top:
+            t.caption = f"{len(bad) - top} more in qc.tsv"
+        console.print(t)
+    for (line, drug), ctx in hits.groupby([C.CELL_LINE, C.TREATMENT], sort=True):
+        n_hit = int(ctx[C.IS_HIT].sum())
+        classes = ctx.loc[ctx[C.IS_HIT], C.CLASS].value_counts()
+        cls_text = ", ".join(f"{v} {k}" for k, v in classes.items())
+        t = Table(
+            title=f"{escape(str(line))} + {escape(str(drug))}: {n_hit} hit(s) of {len(ctx)} proteins" + (f" ({cls_text})" if cls_text else ""),
+            title_justify="left",
+        )
+        for col, justify in (("rank", "right"), ("protein", "left"), ("symbol", "left"),
+                             ("rescue %", "right"), ("q", "right"), ("class", "left"),
+                             ("receptors", "left")):
+            t.add_column(col, justify=justify)  # type: ignore[arg-type]
+        for _, row in ctx.head(top).iterrows():
+            style = "bold green" if row[C.IS_HIT] else ""
+            receptors = row.get(C.RECEPTORS)
+            rec = "" if receptors is None or pd.isna(receptors) else str(receptors)
+            t.add_row(
+                str(row[C.RANK]), escape(str(row[C.PROTEIN])),
+                "" if pd.isna(row[C.SYMBOL]) else escape(str(row[C.SYMBOL])),
+                _fmt(row[C.RESCUE_PCT], ".1f"), _fmt(row[C.Q_VALUE], ".2g"), str(row[C.CLASS]),
+                escape(rec[:40] + ("..." if len(rec) > 40 else "")), style=style,
+            )
+        console.print(t)
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")

@@ -1,0 +1,322 @@
+"""Validation of the canonical well table: every problem of a file reported at once.
+
+:func:`validate_wells` checks columns, roles, values, wells, duplicates, missing proteins and
+controls, collects a readable message per problem (naming rows or wells, the column, what
+was expected and how to fix it) and raises one :class:`~secretome_rank.errors.SchemaError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from secretome_rank import columns as C
+from secretome_rank.errors import SchemaError
+from secretome_rank.layout import FORMATS, format_for, parse_wells, row_letters
+
+__all__ = ["describe_rows", "validate_wells"]
+
+_MAX_LISTED = 5
+
+
+def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
+    """Name the first few offending lines (and their values) and count the rest.
+
+    Examples
+    --------
+    >>> describe_rows(pd.Series([3, 7]), pd.Series(["x", "y"]))
+    "lines 3 ('x'), 7 ('y')"
+    """
+    lines = lines.reset_index(drop=True)
+    shown = []
+    for i in range(min(len(lines), _MAX_LISTED)):
+        item = str(int(lines.iloc[i]))
+        if values is not None:
+            v = values.reset_index(drop=True).iloc[i]
+            item += f" ({v!r})" if isinstance(v, str) else f" ({float(v):g})"
+        shown.append(item)
+    more = f" and {len(lines) - _MAX_LISTED} more" if len(lines) > _MAX_LISTED else ""
+    word = "line" if len(lines) == 1 else "lines"
+    return f"{word} {', '.join(shown)}{more}"
+
+
+def _text(series: pd.Series) -> pd.Series:
+    """Strip text cells; empty strings become missing."""
+    s = series.astype("string").str.strip()
+    return s.mask(s == "")
+
+
+def validate_wells(
+    frame: pd.DataFrame,
+    *,
+    source: str = "input table",
+    role_map: Mapping[str, str] | None = None,
+    vehicle_words: tuple[str, ...] = C.DEFAULT_VEHICLE_WORDS,
+    plate_format: int | None = None,
+    missing_controls: str = "error",
+) -> pd.DataFrame:
+    """Validate a well table whose columns already carry canonical names.
+
+    See :func:`secretome_rank.io.read_screen` for the parameters and the returned columns.
+
+    Raises
+    ------
+    SchemaError
+        With one line per problem.
+    """
+    if missing_controls not in ("error", "robust_z"):
+        raise SchemaError(
+            f"missing_controls={missing_controls!r}; expected 'error' or 'robust_z'"
+        )
+    problems: list[str] = []
+    missing = [c for c in C.REQUIRED_INPUT if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{source}: missing required column(s) {', '.join(missing)}",
+            problems=[
+                f"found columns: {', '.join(map(str, frame.columns))}",
+                "rename them in the file or map them with --column NAME=THEIRS "
+                "(e.g. --column value=Luminescence)",
+            ],
+        )
+    if len(frame) == 0:
+        raise SchemaError(f"{source}: no rows; expected one row per well")
+
+    out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
+    line = pd.Series(np.arange(len(frame)) + 2, index=out.index)
+    out["input_row"] = line
+
+    # plate -----------------------------------------------------------------------------
+    plate = _text(frame[C.PLATE].reset_index(drop=True))
+    bad = plate.isna()
+    if bad.any():
+        problems.append(f"column 'plate': empty in {describe_rows(line[bad])}; every well needs a plate id")
+    out[C.PLATE] = plate.astype(object)
+
+    # role ------------------------------------------------------------------------------
+    role_raw = _text(frame[C.ROLE].reset_index(drop=True))
+    role = role_raw.str.lower()
+    if role_map:
+        lower_map = {str(k).strip().lower(): str(v).strip().lower() for k, v in role_map.items()}
+        bad_targets = sorted(set(lower_map.values()) - set(C.ROLES))
+        if bad_targets:
+            problems.append(
+                f"role mapping targets {bad_targets} are not roles; expected one of "
+                f"{', '.join(C.ROLES)}"
+            )
+        role = role.replace(lower_map)
+    unknown = role.notna() & ~role.isin(C.ROLES)
+    if unknown.any():
+        words = role_raw[unknown].value_counts()
+        listed = ", ".join(f"{w!r} ({n} rows)" for w, n in words.head(_MAX_LISTED).items())
+        problems.append(
+            f"column 'role': unknown value(s) {listed} in {describe_rows(line[unknown])}; "
+            f"expected one of {', '.join(C.ROLES)}; map your words explicitly, e.g. "
+            "--role-map neg=drug_control --role-map pos=vehicle_control"
+        )
+    if role.isna().any():
+        problems.append(
+            f"column 'role': empty in {describe_rows(line[role.isna()])}; "
+            f"expected one of {', '.join(C.ROLES)}"
+        )
+    out[C.ROLE] = role.astype(object)
+
+    # value -----------------------------------------------------------------------------
+    raw_value = frame[C.VALUE].reset_index(drop=True)
+    if pd.api.types.is_numeric_dtype(raw_value) and not pd.api.types.is_bool_dtype(raw_value):
+        value = raw_value.astype(float)
+    else:
+        text = _text(raw_value)
+        value = pd.to_numeric(text, errors="coerce").astype(float)
+        non_numeric = text.notna() & value.isna()
+        # "inf"/"nan" words parse as numbers; NaN words are treated as missing values
+        if non_numeric.any():
+            decimal_comma = text[non_numeric].str.fullmatch(r"-?\d+,\d+").fillna(False)
+            hint = (
+                " (decimal commas: save the file with ';' as delimiter or use '.')"
+                if decimal_comma.any()
+                else ""
+            )
+            problems.append(
+                f"column 'value': not a number in "
+                f"{describe_rows(line[non_numeric], text[non_numeric])}; expected a finite "
+                f"number >= 0, or an empty cell for a missing reading{hint}"
+            )
+    inf = np.isinf(value)
+    if inf.any():
+        problems.append(
+            f"column 'value': infinite in {describe_rows(line[inf])}; expected a finite number "
+            "(leave the cell empty if the reading is missing)"
+        )
+    neg = value < 0
+    if neg.any():
+        problems.append(
+            f"column 'value': negative in {describe_rows(line[neg], value[neg])}; expected a "
+            "raw readout >= 0 (subtract backgrounds after ranking, not before)"
+        )
+    out[C.VALUE] = value.where(~inf)
+
+    # well ------------------------------------------------------------------------------
+    if C.WELL in frame.columns:
+        parsed = parse_wells(frame[C.WELL].reset_index(drop=True))
+        given = _text(frame[C.WELL].reset_index(drop=True)).notna()
+        malformed = given & ~parsed["ok"]
+        if malformed.any():
+            problems.append(
+                f"column 'well': malformed well id in "
+                f"{describe_rows(line[malformed], parsed['well'][malformed])}; expected a row "
+                "letter and a column number such as A1, A01 or A001"
+            )
+        if (~given).any():
+            problems.append(
+                f"column 'well': empty in {describe_rows(line[~given])}; give every well an id "
+                "or drop the column"
+            )
+        ok = parsed["ok"]
+        out[C.WELL] = parsed["well"].where(given)
+        out[C.ROW] = parsed["row"]
+        out[C.COL] = parsed["col"]
+        if ok.any():
+            fmt = FORMATS.get(plate_format) if plate_format else None
+            if plate_format and fmt is None:
+                problems.append(f"plate format {plate_format}: expected 96, 384 or 1536")
+            if fmt is None:
+                max_col = int(parsed.loc[ok, "col"].max())
+                fmt = format_for(1, max_col) or FORMATS[1536]
+            outside = ok & ((parsed["row"] > fmt.n_rows) | (parsed["col"] > fmt.n_cols))
+            if outside.any():
+                last = row_letters(fmt.n_rows)[-1]
+                problems.append(
+                    f"column 'well': well outside a {fmt.n_wells}-well plate in "
+                    f"{describe_rows(line[outside], parsed['well'][outside])}; expected rows "
+                    f"A-{last} and columns 1-{fmt.n_cols} (pass --plate-format if the plates "
+                    "are larger)"
+                )
+            dup = ok & out.duplicated([C.PLATE, C.WELL], keep=False) & plate.notna()
+            if dup.any():
+                pairs = (out.loc[dup, C.PLATE].astype(str) + ":" + out.loc[dup, C.WELL]).rename(None)
+                problems.append(
+                    f"columns 'plate','well': duplicate wells in "
+                    f"{describe_rows(line[dup], pairs[dup])}; each (plate, well) must appear once"
+                )
+    else:
+        out[C.WELL] = pd.Series(pd.NA, index=out.index, dtype=object)
+        out[C.ROW] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+        out[C.COL] = pd.Series(pd.NA, index=out.index, dtype="Int64")
+
+    # protein ---------------------------------------------------------------------------
+    if C.PROTEIN in frame.columns:
+        protein = _text(frame[C.PROTEIN].reset_index(drop=True))
+    else:
+        protein = pd.Series(pd.NA, index=out.index, dtype="string")
+    no_protein = (role == C.SAMPLE) & protein.isna()
+    if no_protein.any():
+        problems.append(
+            f"column 'protein': sample wells without a protein in {describe_rows(line[no_protein])}; "
+            "name the protein, or set role to 'empty' if the well holds none"
+        )
+    out[C.PROTEIN] = protein.where(role == C.SAMPLE).astype(object)
+
+    # context ---------------------------------------------------------------------------
+    for col, default in ((C.CELL_LINE, C.DEFAULT_CELL_LINE), (C.TREATMENT, "drug")):
+        if col in frame.columns:
+            s = _text(frame[col].reset_index(drop=True))
+            if s.isna().any() and s.notna().any():
+                problems.append(
+                    f"column {col!r}: empty in {describe_rows(line[s.isna()])} while other rows "
+                    f"have one; fill it in on every row"
+                )
+            out[col] = s.fillna(default).astype(object)
+        else:
+            out[col] = default
+    vehicle = {w.lower() for w in vehicle_words}
+    out[C.ARM] = np.where(
+        out[C.TREATMENT].str.lower().isin(vehicle), C.ARM_VEHICLE, C.ARM_DRUG
+    )
+    mixed = out.groupby(C.PLATE, sort=False)[[C.CELL_LINE, C.TREATMENT]].nunique()
+    mixed = mixed[(mixed > 1).any(axis=1)]
+    if len(mixed):
+        problems.append(
+            f"plates {', '.join(map(str, mixed.index[:_MAX_LISTED]))}: more than one cell line "
+            "or treatment on one plate; each plate must be one cell line and one arm (give "
+            "plates distinct ids)"
+        )
+
+    # carried columns -------------------------------------------------------------------
+    if C.REPLICATE in frame.columns:
+        out[C.REPLICATE] = frame[C.REPLICATE].reset_index(drop=True).to_numpy()
+    for col in frame.columns:
+        if col not in out.columns and col not in (C.WELL,) and col not in C.INPUT_COLUMNS:
+            out[str(col)] = frame[col].reset_index(drop=True).to_numpy()
+    for col in (C.CONCENTRATION, C.BATCH):
+        if col in frame.columns:
+            out[col] = frame[col].reset_index(drop=True).to_numpy()
+
+    # controls --------------------------------------------------------------------------
+    if not problems:
+        problems.extend(_check_controls(out, missing_controls))
+    if problems:
+        raise SchemaError(f"{source}: {len(problems)} problem(s) found", problems=problems)
+
+    if C.REPLICATE not in out.columns:
+        out[C.REPLICATE] = infer_replicates(out)
+    order = [
+        C.PLATE, C.WELL, C.ROW, C.COL, C.VALUE, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT,
+        C.REPLICATE, C.ARM,
+    ]
+    rest = [c for c in out.columns if c not in order]
+    return out[order + rest].reset_index(drop=True)
+
+
+def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
+    """Drug-arm plates need drug controls; every cell line needs a vehicle reference."""
+    problems = []
+    roles = pd.crosstab(out[C.PLATE], out[C.ROLE])
+    for r in C.ROLES:
+        if r not in roles.columns:
+            roles[r] = 0
+    plates = out.drop_duplicates(C.PLATE).set_index(C.PLATE)[[C.CELL_LINE, C.TREATMENT, C.ARM]]
+    plates = plates.join(roles)
+    drug = plates[plates[C.ARM] == C.ARM_DRUG]
+    no_dc = drug[drug[C.DRUG_CONTROL] == 0]
+    if len(no_dc) and missing_controls == "error":
+        problems.append(
+            f"plates {', '.join(map(str, no_dc.index[:_MAX_LISTED]))}"
+            f"{' and ' + str(len(no_dc) - _MAX_LISTED) + ' more' if len(no_dc) > _MAX_LISTED else ''}"
+            ": drug-arm plate without drug_control wells, so 0 % rescue is undefined; add the "
+            "drug-only wells to the table, or pass --missing-controls robust-z to score such "
+            "plates against their library median (rescue_pct is then not available)"
+        )
+    if missing_controls == "error":
+        has_vc = plates.groupby(C.CELL_LINE)[C.VEHICLE_CONTROL].sum()
+        need = drug[C.CELL_LINE].unique()
+        lacking = [c for c in need if has_vc.get(c, 0) == 0]
+        if lacking:
+            problems.append(
+                f"cell line(s) {', '.join(map(str, lacking[:_MAX_LISTED]))}: no vehicle_control "
+                "wells on any plate, so 100 % rescue is undefined; add the no-drug control wells, "
+                "or pass --missing-controls robust-z"
+            )
+    if (out[C.ROLE] == C.SAMPLE).sum() == 0:
+        problems.append("no sample wells (role 'sample'): nothing to rank")
+    return problems
+
+
+def infer_replicates(wells: pd.DataFrame) -> pd.Series:
+    """Number replicate wells of a protein within its (cell line, treatment) by plate order.
+
+    The k-th well of a protein (plates sorted by id, then wells) is replicate k; control
+    wells get the replicate most samples of their plate have.
+    """
+    order = wells.sort_values([C.PLATE, C.WELL], kind="stable").index
+    samples = wells.loc[order]
+    samples = samples[samples[C.ROLE] == C.SAMPLE]
+    rep = pd.Series(np.nan, index=wells.index)
+    rep[samples.index] = (
+        samples.groupby([C.CELL_LINE, C.TREATMENT, C.PROTEIN], sort=False).cumcount() + 1
+    ).to_numpy()
+    plate_rep = rep.groupby(wells[C.PLATE]).agg(lambda s: s.mode().iloc[0] if s.notna().any() else 1)
+    filled = rep.fillna(wells[C.PLATE].map(plate_rep))
+    return filled.astype(int)

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import tiny_table
+
+import secretome_rank as sr
+from secretome_rank.errors import SchemaError
+
+
+def test_all_problems_reported_at_once():
+    df = tiny_table()
+    df.loc[0, "role"] = "pos"
+    df["value"] = df["value"].astype(object)
+    df.loc[1, "value"] = "abc"
+    df.loc[2, "value"] = -5
+    df.loc[3, "value"] = float("inf")
+    df.loc[4, "well"] = "Q99"
+    df.loc[5, "well"] = "C07"  # duplicate of row 6
+    df.loc[6, "protein"] = None
+    with pytest.raises(SchemaError) as info:
+        sr.read_screen(df)
+    msg = str(info.value)
+    for needle in ["'pos'", "line 2", "'abc'", "line 3", "negative", "infinite", "Q99",
+                   "duplicate", "without a protein", "--role-map"]:
+        assert needle in msg, needle
+    assert len(info.value.problems) >= 7
+
+
+def test_missing_columns_named():
+    with pytest.raises(SchemaError, match="(?s)missing required column.*value.*--column"):
+        sr.read_screen(tiny_table().drop(columns=["value"]))
+
+
+def test_column_mapping_and_case():
+    df = tiny_table().rename(columns={"value": "Luminescence", "plate": "PLATE"})
+    wells = sr.read_screen(df, columns={"value": "luminescence"})
+    assert wells["value"].tolist()[:2] == [10.0, 12.0]
+    with pytest.raises(SchemaError, match="no column 'Lum'"):
+        sr.read_screen(df, columns={"value": "Lum"})
+
+
+def test_role_map():
+    df = tiny_table()
+    df["role"] = df["role"].replace({"drug_control": "neg", "vehicle_control": "pos"})
+    wells = sr.read_screen(df, role_map={"neg": "drug_control", "pos": "vehicle_control"})
+    assert (wells["role"] == "drug_control").sum() == 2
+
+
+def test_wells_parsed_and_outside_format():
+    df = tiny_table()
+    df["well"] = ["a1", "B001", "A24", "B24", "C5", "C06", "C007"]
+    wells = sr.read_screen(df)
+    assert wells["well"].tolist() == ["A01", "B01", "A24", "B24", "C05", "C06", "C07"]
+    df.loc[4, "well"] = "Q05"
+    with pytest.raises(SchemaError, match="outside a 384-well plate"):
+        sr.read_screen(df)
+
+
+def test_drug_plate_without_drug_controls_and_no_vehicle_reference():
+    df = tiny_table()
+    df = df[df["role"] != "drug_control"]
+    with pytest.raises(SchemaError, match="without drug_control"):
+        sr.read_screen(df)
+    df = tiny_table()
+    df = df[df["role"] != "vehicle_control"]
+    with pytest.raises(SchemaError, match="no vehicle_control"):
+        sr.read_screen(df)
+
+
+def test_csv_bom_semicolon_decimal_comma(tmp_path):
+    p = tmp_path / "s.csv"
+    text = "plate;well;value;role;protein\nP1;A1;10,5;drug_control;\nP1;A24;100,0;vehicle_control;\nP1;C5;50,25;sample;HGF\n"
+    p.write_bytes("\ufeff".encode() + text.encode())
+    wells = sr.read_screen(p)
+    assert wells["value"].tolist() == [10.5, 100.0, 50.25]
+    assert wells.columns[0] == "plate"
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".xlsx"])
+def test_formats_round_trip(tmp_path, suffix):
+    df = tiny_table()
+    p = tmp_path / f"s{suffix}"
+    if suffix == ".csv":
+        df.to_csv(p, index=False)
+    elif suffix == ".tsv":
+        df.to_csv(p, sep="\t", index=False)
+    elif suffix == ".parquet":
+        df.to_parquet(p)
+    else:
+        df.to_excel(p, index=False)
+    wells = sr.read_screen(p)
+    np.testing.assert_allclose(wells["value"], df["value"])
+    assert wells["protein"].tolist()[4:] == ["HGF", "IL6", "CCL2"]
+
+
+def test_empty_and_directory_and_not_utf8(tmp_path):
+    empty = tmp_path / "e.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(SchemaError, match="empty"):
+        sr.read_screen(empty)
+    with pytest.raises(SchemaError, match="directory"):
+        sr.read_screen(tmp_path)
+    latin = tmp_path / "l.csv"
+    latin.write_bytes("plate,value,role,protein\nP1,1,sample,IFN-\xe7\n".encode("latin-1"))
+    with pytest.raises(SchemaError, match="UTF-8"):
+        sr.read_screen(latin)
+    header_only = tmp_path / "h.csv"
+    header_only.write_text("plate,value,role\n")
+    with pytest.raises(SchemaError, match="no data rows"):
+        sr.read_screen(header_only)
+
+
+def test_input_not_mutated_and_replicates_inferred(small_screen):
+    wells, _ = small_screen
+    copy = wells.copy()
+    no_rep = wells.drop(columns=["replicate"])
+    out = sr.read_screen(no_rep)
+    pd.testing.assert_frame_equal(wells, copy)
+    s = out[out["role"] == "sample"]
+    assert s.groupby(["treatment", "protein"])["replicate"].nunique().max() == 3

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import secretome_rank as sr
+from secretome_rank import columns as C
+
+
+def test_every_protein_in_every_context(small_screen):
+    wells, _ = small_screen
+    res = sr.rank_screen(wells)
+    h = res.hits
+    n_ctx = h[["cell_line", "treatment"]].drop_duplicates().shape[0]
+    assert h.groupby(["cell_line", "treatment"])["protein"].nunique().eq(wells["protein"].dropna().nunique()).all()
+    assert len(h) == n_ctx * wells["protein"].dropna().nunique()
+    assert not h.duplicated(list(C.HITS_KEY)).any()
+    assert list(h.columns[: len(C.HITS_COLUMNS)]) == list(C.HITS_COLUMNS)
+    for _, ctx in h.groupby(["cell_line", "treatment"]):
+        assert sorted(ctx["rank"]) == list(range(1, len(ctx) + 1))
+
+
+def test_ranking_order(small_screen):
+    wells, _ = small_screen
+    h = sr.rank_screen(wells).hits
+    hits = h[h["is_hit"]]
+    assert (hits["rank"].max() < h.loc[~h["is_hit"], "rank"].min())
+    assert ((h["q_value"] <= 0.05) & (h["rescue_pct"] >= 20)).sum() == h["is_hit"].sum()
+
+
+def test_recovers_planted_rescuers_and_separates_mitogens():
+    wells, truth = sr.simulate_screen(seed=5)
+    h = sr.rank_screen(wells).hits.merge(truth, on=["cell_line", "treatment", "protein"])
+    strong = h[h["is_rescuer"] & (h["true_rescue_pct"] >= 30)]
+    assert (strong["class"] == "rescuer").mean() >= 0.9
+    mit = h[h["kind"] == "mitogen"]
+    assert (mit["class"] != "rescuer").mean() >= 0.9
+    calls = h[h["class"] == "rescuer"]
+    false = (~calls["is_rescuer"]).sum()
+    assert false / max(len(calls), 1) <= 0.1
+
+
+def test_null_p_values_calibrated():
+    """Inactive proteins under edge loss and gradients: one-sided p close to uniform."""
+    wells, truth = sr.simulate_screen(seed=8, n_rescuers=0, n_mitogens=0, n_toxic=0)
+    h = sr.rank_screen(wells).hits
+    p = h["p_value"].dropna().to_numpy()
+    assert len(p) > 1500
+    assert np.mean(p < 0.05) < 0.08
+    assert stats.kstest(p, "uniform").statistic < 0.08
+    assert (h["q_value"] <= 0.05).sum() <= 3
+
+
+@pytest.mark.parametrize("test", ["welch", "ssmd", "robust_z"])
+def test_alternative_tests_run(small_screen, test):
+    wells, truth = small_screen
+    h = sr.rank_screen(wells, test=test).hits
+    assert len(h) == wells["protein"].dropna().nunique()
+    if test == "ssmd":
+        assert h["p_value"].isna().all() and h["ssmd"].notna().sum() > 100
+    else:
+        assert h["p_value"].between(0, 1).sum() > 100
+
+
+def test_two_sided_finds_sensitizers():
+    wells, truth = sr.simulate_screen(seed=4, n_toxic=12)
+    h = sr.rank_screen(wells, alternative="two-sided").hits.merge(truth, on=["cell_line", "treatment", "protein"])
+    sens = h[h["class"] == "sensitizer"]
+    assert len(sens) > 0 and (sens["kind"] == "toxic").mean() > 0.8
+
+
+def test_no_vehicle_arm_is_unconfirmed():
+    wells, _ = sr.simulate_screen(seed=2, n_proteins=100, cell_lines=("A",), drugs=("x",), vehicle_arm=False)
+    res = sr.rank_screen(wells)
+    assert set(res.hits.loc[res.hits["is_hit"], "class"]) == {"rescue_unconfirmed"}
+    assert any("no vehicle arm" in n for n in res.notes)
+
+
+def test_single_replicate_status():
+    wells, _ = sr.simulate_screen(seed=2, n_proteins=100, cell_lines=("A",), drugs=("x",), n_replicates=1)
+    h = sr.rank_screen(wells, pool="none").hits
+    assert (h["n_replicates"] <= 1).all()
+    # with no replicate anywhere no prior can be estimated: ranked by effect, p missing
+    assert h["p_value"].isna().all()
+    assert h["status"].isin(["single_replicate_untested", "all_wells_missing"]).all()
+    assert h.sort_values("rank")["rescue_pct"].dropna().is_monotonic_decreasing
+
+
+def test_protein_missing_from_a_context_still_listed(small_screen):
+    wells, _ = small_screen
+    w = wells[~((wells["protein"] == wells["protein"].dropna().iloc[0]) & (wells["treatment"] != "DMSO"))]
+    h = sr.rank_screen(w).hits
+    row = h[h["protein"] == wells["protein"].dropna().iloc[0]]
+    assert len(row) == 1 and row["status"].iloc[0] == "not_on_plates"
+    assert row["class"].iloc[0] == "insufficient_data"
+
+
+def test_exclude_failed_plates(small_screen):
+    wells, _ = small_screen
+    w = wells.copy()
+    bad = w["plate"] == w["plate"].iloc[0]
+    w.loc[bad & (w["role"] == "drug_control"), "value"] = w.loc[bad & (w["role"] == "vehicle_control"), "value"].median()
+    res = sr.rank_screen(w, exclude_failed=True)
+    assert (res.qc["verdict"] == "fail").sum() >= 1
+    assert res.wells.loc[res.wells["plate"] == w["plate"].iloc[0], "test_value"].isna().all()
