@@ -176,6 +176,7 @@ def _rank_and_write(
     top: int,
 ) -> None:
     import secretome_rank as sr
+    from secretome_rank.io import format_tsv
     from secretome_rank.report import hits_json, render_summary, write_outputs
 
     log = logging.getLogger("secretome_rank.cli")
@@ -192,7 +193,7 @@ def _rank_and_write(
     written = write_outputs(result, out, inputs=[screen] if screen else [], command=" ".join(sys.argv))
     log.info("wrote %s", ", ".join(p.name for p in written))
     if fmt is OutputFormat.tsv:
-        sys.stdout.write(result.hits.to_csv(sep="\t", index=False, na_rep="NA", float_format="%.6g"))
+        format_tsv(result.hits, sys.stdout)
     elif fmt is OutputFormat.json:
         sys.stdout.write(hits_json(result.hits) + "\n")
     else:
@@ -265,7 +266,7 @@ def qc(
 
     def run() -> None:
         import secretome_rank as sr
-        from secretome_rank.io import write_table
+        from secretome_rank.io import format_tsv, write_table
         from secretome_rank.normalize import normalize_plates
         from secretome_rank.qc import plate_qc
 
@@ -278,7 +279,7 @@ def qc(
         if out is not None:
             write_table(table, Path(out) / "qc.tsv")
         if fmt is OutputFormat.tsv:
-            sys.stdout.write(table.to_csv(sep="\t", index=False, na_rep="NA", float_format="%.6g"))
+            format_tsv(table, sys.stdout)
         elif fmt is OutputFormat.json:
             sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
         else:

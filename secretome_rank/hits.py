@@ -13,14 +13,17 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError
-from secretome_rank.moderated import moderated_t
+from secretome_rank.moderated import moderated_t, t_sf
 from secretome_rank.multitest import adjust_pvalues
 
-__all__ = ["Alternative", "TestMethod", "TESTS", "call_hits", "group_stats", "protein_stats"]
+__all__ = [
+    "TESTS", "Alternative", "TestMethod", "adjust_by_group", "call_hits", "context_codes", "group_stats",
+    "protein_stats",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,21 @@ def _welch(m1: np.ndarray, v1: np.ndarray, n1: np.ndarray, m2: float, v2: float,
     return np.where(ok, t, np.nan), np.where(ok, df, np.nan)
 
 
+def context_codes(table: pd.DataFrame) -> np.ndarray:
+    """Integer code of each row's (cell_line, treatment) context."""
+    return table.groupby([C.CELL_LINE, C.TREATMENT], sort=False, observed=True).ngroup().to_numpy()
+
+
+def adjust_by_group(p: np.ndarray, groups: np.ndarray, *, method: str) -> np.ndarray:
+    """Adjust p-values separately within each group (the family is the context)."""
+    q = np.full(p.shape, np.nan)
+    order = np.argsort(groups, kind="stable")
+    bounds = np.flatnonzero(np.diff(groups[order])) + 1
+    for idx in np.split(order, bounds):
+        q[idx] = adjust_pvalues(p[idx], method=method)
+    return q
+
+
 def protein_stats(
     scored: pd.DataFrame,
     *,
@@ -147,7 +165,7 @@ def protein_stats(
     cv = ctrl["var"].reindex(ctx).to_numpy()
     cn = ctrl["n"].reindex(ctx).to_numpy(dtype=float)
     var_p = lr["var"].to_numpy()
-    ctx_codes = pd.factorize(pd.Series(list(zip(res[C.CELL_LINE], res[C.TREATMENT]))))[0]
+    ctx_codes = context_codes(res)
     med_var = pd.Series(var_p).groupby(ctx_codes).transform("median").to_numpy()
     var_p_ssmd = np.where(np.isnan(var_p), med_var, var_p)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -159,13 +177,11 @@ def protein_stats(
     df_prior = np.full(len(res), np.nan)
     if test == "moderated":
         n = tv["n"].to_numpy(dtype=float)
-        for code in np.unique(ctx_codes):
-            sel = (ctx_codes == code) & (n > 0)
-            if not sel.any():
-                continue
+        sel = n > 0
+        if sel.any():
             fit = moderated_t(
                 tv["mean"].to_numpy()[sel], 1 / np.sqrt(n[sel]), tv["var"].to_numpy()[sel],
-                n[sel] - 1,
+                n[sel] - 1, groups=pd.factorize(ctx_codes[sel])[0],
             )
             t[sel], df[sel] = fit.t, fit.df_total
             s2_prior[sel], df_prior[sel] = fit.s2_prior, fit.df_prior
@@ -182,17 +198,13 @@ def protein_stats(
     res[C.DF] = df
     if test == "moderated" or test == "welch":
         with np.errstate(invalid="ignore"):
-            p = stats.t.sf(t, df) if alternative == "greater" else 2 * stats.t.sf(np.abs(t), df)
+            p = t_sf(t, df) if alternative == "greater" else 2 * t_sf(np.abs(t), df)
     elif test == "robust_z":
-        p = stats.norm.sf(t) if alternative == "greater" else 2 * stats.norm.sf(np.abs(t))
+        p = special.ndtr(-t) if alternative == "greater" else 2 * special.ndtr(-np.abs(t))
     else:
         p = np.full(len(res), np.nan)
     res[C.P_VALUE] = np.minimum(p, 1.0)
-    q = np.full(len(res), np.nan)
-    for code in np.unique(ctx_codes):
-        sel = ctx_codes == code
-        q[sel] = adjust_pvalues(res[C.P_VALUE].to_numpy()[sel], method=adjust)
-    res[C.Q_VALUE] = q
+    res[C.Q_VALUE] = adjust_by_group(res[C.P_VALUE].to_numpy(), ctx_codes, method=adjust)
     res["s2_prior"] = s2_prior
     res["df_prior"] = df_prior
     return res

@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
 from secretome_rank.errors import SchemaError
 from secretome_rank.schema import validate_wells
 
-__all__ = ["read_screen", "read_table", "write_json", "write_table"]
+__all__ = ["format_tsv", "read_screen", "read_table", "tsv_bytes", "write_json", "write_table"]
 
 logger = logging.getLogger(__name__)
 
@@ -249,21 +250,85 @@ def read_screen(
     )
 
 
-def _atomic_write(path: Path, write: Any) -> None:
-    """Write via a temporary file in the same folder, then rename over ``path``."""
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` via a temporary file in the same folder, then rename over ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            write(handle)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def _arrow_tsv(frame: pd.DataFrame) -> bytes | None:
+    """TSV bytes from pyarrow's C++ writer (about 10x faster than pandas).
+
+    None when pyarrow is not installed or a text cell needs quoting (tab, quote, newline).
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pacsv
+    except ImportError:
+        return None
+    arrays = []
+    for name in frame.columns:
+        col = frame[name]
+        if pd.api.types.is_bool_dtype(col):
+            arr = pa.array(np.where(col.to_numpy(dtype=bool), "true", "false"))
+        else:
+            arr = pa.array(col, from_pandas=True)
+            if pa.types.is_dictionary(arr.type):
+                arr = arr.dictionary_decode()
+            if pa.types.is_floating(arr.type):
+                arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, arr.type), arr)
+            if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+                arr = pc.cast(arr, pa.string())
+        arrays.append(pc.fill_null(arr, "NA"))
+    table = pa.table(arrays, names=[str(c) for c in frame.columns])
+    sink = pa.BufferOutputStream()
+    try:
+        pacsv.write_csv(
+            table, sink,
+            write_options=pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"),
+        )
+    except pa.ArrowInvalid:
+        return None
+    header = ("\t".join(map(str, frame.columns)) + "\n").encode("utf-8")
+    return header + sink.getvalue().to_pybytes()
+
+
+def tsv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as TSV bytes: ``NA`` for missing, ``true``/``false``, shortest exact floats."""
+    data = _arrow_tsv(frame)
+    if data is not None:
+        return data
+    out = frame.copy()
+    for name in out.columns:
+        if pd.api.types.is_bool_dtype(out[name]):
+            out[name] = np.where(out[name].to_numpy(dtype=bool), "true", "false")
+    buf = _io.StringIO()
+    out.to_csv(buf, sep="\t", index=False, na_rep="NA", lineterminator="\n")
+    return buf.getvalue().encode("utf-8")
+
+
+def format_tsv(frame: pd.DataFrame, handle: Any) -> None:
+    """Write ``frame`` as TSV to an open text or binary handle (conventions of :func:`tsv_bytes`)."""
+    data = tsv_bytes(frame)
+    binary = getattr(handle, "buffer", None)
+    if binary is not None:
+        handle.flush()
+        binary.write(data)
+        binary.flush()
+    else:
+        handle.write(data.decode("utf-8"))
+
+
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a tab-separated table atomically (``NA`` for missing, 10 significant digits).
+    """Write a tab-separated table atomically (see :func:`tsv_bytes`).
 
     Returns
     -------
@@ -271,16 +336,12 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         The written path.
     """
     p = Path(path)
-    _atomic_write(
-        p,
-        lambda h: frame.to_csv(h, sep="\t", index=False, na_rep="NA", float_format="%.10g",
-                               lineterminator="\n"),
-    )
+    _atomic_write(p, tsv_bytes(frame))
     return p
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
     """Write JSON atomically (sorted keys, indented)."""
     p = Path(path)
-    _atomic_write(p, lambda h: h.write(json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n"))
+    _atomic_write(p, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8"))
     return p

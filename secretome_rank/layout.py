@@ -93,7 +93,8 @@ def parse_wells(wells: pd.Series) -> pd.DataFrame:
         cannot be parsed), ``row`` and ``col`` (1-based, ``<NA>`` when malformed) and ``ok``
         (bool: the id was well formed).
     """
-    text = wells.astype("string").str.strip().str.upper()
+    codes, uniques = pd.factorize(wells, use_na_sentinel=True)
+    text = pd.Series(pd.Index(uniques).astype("string"), dtype="string").str.strip().str.upper()
     parts = text.str.extract(r"^([A-Z]{1,2})0*(\d{1,3})$")
     row = _row_index(parts[0]).astype("Int64")
     col = pd.to_numeric(parts[1], errors="coerce").astype("Int64")
@@ -101,10 +102,18 @@ def parse_wells(wells: pd.Series) -> pd.DataFrame:
     canonical = text.astype(object).copy()
     if ok.any():
         canonical[ok] = well_id(row[ok].to_numpy(), col[ok].to_numpy())
+    # broadcast the parsed unique ids back to every well (missing ids -> not ok)
+    take = np.where(codes < 0, len(uniques), codes)
+    pad = lambda s, fill: pd.concat([s.reset_index(drop=True), pd.Series([fill], dtype=s.dtype)], ignore_index=True)  # noqa: E731
     return pd.DataFrame(
-        {"well": canonical, "row": row.where(ok), "col": col.where(ok), "ok": ok},
+        {
+            "well": pad(canonical, None).to_numpy()[take],
+            "row": pad(row.where(ok), pd.NA).to_numpy()[take],
+            "col": pad(col.where(ok), pd.NA).to_numpy()[take],
+            "ok": pad(ok, False).to_numpy(dtype=bool)[take],
+        },
         index=wells.index,
-    )
+    ).astype({"row": "Int64", "col": "Int64"})
 
 
 def format_for(max_row: int, max_col: int) -> PlateFormat | None:

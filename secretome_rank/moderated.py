@@ -16,11 +16,20 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special, stats
+from scipy import special
 
-__all__ = ["ModeratedT", "fit_f_dist", "moderated_t", "trigamma_inverse"]
+__all__ = ["ModeratedT", "fit_f_dist", "moderated_t", "t_sf", "trigamma_inverse"]
 
 F64 = NDArray[np.float64]
+
+
+def t_sf(t: F64, df: F64) -> F64:
+    """Upper tail of Student's t (``scipy.special.stdtr``; avoids importing scipy.stats)."""
+    t = np.asarray(t, dtype=float)
+    df = np.asarray(df, dtype=float)
+    with np.errstate(invalid="ignore"):
+        out = np.where(np.isinf(df), special.ndtr(-t), special.stdtr(np.where(np.isinf(df), 1.0, df), -t))
+    return np.where(np.isnan(t) | np.isnan(df), np.nan, out)
 
 
 def trigamma_inverse(x: F64 | float) -> F64:
@@ -45,47 +54,76 @@ def trigamma_inverse(x: F64 | float) -> F64:
     return y
 
 
-def fit_f_dist(s2: F64, df: F64) -> tuple[float, float]:
+def fit_f_dist(
+    s2: F64, df: F64, groups: NDArray[np.intp] | None = None
+) -> tuple[F64, F64]:
     """Moment estimates of the prior scale ``s0^2`` and prior df ``d0`` (limma ``fitFDist``).
 
     The sample variances are modelled as ``s2 ~ s0^2 F(df, d0)``; moments of ``log s2`` give
     both parameters. Entries with non-finite ``s2`` or ``df == 0`` are ignored.
 
+    Parameters
+    ----------
+    s2, df : ndarray
+        Sample variances and their degrees of freedom.
+    groups : ndarray of int, optional
+        Group code (0..G-1) per entry: one independent fit per group, all vectorised.
+
     Returns
     -------
-    (float, float)
-        ``(s0_squared, d0)``; ``d0`` is ``inf`` when the variances show no more spread than
-        sampling alone explains (then ``s0^2`` is their mean), ``nan`` when nothing is usable.
+    (ndarray, ndarray)
+        ``(s0_squared, d0)`` per group (length 1 without ``groups``); ``d0`` is ``inf`` when
+        the variances show no more spread than sampling alone explains (then ``s0^2`` is
+        their mean), ``nan`` when nothing is usable.
     """
     s2 = np.asarray(s2, dtype=float)
     df = np.asarray(df, dtype=float)
+    g = np.zeros(s2.size, dtype=np.intp) if groups is None else np.asarray(groups, dtype=np.intp)
+    n_groups = int(g.max()) + 1 if g.size else 1
     ok = np.isfinite(df) & (df > 1e-15) & np.isfinite(s2) & (s2 > -1e-15)
-    n = int(ok.sum())
-    if n == 0:
-        return float("nan"), float("nan")
+    go = g[ok]
     x = np.maximum(s2[ok], 0.0)
     d = df[ok]
-    if n == 1:
-        return float(x[0]), 0.0
-    m = float(np.median(x))
-    if m == 0:
-        m = 1.0
-    x = np.maximum(x, 1e-5 * m)
+    n = np.bincount(go, minlength=n_groups).astype(float)
+    s0 = np.full(n_groups, np.nan)
+    d0 = np.full(n_groups, np.nan)
+    if x.size == 0:
+        return s0, d0
+    # per-group median of x (sort by group then value)
+    order = np.lexsort((x, go))
+    xs, gs = x[order], go[order]
+    start = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(int)
+    cnt = n.astype(int)
+    has = cnt > 0
+    lo = start + (cnt - 1) // 2
+    hi = start + cnt // 2
+    med = np.zeros(n_groups)
+    med[has] = (xs[lo[has]] + xs[hi[has]]) / 2
+    med = np.where(med == 0, 1.0, med)
+    del gs
+    x = np.maximum(x, 1e-5 * med[go])
     e = np.log(x) - special.digamma(d / 2) + np.log(d / 2)
-    emean = float(np.mean(e))
-    evar = float(np.sum((e - emean) ** 2) / (n - 1)) - float(np.mean(special.polygamma(1, d / 2)))
-    if evar > 0:
-        d0 = 2 * float(trigamma_inverse(evar)[0])
-        s0 = float(np.exp(emean + special.digamma(d0 / 2) - np.log(d0 / 2)))
-    else:
-        d0 = float("inf")
-        s0 = float(np.mean(x))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        emean = np.bincount(go, weights=e, minlength=n_groups) / n
+        evar = np.bincount(go, weights=(e - emean[go]) ** 2, minlength=n_groups) / (n - 1)
+        evar = evar - np.bincount(go, weights=special.polygamma(1, d / 2), minlength=n_groups) / n
+        xmean = np.bincount(go, weights=x, minlength=n_groups) / n
+    one = n == 1
+    s0[one] = xmean[one]
+    d0[one] = 0.0
+    fin = (n >= 2) & (evar > 0)
+    if fin.any():
+        d0[fin] = 2 * trigamma_inverse(evar[fin])
+        s0[fin] = np.exp(emean[fin] + special.digamma(d0[fin] / 2) - np.log(d0[fin] / 2))
+    inf = (n >= 2) & ~(evar > 0)
+    d0[inf] = np.inf
+    s0[inf] = xmean[inf]
     return s0, d0
 
 
 @dataclass(frozen=True)
 class ModeratedT:
-    """Result of :func:`moderated_t` (one entry per feature; prior scalars shared)."""
+    """Result of :func:`moderated_t` (one entry per feature; the priors repeated per feature)."""
 
     t: F64
     df_total: F64
@@ -93,11 +131,13 @@ class ModeratedT:
     p_two_sided: F64
     p_greater: F64
     p_less: F64
-    s2_prior: float
-    df_prior: float
+    s2_prior: F64
+    df_prior: F64
 
 
-def moderated_t(coef: F64, stdev_unscaled: F64, s2: F64, df_residual: F64) -> ModeratedT:
+def moderated_t(
+    coef: F64, stdev_unscaled: F64, s2: F64, df_residual: F64, groups: NDArray[np.intp] | None = None
+) -> ModeratedT:
     """Moderated t statistics for one coefficient per feature (limma ``eBayes``).
 
     Parameters
@@ -110,6 +150,9 @@ def moderated_t(coef: F64, stdev_unscaled: F64, s2: F64, df_residual: F64) -> Mo
         Residual variance per feature (NaN when ``df_residual`` is 0).
     df_residual : ndarray
         Residual degrees of freedom (``n - 1`` for a mean).
+    groups : ndarray of int, optional
+        Group code per feature (e.g. the context): each group gets its own prior, as if
+        ``eBayes`` were run once per group.
 
     Returns
     -------
@@ -127,22 +170,20 @@ def moderated_t(coef: F64, stdev_unscaled: F64, s2: F64, df_residual: F64) -> Mo
     coef = np.asarray(coef, dtype=float)
     su = np.asarray(stdev_unscaled, dtype=float)
     d = np.asarray(df_residual, dtype=float)
+    g = np.zeros(coef.size, dtype=np.intp) if groups is None else np.asarray(groups, dtype=np.intp)
     var = np.where(d == 0, 0.0, np.asarray(s2, dtype=float))
-    s0, d0 = fit_f_dist(var, d)
-    if np.isnan(d0):
-        s2_post = np.full_like(coef, np.nan)
-    elif np.isinf(d0):
-        s2_post = np.full_like(coef, s0)
-    else:
-        s2_post = (d * var + d0 * s0) / (d + d0)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    s0g, d0g = fit_f_dist(var, d, g)
+    s0, d0 = s0g[g], d0g[g]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2_post = np.where(np.isinf(d0), s0, (d * var + d0 * s0) / (d + d0))
         t = coef / su / np.sqrt(s2_post)
-    df_total = np.minimum(d + d0, np.nansum(d))
+    pooled = np.bincount(g, weights=np.nan_to_num(d), minlength=s0g.size)
+    df_total = np.minimum(d + d0, pooled[g])
     t = np.where(df_total > 0, t, np.nan)
     with np.errstate(invalid="ignore"):
-        p_greater = stats.t.sf(t, df_total)
-        p_less = stats.t.cdf(t, df_total)
-        p_two = 2 * stats.t.sf(np.abs(t), df_total)
+        p_greater = t_sf(t, df_total)
+        p_less = t_sf(-t, df_total)
+        p_two = 2 * t_sf(np.abs(t), df_total)
     return ModeratedT(
         t=t,
         df_total=np.where(np.isnan(t), np.nan, df_total),

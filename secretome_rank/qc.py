@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from secretome_rank import columns as C
 from secretome_rank.layout import FORMATS, format_for
@@ -89,7 +89,7 @@ def _spatial(scored: pd.DataFrame, by: str) -> pd.DataFrame:
     df2 = n - k
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (ss_b / df1) / (ss_w / df2)
-        p = pd.Series(stats.f.sf(f, df1, df2), index=f.index).where((df1 > 0) & (df2 > 0))
+        p = pd.Series(special.fdtrc(df1.clip(lower=1), df2.clip(lower=1), f), index=f.index).where((df1 > 0) & (df2 > 0))
         r2 = ss_b / (ss_b + ss_w)
     return pd.DataFrame({"p": p, "r2": r2})
 

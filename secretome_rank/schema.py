@@ -43,9 +43,17 @@ def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
 
 
 def _text(series: pd.Series) -> pd.Series:
-    """Strip text cells; empty strings become missing."""
-    s = series.astype("string").str.strip()
-    return s.mask(s == "")
+    """Strip text cells; empty strings become missing. Returns a categorical Series.
+
+    Works on the distinct values only, so a million wells cost what a few hundred do.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    cleaned = pd.Series(pd.Index(uniques).astype(str), dtype=object).str.strip()
+    cleaned = cleaned.mask(cleaned == "")
+    new_codes, new_uniques = pd.factorize(cleaned, use_na_sentinel=True)
+    mapped = np.where(codes < 0, -1, new_codes[np.maximum(codes, 0)] if len(new_codes) else -1)
+    cat = pd.Categorical.from_codes(mapped, categories=pd.Index(new_uniques, dtype=object))
+    return pd.Series(cat, index=series.index)
 
 
 def validate_wells(
@@ -93,11 +101,11 @@ def validate_wells(
     bad = plate.isna()
     if bad.any():
         problems.append(f"column 'plate': empty in {describe_rows(line[bad])}; every well needs a plate id")
-    out[C.PLATE] = plate.astype(object)
+    out[C.PLATE] = plate
 
     # role ------------------------------------------------------------------------------
     role_raw = _text(frame[C.ROLE].reset_index(drop=True))
-    role = role_raw.str.lower()
+    role = _text(role_raw.str.lower())
     if role_map:
         lower_map = {str(k).strip().lower(): str(v).strip().lower() for k, v in role_map.items()}
         bad_targets = sorted(set(lower_map.values()) - set(C.ROLES))
@@ -106,7 +114,8 @@ def validate_wells(
                 f"role mapping targets {bad_targets} are not roles; expected one of "
                 f"{', '.join(C.ROLES)}"
             )
-        role = role.replace(lower_map)
+        cats = [lower_map.get(c, c) for c in role.cat.categories]
+        role = _text(pd.Series(np.array([*cats, None], dtype=object)[role.cat.codes.to_numpy()]))
     unknown = role.notna() & ~role.isin(C.ROLES)
     if unknown.any():
         words = role_raw[unknown].value_counts()
@@ -121,7 +130,7 @@ def validate_wells(
             f"column 'role': empty in {describe_rows(line[role.isna()])}; "
             f"expected one of {', '.join(C.ROLES)}"
         )
-    out[C.ROLE] = role.astype(object)
+    out[C.ROLE] = role
 
     # value -----------------------------------------------------------------------------
     raw_value = frame[C.VALUE].reset_index(drop=True)
@@ -175,7 +184,7 @@ def validate_wells(
                 "or drop the column"
             )
         ok = parsed["ok"]
-        out[C.WELL] = parsed["well"].where(given)
+        out[C.WELL] = pd.Categorical(parsed["well"].where(given))
         out[C.ROW] = parsed["row"]
         out[C.COL] = parsed["col"]
         if ok.any():
@@ -196,13 +205,13 @@ def validate_wells(
                 )
             dup = ok & out.duplicated([C.PLATE, C.WELL], keep=False) & plate.notna()
             if dup.any():
-                pairs = (out.loc[dup, C.PLATE].astype(str) + ":" + out.loc[dup, C.WELL]).rename(None)
+                pairs = (out.loc[dup, C.PLATE].astype(str) + ":" + out.loc[dup, C.WELL].astype(str)).rename(None)
                 problems.append(
                     f"columns 'plate','well': duplicate wells in "
                     f"{describe_rows(line[dup], pairs[dup])}; each (plate, well) must appear once"
                 )
     else:
-        out[C.WELL] = pd.Series(pd.NA, index=out.index, dtype=object)
+        out[C.WELL] = pd.Categorical([None] * len(out), categories=pd.Index([], dtype=object))
         out[C.ROW] = pd.Series(pd.NA, index=out.index, dtype="Int64")
         out[C.COL] = pd.Series(pd.NA, index=out.index, dtype="Int64")
 
@@ -210,14 +219,14 @@ def validate_wells(
     if C.PROTEIN in frame.columns:
         protein = _text(frame[C.PROTEIN].reset_index(drop=True))
     else:
-        protein = pd.Series(pd.NA, index=out.index, dtype="string")
+        protein = pd.Series(pd.Categorical([None] * len(out), categories=pd.Index([], dtype=object)), index=out.index)
     no_protein = (role == C.SAMPLE) & protein.isna()
     if no_protein.any():
         problems.append(
             f"column 'protein': sample wells without a protein in {describe_rows(line[no_protein])}; "
             "name the protein, or set role to 'empty' if the well holds none"
         )
-    out[C.PROTEIN] = protein.where(role == C.SAMPLE).astype(object)
+    out[C.PROTEIN] = protein.where(role == C.SAMPLE)
 
     # context ---------------------------------------------------------------------------
     for col, default in ((C.CELL_LINE, C.DEFAULT_CELL_LINE), (C.TREATMENT, "drug")):
@@ -228,13 +237,14 @@ def validate_wells(
                     f"column {col!r}: empty in {describe_rows(line[s.isna()])} while other rows "
                     f"have one; fill it in on every row"
                 )
-            out[col] = s.fillna(default).astype(object)
+            if s.isna().any() and default not in s.cat.categories:
+                s = s.cat.add_categories([default])
+            out[col] = s.fillna(default)
         else:
-            out[col] = default
+            out[col] = pd.Categorical([default] * len(out))
     vehicle = {w.lower() for w in vehicle_words}
-    out[C.ARM] = np.where(
-        out[C.TREATMENT].str.lower().isin(vehicle), C.ARM_VEHICLE, C.ARM_DRUG
-    )
+    is_vehicle = out[C.TREATMENT].str.lower().isin(vehicle).to_numpy()
+    out[C.ARM] = pd.Categorical.from_codes(is_vehicle.astype(np.int8), categories=[C.ARM_DRUG, C.ARM_VEHICLE])
     mixed = out.groupby(C.PLATE, sort=False)[[C.CELL_LINE, C.TREATMENT]].nunique()
     mixed = mixed[(mixed > 1).any(axis=1)]
     if len(mixed):
@@ -267,7 +277,11 @@ def validate_wells(
         C.REPLICATE, C.ARM,
     ]
     rest = [c for c in out.columns if c not in order]
-    return out[order + rest].reset_index(drop=True)
+    out = out[order + rest].reset_index(drop=True)
+    # categorical keys: grouping and mapping a million wells stays fast
+    for col in (C.PLATE, C.WELL, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT, C.ARM):
+        out[col] = out[col].astype("category")
+    return out
 
 
 def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:

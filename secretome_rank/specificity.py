@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
-from secretome_rank.hits import group_stats
+from secretome_rank.hits import adjust_by_group, context_codes, group_stats
 from secretome_rank.moderated import moderated_t
 from secretome_rank.multitest import adjust_pvalues
 
@@ -25,8 +25,9 @@ __all__ = ["classify", "interaction_stats", "two_group_moderated"]
 
 
 def two_group_moderated(
-    n1: np.ndarray, m1: np.ndarray, v1: np.ndarray, n2: np.ndarray, m2: np.ndarray, v2: np.ndarray
-) -> dict[str, np.ndarray | float]:
+    n1: np.ndarray, m1: np.ndarray, v1: np.ndarray, n2: np.ndarray, m2: np.ndarray, v2: np.ndarray,
+    groups: np.ndarray | None = None,
+) -> dict[str, np.ndarray]:
     """Moderated t for ``mean1 - mean2`` per feature (limma ``lmFit(~ group)`` + ``eBayes``).
 
     Features with only one group still contribute their residual variance to the prior
@@ -41,7 +42,7 @@ def two_group_moderated(
         s2 = (np.maximum(n1 - 1, 0) * v1 + np.maximum(n2 - 1, 0) * v2) / df
         coef = np.where((n1 > 0) & (n2 > 0), m1 - m2, np.nan)
         su = np.sqrt(1 / n1 + 1 / n2)
-    fit = moderated_t(coef, su, np.where(df > 0, s2, np.nan), df)
+    fit = moderated_t(coef, su, np.where(df > 0, s2, np.nan), df, groups=groups)
     return {
         "coef": coef,
         "t": fit.t,
@@ -78,20 +79,22 @@ def interaction_stats(scored: pd.DataFrame, stats_table: pd.DataFrame, *, altern
     out["n_vehicle"] = v["n"].fillna(0).astype(int).to_numpy()
     out["interaction_log2"] = out[C.LOG2_FC].to_numpy() - vg["mean"].to_numpy()
     has_vehicle_line = out[C.CELL_LINE].isin(veh[C.CELL_LINE].unique()).to_numpy()
-    ctx = pd.factorize(pd.Series(list(zip(out[C.CELL_LINE], out[C.TREATMENT]))))[0]
-    for code in np.unique(ctx):
-        sel = (ctx == code) & has_vehicle_line
-        if not sel.any():
-            continue
-        res = two_group_moderated(
-            d["n"].fillna(0).to_numpy()[sel], d["mean"].to_numpy()[sel], d["var"].to_numpy()[sel],
-            v["n"].fillna(0).to_numpy()[sel], v["mean"].to_numpy()[sel], v["var"].to_numpy()[sel],
-        )
-        p = res["p_greater"] if alternative == "greater" else res["p_two_sided"]
-        out.loc[sel, "interaction_t"] = res["t"]
-        out.loc[sel, "interaction_df"] = res["df"]
-        out.loc[sel, "interaction_p"] = p
-        out.loc[sel, C.INTERACTION_Q] = adjust_pvalues(np.asarray(p, dtype=float), method=adjust)
+    if not has_vehicle_line.any():
+        return out
+    sel = has_vehicle_line
+    ctx = context_codes(out)[sel]
+    res = two_group_moderated(
+        d["n"].fillna(0).to_numpy()[sel], d["mean"].to_numpy()[sel], d["var"].to_numpy()[sel],
+        v["n"].fillna(0).to_numpy()[sel], v["mean"].to_numpy()[sel], v["var"].to_numpy()[sel],
+        groups=pd.factorize(ctx)[0],
+    )
+    p = np.asarray(res["p_greater"] if alternative == "greater" else res["p_two_sided"], dtype=float)
+    cols = {"interaction_t": res["t"], "interaction_df": res["df"], "interaction_p": p,
+            C.INTERACTION_Q: adjust_by_group(p, ctx, method=adjust)}
+    for col, values in cols.items():
+        arr = out[col].to_numpy(dtype=float, copy=True)
+        arr[sel] = values
+        out[col] = arr
     return out
 
 
