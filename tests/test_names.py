@@ -1,0 +1,275 @@
+"""Name resolution: one test per name class of issue 3, with the expected HGNC symbol."""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import pandas as pd
+import pytest
+
+from secretome_rank.names import (
+    NameResolver,
+    default_resolver,
+    normalize_key,
+    resolve_names,
+)
+
+
+def _one(name: str) -> tuple[str, str, str]:
+    row = resolve_names([name]).iloc[0]
+    return row["symbol"], row["resolution"], row["candidates"]
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [("HGF", "HGF"), ("MET", "MET"), ("NRG1", "NRG1"), ("FGF2", "FGF2"), ("IL6", "IL6")],
+)
+def test_approved_symbols_are_exact(name: str, symbol: str) -> None:
+    assert _one(name) == (symbol, "exact", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("FIGF", "VEGFD"),
+        ("IL8", "CXCL8"),
+        ("CYR61", "CCN1"),
+        ("CTGF", "CCN2"),
+        ("GDF8", "MSTN"),
+        ("BAFF", "TNFSF13B"),
+        ("TRAIL", "TNFSF10"),
+        ("RANKL", "TNFSF11"),
+        ("NGAL", "LCN2"),
+        ("YKL-40", "CHI3L1"),
+        ("IL-29", "IFNL1"),
+        ("BMP-9", "GDF2"),
+    ],
+)
+def test_previous_and_alias_symbols(name: str, symbol: str) -> None:
+    assert _one(name) == (symbol, "alias", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("hgf", "HGF"),
+        ("Hgf", "HGF"),
+        ("il6", "IL6"),
+        ("IL-6", "IL6"),
+        ("IL 6", "IL6"),
+        ("Il_6", "IL6"),
+        ("fgf-2", "FGF2"),
+    ],
+)
+def test_case_hyphens_spaces(name: str, symbol: str) -> None:
+    assert _one(name)[0] == symbol
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("TGF-beta1", "TGFB1"),
+        ("TGF-b1", "TGFB1"),
+        ("TGFb1", "TGFB1"),
+        ("TGF-β1", "TGFB1"),
+        ("TGF beta 1", "TGFB1"),
+        ("IFN-gamma", "IFNG"),
+        ("IFN-γ", "IFNG"),
+        ("IFNg", "IFNG"),
+        ("IL-1beta", "IL1B"),
+        ("IL-1β", "IL1B"),
+        ("IL-1b", "IL1B"),
+        ("IL-1alpha", "IL1A"),
+        ("IL-1α", "IL1A"),
+        ("SDF-1alpha", "CXCL12"),
+        ("SDF-1α", "CXCL12"),
+        ("SDF-1a", "CXCL12"),
+        ("TNF-alpha", "TNF"),
+        ("TNFα", "TNF"),
+        ("GRO-alpha", "CXCL1"),
+    ],
+)
+def test_greek_letters_spelled_or_not(name: str, symbol: str) -> None:
+    assert _one(name)[0] == symbol
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("bFGF", "FGF2"),
+        ("aFGF", "FGF1"),
+        ("KGF", "FGF7"),
+        ("SCF", "KITLG"),
+        ("M-CSF", "CSF1"),
+        ("GM-CSF", "CSF2"),
+        ("G-CSF", "CSF3"),
+        ("Heregulin-beta1", "NRG1"),
+        ("Heregulin-β1", "NRG1"),
+        ("sCD40L", "CD40LG"),
+        ("Activin A", "INHBA"),
+        ("MCP-1", "CCL2"),
+        ("RANTES", "CCL5"),
+        ("Oncostatin M", "OSM"),
+        ("NT-3", "NTF3"),
+        ("APRIL", "TNFSF13"),
+        ("IL-1ra", "IL1RN"),
+        ("OPG", "TNFRSF11B"),
+    ],
+)
+def test_vendor_and_common_names(name: str, symbol: str) -> None:
+    assert _one(name) == (symbol, "alias", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("Recombinant Human HGF", "HGF"),
+        ("recombinant human IL-6", "IL6"),
+        ("rhHGF", "HGF"),
+        ("rhIL-6", "IL6"),
+        ("rh-IL-6", "IL6"),
+        ("rhuIL-6", "IL6"),
+        ("hIL-6", "IL6"),
+        ("Human IL-6", "IL6"),
+        ("human bFGF", "FGF2"),
+        ("HGF (carrier-free)", "HGF"),
+        ("HGF (CF)", "HGF"),
+        ("HGF protein", "HGF"),
+        ("HGF, carrier-free", "HGF"),
+        ("Recombinant Human TGF-β1 (carrier-free)", "TGFB1"),
+        ("rhKGF (CF)", "FGF7"),
+    ],
+)
+def test_prefixes_and_suffixes(name: str, symbol: str) -> None:
+    assert _one(name)[0] == symbol
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("VEGF165", "VEGFA"),
+        ("VEGF-A165", "VEGFA"),
+        ("VEGF121", "VEGFA"),
+        ("VEGF 189", "VEGFA"),
+        ("NRG1-beta1", "NRG1"),
+        ("NRG1-β1", "NRG1"),
+        ("PDGF-BB", "PDGFB"),
+        ("PDGF-AA", "PDGFA"),
+        ("PDGF BB", "PDGFB"),
+        ("PDGF-CC", "PDGFC"),
+        ("PDGF-AB", "PDGFA;PDGFB"),
+        ("Activin AB", "INHBA;INHBB"),
+        ("IL-12 p70", "IL12A;IL12B"),
+    ],
+)
+def test_isoforms_and_dimers(name: str, symbol: str) -> None:
+    sym, resolution, _ = _one(name)
+    assert (sym, resolution) == (symbol, "alias")
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("sCD40L+IL-4", "CD40LG;IL4"),
+        ("sCD40L + IL-4", "CD40LG;IL4"),
+        ("HGF+EGF", "HGF;EGF"),
+        ("IL-6 + sIL-6R", "IL6;IL6R"),
+    ],
+)
+def test_combinations_resolve_to_both(name: str, symbol: str) -> None:
+    sym, resolution, _ = _one(name)
+    assert sym == symbol
+    assert resolution == "alias"
+
+
+@pytest.mark.parametrize(
+    ("name", "candidates"),
+    [
+        ("SF", "HGF;KITLG"),
+        ("HRG", "HRG;NRG1"),
+        ("Ang-1", "ANGPT1;AGT"),
+        ("TPO", "THPO;TPO"),
+        ("MSP", "LMLN;MSMB;MST1"),
+        ("CNP", "NPPC;CNP"),
+    ],
+)
+def test_ambiguous_names_are_flagged_not_guessed(name: str, candidates: str) -> None:
+    assert _one(name) == ("", "ambiguous", candidates)
+
+
+def test_combination_with_an_ambiguous_part_is_ambiguous() -> None:
+    sym, resolution, cands = _one("HGF+SF")
+    assert (sym, resolution, cands) == ("HGF", "ambiguous", "HGF;KITLG")
+
+
+@pytest.mark.parametrize("name", ["XYZ1", "not a protein", "", "Recombinant Human"])
+def test_unknown_names_are_reported(name: str) -> None:
+    assert _one(name) == ("", "unknown", "")
+
+
+def test_missing_values_are_unknown_and_kept() -> None:
+    out = resolve_names(["HGF", None, float("nan"), "EGF"])
+    assert out["query"].tolist() == ["HGF", "", "", "EGF"]
+    assert out["resolution"].tolist() == ["exact", "unknown", "unknown", "exact"]
+
+
+def test_output_keeps_order_and_duplicates() -> None:
+    names = ["bFGF", "HGF", "bFGF", "XYZ1", "HGF"]
+    out = resolve_names(names)
+    assert out["query"].tolist() == names
+    assert out["symbol"].tolist() == ["FGF2", "HGF", "FGF2", "", "HGF"]
+    assert list(out.columns) == ["query", "symbol", "resolution", "candidates", "matched_by"]
+
+
+def test_normalize_key() -> None:
+    assert normalize_key("TGF-β1") == "TGFB1"
+    assert normalize_key("IL-1 beta") == "IL1B"
+    assert normalize_key("Ifn-Gamma") == "IFNG"
+
+
+def test_custom_tables() -> None:
+    aliases = pd.DataFrame({"alias": ["FOO1", "OLDFOO"], "symbol": ["FOO1", "FOO1"]})
+    vendor = pd.DataFrame({"name": ["Foo factor"], "symbols": ["FOO1"], "status": ["resolved"]})
+    res = NameResolver(aliases, vendor)
+    out = resolve_names(["oldfoo", "Foo factor", "FOO1", "HGF"], resolver=res)
+    assert out["symbol"].tolist() == ["FOO1", "FOO1", "FOO1", ""]
+    assert out["resolution"].tolist() == ["alias", "alias", "exact", "unknown"]
+
+
+def _data(name: str) -> pd.DataFrame:
+    with resources.files("secretome_rank").joinpath("data", name).open() as fh:
+        return pd.read_csv(fh, sep="\t", dtype=str, keep_default_na=False)
+
+
+def test_library_every_protein_resolves_to_its_symbol() -> None:
+    lib = _data("secretome_library.tsv")
+    assert list(lib.columns) == ["protein", "symbol", "family"]
+    assert lib["protein"].is_unique and lib["symbol"].is_unique
+    assert lib["protein"].tolist() == sorted(lib["protein"], key=str.lower)
+    assert 450 <= len(lib) <= 550
+    out = resolve_names(lib["protein"])
+    assert out["resolution"].isin(["exact", "alias"]).all(), out[
+        ~out["resolution"].isin(["exact", "alias"])
+    ]
+    assert (out["symbol"] == lib["symbol"]).all()
+    vendor_share = (lib["protein"] != lib["symbol"]).mean()
+    assert 0.15 <= vendor_share <= 0.3
+
+
+def test_vendor_table_symbols_are_approved_and_names_unique() -> None:
+    vendor = _data("vendor_names.tsv")
+    approved = default_resolver().approved_symbols
+    syms = {s for v in vendor["symbols"] for s in v.split(";")}
+    assert syms <= approved, sorted(syms - approved)
+    keys = vendor["name"].map(normalize_key)
+    assert keys.is_unique, vendor[keys.duplicated(keep=False)]
+    assert set(vendor["status"]) <= {"resolved", "ambiguous"}
+    # a vendor name may shadow an approved symbol only to flag it as ambiguous
+    shadow = vendor[keys.isin({normalize_key(s) for s in approved})]
+    assert (shadow["status"] == "ambiguous").all(), shadow
+
+
+def test_alias_table_is_small() -> None:
+    aliases = _data("aliases.tsv")
+    assert list(aliases.columns) == ["alias", "symbol", "type"]
+    assert len(aliases) < 20_000
