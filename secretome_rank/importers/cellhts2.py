@@ -1,0 +1,839 @@
+"""Import cellHTS2 screen folders (Boutros, Bras & Huber 2006; Pelz et al. 2010).
+
+A cellHTS2 folder holds ``Platelist.txt`` (``Filename``, ``Plate``, ``Replicate``, optional
+``Batch``/``Channel``), one result file per plate and replicate (three tab-separated columns
+``plate id, well, value`` without header, or a plate-reader grid export), ``Plateconf.txt``
+(header lines ``Wells: 384`` / ``Plates: 3``, then ``Plate Well Content`` rules with wildcards
+and regular expressions, later rules overriding earlier ones), optionally ``Screenlog.txt``
+(flagged wells, set to missing), ``Description.txt`` (kept as metadata) and a gene annotation
+file (``GeneIDs*.txt``).
+
+Each imported plate is named after its result file (``plate`` = file name stem); the
+Platelist ``Plate`` number is kept as ``cellhts2_plate`` and ``Replicate`` as ``replicate``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from secretome_rank import columns as C
+from secretome_rank.errors import LayoutError, SchemaError
+from secretome_rank.importers.grid import (
+    GridSelector,
+    find_grids,
+    read_text,
+    select_grids,
+)
+from secretome_rank.importers.platemap import (
+    _LINE,
+    CONTENT,
+    SOURCE_FILE,
+    _lines,
+    _norm,
+    _suggest,
+    finish_well_table,
+    map_roles,
+    read_table,
+    validate_role_map,
+)
+from secretome_rank.layout import FORMATS, PlateFormat, format_for, parse_wells, well_id
+
+__all__ = [
+    "CELLHTS2_PLATE",
+    "DEFAULT_CELLHTS2_ROLE_MAP",
+    "FLAG_COMMENT",
+    "apply_plate_conf",
+    "import_cellhts2",
+    "read_description",
+    "read_plate_conf",
+]
+
+logger = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+CELLHTS2_PLATE = "cellhts2_plate"
+FLAG_COMMENT = "flag_comment"
+
+#: Default translation of cellHTS2 well contents (case-insensitive) to our roles.
+#: cellHTS2's ``neg`` wells are the *no-effect* reference and ``pos`` wells the *full-effect*
+#: reference, which is what our ``drug_control`` (0 % rescue) and ``vehicle_control`` (100 %
+#: rescue) are; ``rescue_pct`` then reads as percent of the positive-control effect (cellHTS2's
+#: NPI scale). ``other`` wells take part in nothing, like our ``empty``. Named controls
+#: (``PosSpike``, ``mock``, ``up``, ...) have no default: map them with ``role_map``.
+DEFAULT_CELLHTS2_ROLE_MAP: dict[str, str] = {
+    "sample": C.SAMPLE,
+    "neg": C.DRUG_CONTROL,
+    "pos": C.VEHICLE_CONTROL,
+    "other": C.EMPTY,
+    "empty": C.EMPTY,
+}
+
+_PLAIN_WELL = re.compile(r"^[A-Za-z]{1,2}\d{1,3}$")
+_GLOB = re.compile(r"^[A-Za-z0-9*?]+$")
+
+
+# ----------------------------------------------------------------------------------------
+# small files
+# ----------------------------------------------------------------------------------------
+def _find(folder: Path, name: str | None) -> Path | None:
+    """Find a file of the folder by exact or case-insensitive name."""
+    if not name:
+        return None
+    exact = folder / name
+    if exact.is_file():
+        return exact
+    lower = name.lower()
+    for p in sorted(folder.iterdir()):
+        if p.is_file() and p.name.lower() == lower:
+            return p
+    return None
+
+
+def read_description(path: PathLike) -> dict[str, dict[str, str]]:
+    """Read a cellHTS2 ``Description.txt`` into sections of key/value pairs.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The description file (``[Section]`` lines followed by ``Key: value`` lines).
+
+    Returns
+    -------
+    dict
+        Section name -> {key -> value (stripped, ``""`` when empty)}; lines before the first
+        section go to section ``""``.
+    """
+    sections: dict[str, dict[str, str]] = {}
+    current = ""
+    for line in read_text(path):
+        text = line.strip()
+        if not text:
+            continue
+        if text.startswith("[") and text.endswith("]"):
+            current = text[1:-1].strip()
+            sections.setdefault(current, {})
+            continue
+        key, sep, value = text.partition(":")
+        if sep:
+            sections.setdefault(current, {})[key.strip()] = value.strip()
+    return sections
+
+
+def read_plate_conf(path: PathLike) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Read a cellHTS2 ``Plateconf.txt``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        Header lines (``Wells: 384``, ``Plates: 3``) followed by a tab-separated table with
+        columns ``Plate``, ``Well``, ``Content`` (others are kept).
+
+    Returns
+    -------
+    rules : pandas.DataFrame
+        One row per rule, in file order: ``plate``, ``well``, ``content`` (as written) and
+        ``line`` (1-based line in the file), plus any extra columns.
+    header : dict
+        ``{"Wells": int, "Plates": int}`` for the header lines present.
+
+    Raises
+    ------
+    SchemaError
+        No ``Plate Well Content`` header, rows with missing cells, non-integer header values.
+    """
+    lines = read_text(path)
+    header: dict[str, int] = {}
+    problems: list[str] = []
+    start = None
+    for k, line in enumerate(lines):
+        cells = [c.strip() for c in re.split(r"\t|;|,", line)]
+        if [c.lower() for c in cells[:3]] == ["plate", "well", "content"]:
+            start = k
+            break
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            try:
+                header[key.strip().capitalize()] = int(value.strip().split()[0])
+            except (ValueError, IndexError):
+                problems.append(
+                    f"line {k + 1}: {line.strip()!r}: expected '{key.strip()}: <whole number>'"
+                )
+    if start is None:
+        raise SchemaError(
+            f"{path}: no header line 'Plate<TAB>Well<TAB>Content' found; a cellHTS2 plate "
+            "configuration has 'Wells: N' and 'Plates: N' lines, then that header and one "
+            "rule per line"
+        )
+    sep = "\t" if "\t" in lines[start] else (";" if ";" in lines[start] else ",")
+    names = [c.strip() for c in lines[start].split(sep)]
+    rows = []
+    for k in range(start + 1, len(lines)):
+        if not lines[k].strip():
+            continue
+        cells = [c.strip() for c in lines[k].split(sep)]
+        cells += [""] * (len(names) - len(cells))
+        if not all(cells[:3]):
+            problems.append(
+                f"line {k + 1}: {lines[k].strip()!r}: expected Plate, Well and Content "
+                "(tab-separated; '*' for all plates or wells)"
+            )
+            continue
+        rows.append([*cells[: len(names)], k + 1])
+    if problems:
+        raise SchemaError(
+            f"{path}: {len(problems)} problem(s) in the plate configuration", problems=problems
+        )
+    extra = [_snake(n) for n in names[3:]]
+    rules = pd.DataFrame(rows, columns=["plate", "well", "content", *extra, "line"])
+    return rules, header
+
+
+def _snake(name: str) -> str:
+    """``GeneSymbol`` -> ``gene_symbol``; ``HFAID`` -> ``hfaid``."""
+    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
+    return re.sub(r"[^0-9a-zA-Z]+", "_", s).strip("_").lower()
+
+
+def _match(pattern: str, ids: pd.Series) -> np.ndarray:
+    """Rows of ``ids`` matched by a cellHTS2 plate or well pattern (see import_cellhts2)."""
+    p = pattern.strip()
+    if p == "*":
+        return np.ones(len(ids), dtype=bool)
+    if _PLAIN_WELL.match(p):
+        wells = parse_wells(pd.Series([p]))
+        if bool(wells["ok"].iloc[0]):
+            return (ids == wells["well"].iloc[0]).to_numpy()
+    if p.isdigit():
+        return (ids == str(int(p))).to_numpy()
+    if _GLOB.match(p):
+        return ids.str.upper().str.match(fnmatch.translate(p.upper())).to_numpy()
+    rx = re.compile(p)  # Python semantics (raises re.error), not the pyarrow engine's
+    return ids.astype(object).str.contains(rx).to_numpy(dtype=bool)
+
+
+def apply_plate_conf(
+    rules: pd.DataFrame, *, n_plates: int, fmt: PlateFormat, source: str = "Plateconf.txt"
+) -> pd.DataFrame:
+    """Resolve plate-configuration rules to one content per plate and well.
+
+    Rules are applied in order; later rules override earlier ones (cellHTS2 ``configure``).
+    ``Plate``: ``*`` (all), a number, or a pattern matched against the plate numbers.
+    ``Well``: ``*`` (all), a well id (``A1``/``A01``/``A001``, exact), a wildcard pattern of
+    letters, digits, ``*`` and ``?`` matched against the whole canonical id (``?01`` = column 1,
+    ``B*`` = row B), or else a regular expression searched in the canonical id as cellHTS2 does
+    (``[A-P]02``, ``A0[1-2]``, ``B01|G02``).
+
+    Parameters
+    ----------
+    rules : pandas.DataFrame
+        From :func:`read_plate_conf`.
+    n_plates : int
+        Number of plates (Platelist ``Plate`` numbers 1..n).
+    fmt : PlateFormat
+        The plate format.
+    source : str
+        File name for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``n_plates * n_wells`` rows: ``cellhts2_plate`` (int), ``well``, ``content`` and
+        ``conf_line`` (the rule's line).
+
+    Raises
+    ------
+    SchemaError
+        Invalid regular expressions, rules that match no plate or no well, wells that no
+        rule covers.
+    """
+    rows = np.repeat(np.arange(1, fmt.n_rows + 1), fmt.n_cols)
+    cols = np.tile(np.arange(1, fmt.n_cols + 1), fmt.n_rows)
+    ids = pd.Series(well_id(rows, cols))
+    plate_ids = pd.Series([str(i) for i in range(1, n_plates + 1)])
+    which = np.full((n_plates, fmt.n_wells), -1, dtype=np.int64)
+    problems: list[str] = []
+    for r, rule in enumerate(rules.itertuples(index=False)):
+        try:
+            pm = _match(str(rule.plate), plate_ids)
+            wm = _match(str(rule.well), ids)
+        except re.error as exc:
+            problems.append(
+                f"line {rule.line}: pattern {rule.plate!r}/{rule.well!r} is not a valid regular "
+                f"expression ({exc}); fix the pattern"
+            )
+            continue
+        if not pm.any():
+            problems.append(
+                f"line {rule.line}: Plate {rule.plate!r} matches none of plates 1-{n_plates}; "
+                "fix the plate number or pattern"
+            )
+        if not wm.any():
+            problems.append(
+                f"line {rule.line}: Well {rule.well!r} matches no well of a {fmt.n_wells}-well "
+                "plate; fix the well id or pattern"
+            )
+        which[np.ix_(pm, wm)] = r
+    uncovered = which < 0
+    if uncovered.any():
+        p_idx, w_idx = np.nonzero(uncovered)
+        ex = ", ".join(f"plate {p + 1} {ids[w]}" for p, w in zip(p_idx[:5], w_idx[:5], strict=True))
+        problems.append(
+            f"{int(uncovered.sum())} well(s) not covered by any rule ({ex}"
+            f"{', ...' if uncovered.sum() > 5 else ''}); add a rule, e.g. '*<TAB>*<TAB>sample' "
+            "as the first rule"
+        )
+    if problems:
+        raise SchemaError(
+            f"{source}: {len(problems)} problem(s) in the plate configuration", problems=problems
+        )
+    flat = which.ravel()
+    return pd.DataFrame(
+        {
+            CELLHTS2_PLATE: np.repeat(np.arange(1, n_plates + 1), fmt.n_wells),
+            C.WELL: np.tile(ids.to_numpy(dtype=object), n_plates),
+            CONTENT: rules["content"].to_numpy(dtype=object)[flat],
+            "conf_line": rules["line"].to_numpy()[flat],
+        }
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# result files
+# ----------------------------------------------------------------------------------------
+def _read_three_columns(lines: Sequence[str]) -> pd.DataFrame | None:
+    """Parse cellHTS2's default result format (``id<TAB>well<TAB>value``), or ``None``."""
+    body = [line for line in lines if line.strip()]
+    if not body:
+        return None
+    parts = pd.Series(body).str.split("\t", expand=True)
+    if parts.shape[1] < 3:
+        return None
+    wells = parse_wells(parts[1].astype(object))
+    if not wells["ok"].all():
+        return None
+    text = parts[2].fillna("").astype(str).str.strip()
+    missing = text.str.lower().isin({"", "na", "nan", "n/a"})
+    values = pd.to_numeric(text.where(~missing), errors="coerce")
+    return pd.DataFrame(
+        {
+            "well": wells["well"].to_numpy(),
+            "row": wells["row"].to_numpy(),
+            "col": wells["col"].to_numpy(),
+            "value": values.to_numpy(dtype=float),
+            "bad": (values.isna() & ~missing).to_numpy(),
+            "text": parts[2].to_numpy(),
+            "line": np.flatnonzero((pd.Series(list(lines)).str.strip() != "").to_numpy()) + 1,
+        }
+    )
+
+
+def _values_from_three_columns(
+    table: pd.DataFrame, fmt: PlateFormat, name: str, problems: list[str]
+) -> tuple[np.ndarray, int]:
+    """Place three-column readings on the plate (NaN for wells not listed)."""
+    out = np.full(fmt.n_wells, np.nan)
+    outside = (table["row"] > fmt.n_rows) | (table["col"] > fmt.n_cols)
+    if outside.any():
+        problems.append(
+            f"{name}: lines {', '.join(map(str, table.loc[outside, 'line'].head(5)))}: wells "
+            f"{', '.join(table.loc[outside, 'well'].head(5))} outside a {fmt.n_wells}-well plate"
+        )
+    bad = table["bad"].to_numpy()
+    if bad.any():
+        problems.append(
+            f"{name}: lines {', '.join(map(str, table.loc[bad, 'line'].head(5)))}: values "
+            f"{', '.join(map(repr, table.loc[bad, 'text'].head(5)))} are not numbers; expected "
+            "a number or NA in the third column"
+        )
+    dup = table.duplicated("well", keep=False).to_numpy()
+    if dup.any():
+        problems.append(
+            f"{name}: wells listed more than once "
+            f"({', '.join(table.loc[dup, 'well'].unique()[:5])}); keep one line per well"
+        )
+    ok = ~outside.to_numpy() & ~dup
+    pos = (table["row"].to_numpy()[ok].astype(int) - 1) * fmt.n_cols + (
+        table["col"].to_numpy()[ok].astype(int) - 1
+    )
+    out[pos] = table["value"].to_numpy()[ok]
+    return out, fmt.n_wells - int(ok.sum())
+
+
+# ----------------------------------------------------------------------------------------
+# import
+# ----------------------------------------------------------------------------------------
+def _col(table: pd.DataFrame, name: str) -> str | None:
+    return next((c for c in table.columns if _norm(c) == _norm(name)), None)
+
+
+def _int_column(
+    df: pd.DataFrame, col: str, what: str, problems: list[str], *, source: str
+) -> pd.Series:
+    text = df[col].astype(object).where(df[col].notna(), "").astype(str)
+    values = pd.to_numeric(text.where(text != ""), errors="coerce")
+    bad = (values.isna() | (values < 1) | (values != np.floor(values))).to_numpy()
+    if bad.any():
+        problems.append(
+            f"{source}, {_lines(df, bad)}, column {col!r}: {what} must be a whole number >= 1"
+        )
+    return values.where(~bad, 0).astype(np.int64)
+
+
+def import_cellhts2(
+    folder: PathLike,
+    *,
+    role_map: Mapping[str, str] | None = None,
+    grid: GridSelector = None,
+    channel: int = 1,
+) -> tuple[pd.DataFrame, dict[str, object]]:
+    """Import a cellHTS2 screen folder as the canonical well table.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        The screen folder. File names come from ``Description.txt``'s ``[Files]`` section
+        when present, else ``Platelist.txt``, ``Plateconf.txt``, ``Screenlog.txt`` and a
+        single ``GeneIDs*.txt`` (names matched case-insensitively). Without a plate list,
+        the files named on the description's ``plateList:`` line are read as multi-plate
+        grid exports: file *k* is replicate *k* and its grid *j* is plate *j* (the
+        ``KcCellTiter`` layout; the number of grids must equal ``Plates:``).
+    role_map : mapping of str to str, optional
+        Plate-configuration content -> role, case-insensitive, on top of
+        :data:`DEFAULT_CELLHTS2_ROLE_MAP` (``sample`` -> sample, ``neg`` -> drug_control,
+        ``pos`` -> vehicle_control, ``other``/``empty`` -> empty). Named controls such as
+        ``PosSpike`` must be mapped (CLI ``--role-map PosSpike=vehicle_control``).
+    grid : int, str, ``"all"`` or None
+        Which grid of a grid-export result file to read (see
+        :func:`~secretome_rank.importers.grid.select_grids`).
+    channel : int, default 1
+        For multi-channel plate lists (``Channel`` column), the channel to import.
+
+    Returns
+    -------
+    wells : pandas.DataFrame
+        One row per plate file and well: ``plate`` (result file name stem, ``_<k>`` added
+        for grid *k* of a multi-plate file), ``well``, ``value`` (float; NaN for wells
+        flagged in the screen log or missing), ``role``, ``protein`` (gene symbol, else gene
+        id from the annotation, else ``P<plate>-<well>``; NaN for non-sample wells),
+        ``cell_line`` (description ``Celltype``, else ``"cells"``), ``treatment`` (NaN),
+        ``replicate`` (Platelist ``Replicate``), ``batch`` (if the Platelist has one),
+        ``content`` (the plate-configuration content as written), ``cellhts2_plate``
+        (Platelist ``Plate``), ``flag_comment`` (screen-log comment, NaN if not flagged),
+        ``source_file``, then the annotation columns in snake case (e.g. ``gene_id``).
+        Wells with content ``empty`` keep their reading (cellHTS2 sets them to NA); their
+        role ``empty`` keeps them out of every statistic.
+    metadata : dict
+        JSON-serialisable: ``format``, ``folder``, ``files`` (which file played which part),
+        ``description`` (sections of ``Description.txt``), ``n_wells``, ``n_plates``,
+        ``n_replicates``, ``plate_conf`` (the rules), ``role_map`` (content -> role for the
+        contents present), ``screen_log`` (flagged wells) and ``n_flagged``.
+
+    Raises
+    ------
+    SchemaError
+        Missing files, malformed plate list, plate configuration or screen log, unmapped
+        contents (all listed with lines and a suggested ``role_map``).
+    LayoutError
+        Result files whose grid or wells do not fit the plate format.
+
+    Notes
+    -----
+    Plate-configuration patterns follow cellHTS2 ``configure``: see :func:`apply_plate_conf`.
+    Every screen-log row sets its well to missing whatever its ``Flag`` value, as cellHTS2
+    does. Scores like cellHTS2's are computed by
+    :func:`secretome_rank.normalize_cellhts2.cellhts2_scores`.
+
+    References
+    ----------
+    Boutros M, Bras LP, Huber W (2006). Analysis of cell-based RNAi screens. Genome Biology
+    7:R66. https://doi.org/10.1186/gb-2006-7-7-r66
+
+    Pelz O, Gilsdorf M, Boutros M (2010). web cellHTS2: a web-application for the analysis
+    of high-throughput screening data. BMC Bioinformatics 11:185.
+    https://doi.org/10.1186/1471-2105-11-185
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> d = Path(__file__).resolve().parents[2] / "fixtures" / "imports" / "cellhts2_mini"
+    >>> wells, meta = import_cellhts2(d, role_map={"PosSpike": "vehicle_control"})
+    >>> len(wells), meta["n_plates"], meta["n_flagged"]
+    (384, 2, 2)
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise SchemaError(f"{root}: not a folder; expected a cellHTS2 screen folder")
+    rmap = dict(DEFAULT_CELLHTS2_ROLE_MAP)
+    rmap.update(validate_role_map(role_map))
+
+    desc_path = _find(root, "Description.txt")
+    description = read_description(desc_path) if desc_path else {}
+    files_sec = {k.lower(): v for k, v in description.get("Files", {}).items()}
+    screen_sec = description.get("Screen description", {})
+
+    # --- which file is which --------------------------------------------------------------
+    listed = files_sec.get("platelist", "").replace(",", " ").split()
+    plist_path = None
+    if len(listed) == 1:
+        cand = _find(root, listed[0])
+        if cand is not None and "filename" in (read_text(cand)[:1] or [""])[0].lower():
+            plist_path = cand
+    plist_path = plist_path or _find(root, "Platelist.txt")
+    multi_files: list[Path] = []
+    if plist_path is None:
+        multi_files = [p for p in (_find(root, n) for n in listed) if p is not None]
+        if not multi_files or len(multi_files) != len(listed):
+            raise SchemaError(
+                f"{root}: no plate list found; expected Platelist.txt (columns Filename, Plate, "
+                "Replicate) or result files named on Description.txt's 'plateList:' line"
+            )
+    conf_path = _find(root, files_sec.get("plateconf") or "Plateconf.txt") or _find(
+        root, "Plateconf.txt"
+    )
+    if conf_path is None:
+        raise SchemaError(
+            f"{root}: no Plateconf.txt found; cellHTS2 folders need a plate configuration "
+            "(Wells:/Plates: lines and Plate, Well, Content rules)"
+        )
+    log_name = files_sec.get("screenlog", "")
+    log_path = _find(root, log_name) if log_name else _find(root, "Screenlog.txt")
+    ann_path = _find(root, files_sec.get("annotation", ""))
+    if ann_path is None:
+        genes = sorted(p for p in root.iterdir() if p.name.lower().startswith("geneids"))
+        ann_path = genes[0] if len(genes) == 1 else None
+
+    rules, header = read_plate_conf(conf_path)
+    problems: list[str] = []
+    batches: np.ndarray | None = None
+
+    # --- plate list -> (file, plate, replicate, batch) -------------------------------------
+    if plist_path is not None:
+        plist = read_table(plist_path, what="plate list").frame
+        src = plist_path.name
+        need = {n: _col(plist, n) for n in ("Filename", "Plate", "Replicate")}
+        absent = [n for n, c in need.items() if c is None]
+        if absent:
+            raise SchemaError(
+                f"{plist_path}: plate list lacks column(s) {', '.join(absent)}; expected "
+                "Filename, Plate, Replicate (tab-separated, with a header line)"
+            )
+        ch_col = _col(plist, "Channel")
+        if ch_col is not None:
+            ch = pd.to_numeric(plist[ch_col], errors="coerce")
+            if not (ch == channel).any():
+                raise SchemaError(
+                    f"{plist_path}: no rows for channel {channel} (column {ch_col!r} has "
+                    f"{', '.join(map(str, sorted(ch.dropna().unique())))}); pass channel=..."
+                )
+            plist = plist[(ch == channel).to_numpy()].reset_index(drop=True)
+        plates = _int_column(plist, str(need["Plate"]), "Plate", problems, source=src)
+        reps = _int_column(plist, str(need["Replicate"]), "Replicate", problems, source=src)
+        entries = plist[str(need["Filename"])].astype(str).tolist()
+        batch_col = _col(plist, "Batch")
+        batches = plist[batch_col].to_numpy(dtype=object) if batch_col else None
+        dup = pd.DataFrame({"p": plates, "r": reps}).duplicated(keep=False).to_numpy()
+        if dup.any():
+            problems.append(
+                f"{src}, {_lines(plist, dup)}: Plate and Replicate pairs listed more than once; "
+                "each plate file must be one plate of one replicate"
+            )
+        paths = [_find(root, Path(e.replace("\\", "/")).name) for e in entries]
+        for e, p in zip(entries, paths, strict=True):
+            if p is None:
+                problems.append(f"{src}: file {e!r} not found in {root}")
+        if problems:
+            raise SchemaError(
+                f"{root}: {len(problems)} problem(s) in the plate list", problems=problems
+            )
+        n_plates = int(plates.max())
+    else:
+        n_plates = header.get("Plates", 0)
+        if n_plates < 1:
+            raise SchemaError(
+                f"{conf_path}: 'Plates: N' header needed to split multi-plate result files"
+            )
+    if "Plates" in header and header["Plates"] != n_plates:
+        raise SchemaError(
+            f"{conf_path}: header says 'Plates: {header['Plates']}' but the plate list has "
+            f"plates 1-{n_plates}; fix one of them"
+        )
+
+    # --- result files -----------------------------------------------------------------------
+    fmt: PlateFormat | None = FORMATS.get(header.get("Wells", 0))
+    if "Wells" in header and fmt is None:
+        raise SchemaError(
+            f"{conf_path}: 'Wells: {header['Wells']}' is not a supported format; expected 96, "
+            "384 or 1536"
+        )
+    values: list[np.ndarray] = []
+    meta_rows: list[tuple[str, int, int, object, str]] = []
+    n_missing: dict[str, int] = {}
+    if plist_path is not None:
+        for k, p in enumerate(paths):
+            assert p is not None  # checked above
+            three = _read_three_columns(read_text(p))
+            if three is not None:
+                if fmt is None:
+                    fmt = format_for(int(three["row"].max()), int(three["col"].max()))
+                    if fmt is None:
+                        raise LayoutError(f"{p}: wells beyond a 1536-well plate")
+                v, n_miss = _values_from_three_columns(three, fmt, p.name, problems)
+            else:
+                try:
+                    g = select_grids(find_grids(p), grid, source=p)[0]
+                except LayoutError as exc:
+                    problems += [f"{p.name}: {q}" for q in exc.problems] or [str(exc)]
+                    continue
+                fmt = fmt or FORMATS[g.n_wells]
+                if g.n_wells != fmt.n_wells:
+                    problems.append(
+                        f"{p.name}: {g.label()} has {g.n_wells} wells but Plateconf says "
+                        f"Wells: {fmt.n_wells}"
+                    )
+                    continue
+                v, n_miss = g.values.ravel(), 0
+            if n_miss:
+                n_missing[p.name] = n_miss
+            values.append(v)
+            batch = batches[k] if batches is not None else None
+            meta_rows.append((p.stem, int(plates[k]), int(reps[k]), batch, p.name))
+    else:
+        for rep, p in enumerate(multi_files, start=1):
+            try:
+                grids = find_grids(p)
+            except LayoutError as exc:
+                problems += [f"{p.name}: {q}" for q in exc.problems] or [str(exc)]
+                continue
+            if len(grids) != n_plates:
+                problems.append(
+                    f"{p.name}: {len(grids)} grid(s) but Plateconf says Plates: {n_plates}; each "
+                    "file of the description's plateList must hold one grid per plate"
+                )
+                continue
+            for g in grids:
+                fmt = fmt or FORMATS[g.n_wells]
+                if g.n_wells != fmt.n_wells:
+                    problems.append(f"{p.name}: {g.label()} does not have {fmt.n_wells} wells")
+                    continue
+                values.append(g.values.ravel())
+                meta_rows.append((f"{p.stem}_{g.index}", g.index, rep, None, p.name))
+    stems = pd.Series([m[0] for m in meta_rows])
+    if stems.duplicated().any():
+        problems.append(
+            "several result files give the same plate id (file name without extension): "
+            + ", ".join(stems[stems.duplicated()].unique())
+            + "; rename the files"
+        )
+    if problems:
+        raise LayoutError(
+            f"{root}: {len(problems)} problem(s) in the result files", problems=problems
+        )
+    assert fmt is not None
+    if n_missing:
+        warnings.warn(
+            f"{root}: result files list fewer than {fmt.n_wells} wells; the others are "
+            f"missing: {', '.join(f'{k} ({v})' for k, v in n_missing.items())}",
+            UserWarning,
+            stacklevel=2,
+        )
+
+    # --- assemble ---------------------------------------------------------------------------
+    n = fmt.n_wells
+    meta = pd.DataFrame(
+        meta_rows, columns=[C.PLATE, CELLHTS2_PLATE, C.REPLICATE, C.BATCH, SOURCE_FILE]
+    )
+    rows = np.repeat(np.arange(1, fmt.n_rows + 1), fmt.n_cols)
+    cols = np.tile(np.arange(1, fmt.n_cols + 1), fmt.n_rows)
+    wells = meta.loc[np.repeat(np.arange(len(meta)), n)].reset_index(drop=True)
+    wells[C.WELL] = np.tile(well_id(rows, cols), len(meta))
+    wells[C.VALUE] = np.concatenate(values)
+    conf = apply_plate_conf(rules, n_plates=n_plates, fmt=fmt, source=str(conf_path))
+    wells = wells.merge(conf, on=[CELLHTS2_PLATE, C.WELL], how="left", validate="many_to_one")
+
+    roles, unmapped = map_roles(wells[CONTENT], rmap, strict=True)
+    if unmapped.any():
+        bad_words = wells.loc[unmapped, [CONTENT, "conf_line"]].drop_duplicates()
+        msgs = []
+        for word, grp in bad_words.groupby(bad_words[CONTENT].str.lower(), sort=True):
+            original = grp[CONTENT].iloc[0]
+            suggestion = _suggest(word)
+            msgs.append(
+                f"{conf_path.name} line(s) {', '.join(map(str, sorted(grp['conf_line'])))}: "
+                f"content {original!r} is not mapped to a role; expected one of "
+                f"{', '.join(C.ROLES)}; map it, e.g. role_map={{'{original}': '{suggestion}'}} "
+                f"(CLI --role-map {original}={suggestion})"
+            )
+        raise SchemaError(
+            f"{root}: plate-configuration contents without a role (defaults: "
+            + ", ".join(f"{k}->{v}" for k, v in DEFAULT_CELLHTS2_ROLE_MAP.items())
+            + ")",
+            problems=msgs,
+        )
+    wells[C.ROLE] = roles.to_numpy()
+
+    # --- screen log ---------------------------------------------------------------------------
+    wells[FLAG_COMMENT] = None
+    log_records: list[dict[str, object]] = []
+    if log_path is not None:
+        log = read_table(log_path, what="screen log").frame
+        src = log_path.name
+        need = {n: _col(log, n) for n in ("Plate", "Well", "Flag")}
+        absent = [n for n, c in need.items() if c is None]
+        if absent:
+            raise SchemaError(
+                f"{log_path}: screen log lacks column(s) {', '.join(absent)}; expected Plate, "
+                "Well, Flag and optionally Sample (replicate), Channel, Comment"
+            )
+        lp = _int_column(log, str(need["Plate"]), "Plate", problems, source=src)
+        s_col = _col(log, "Sample")
+        lr = (
+            _int_column(log, s_col, "Sample", problems, source=src)
+            if s_col
+            else pd.Series(1, index=log.index)
+        )
+        c_col = _col(log, "Channel")
+        keep = np.ones(len(log), dtype=bool)
+        if c_col is not None:
+            keep = (pd.to_numeric(log[c_col], errors="coerce") == channel).to_numpy()
+        lw = parse_wells(log[str(need["Well"])].astype(object))
+        bad = (~lw["ok"]).to_numpy()
+        if bad.any():
+            problems.append(
+                f"{src}, {_lines(log, bad)}: not a well id "
+                f"({', '.join(map(repr, log.loc[bad, str(need['Well'])].head(5)))})"
+            )
+        comment_col = _col(log, "Comment")
+        comment = log[comment_col] if comment_col else log[str(need["Flag"])]
+        flags = pd.DataFrame(
+            {
+                CELLHTS2_PLATE: lp.to_numpy(),
+                C.REPLICATE: lr.to_numpy(),
+                C.WELL: lw["well"].to_numpy(),
+                "_flag": comment.where(comment.notna(), "flagged").to_numpy(dtype=object),
+                "_log_line": log[_LINE].to_numpy(),
+                "_raw_flag": log[str(need["Flag"])].to_numpy(dtype=object),
+            }
+        )[keep & ~bad]
+        hit = flags.merge(
+            wells[[CELLHTS2_PLATE, C.REPLICATE, C.WELL]].drop_duplicates(),
+            how="left",
+            indicator=True,
+        )
+        nowhere = (hit["_merge"] == "left_only").to_numpy()
+        if nowhere.any():
+            problems.append(
+                f"{src}: line(s) {', '.join(map(str, hit.loc[nowhere, '_log_line'].head(8)))} "
+                "name a plate, replicate (Sample) or well that is not in the screen; fix them"
+            )
+        if problems:
+            raise SchemaError(
+                f"{log_path}: {len(problems)} problem(s) in the screen log", problems=problems
+            )
+        flags = flags.drop_duplicates([CELLHTS2_PLATE, C.REPLICATE, C.WELL], keep="last")
+        wells = wells.merge(
+            flags[[CELLHTS2_PLATE, C.REPLICATE, C.WELL, "_flag"]],
+            how="left",
+            on=[CELLHTS2_PLATE, C.REPLICATE, C.WELL],
+            validate="many_to_one",
+        )
+        flagged = wells["_flag"].notna().to_numpy()
+        wells.loc[flagged, C.VALUE] = np.nan
+        wells[FLAG_COMMENT] = wells["_flag"]
+        wells = wells.drop(columns="_flag")
+        log_records = [
+            {
+                "plate": int(r[CELLHTS2_PLATE]),
+                "replicate": int(r[C.REPLICATE]),
+                "well": str(r[C.WELL]),
+                "flag": None if r["_raw_flag"] is None else str(r["_raw_flag"]),
+                "comment": str(r["_flag"]),
+            }
+            for r in flags.to_dict("records")
+        ]
+
+    # --- annotation -> protein ----------------------------------------------------------------
+    ann_cols: list[str] = []
+    if ann_path is not None:
+        ann = read_table(ann_path, what="gene annotation").frame
+        pc, wc = _col(ann, "Plate"), _col(ann, "Well")
+        if pc is None or wc is None:
+            raise SchemaError(f"{ann_path}: annotation needs columns Plate and Well")
+        aw = parse_wells(ann[wc].astype(object))
+        ap = pd.to_numeric(ann[pc], errors="coerce")
+        ok = (aw["ok"] & ap.notna()).to_numpy()
+        extra = [c for c in ann.columns if c not in (pc, wc, _LINE)]
+        taken = set(wells.columns)
+        rename = {}
+        for c in extra:
+            s = _snake(c)
+            rename[c] = s if s not in taken else f"annotation_{s}"
+        table = ann.loc[ok, extra].rename(columns=rename)
+        table = table.mask(table.isin(["NA", "N/A", "NaN", ""]))
+        table[CELLHTS2_PLATE] = ap[ok].astype(np.int64).to_numpy()
+        table[C.WELL] = aw.loc[ok, "well"].to_numpy()
+        table = table.drop_duplicates([CELLHTS2_PLATE, C.WELL], keep="last")
+        wells = wells.merge(table, how="left", on=[CELLHTS2_PLATE, C.WELL], validate="many_to_one")
+        ann_cols = list(rename.values())
+    protein = pd.Series(np.nan, index=wells.index, dtype=object)
+    preferred = [c for c in ("gene_symbol", "symbol", "gene_id", "geneid") if c in ann_cols]
+    for c in preferred + [c for c in ann_cols if c not in preferred]:
+        protein = protein.where(protein.notna(), wells[c])
+    fallback = "P" + wells[CELLHTS2_PLATE].astype(str) + "-" + wells[C.WELL].astype(str)
+    protein = protein.where(protein.notna(), fallback)
+    wells[C.PROTEIN] = protein.where(wells[C.ROLE] == C.SAMPLE, None)
+    wells[C.CELL_LINE] = screen_sec.get("Celltype") or C.DEFAULT_CELL_LINE
+    wells[C.TREATMENT] = None
+    if batches is None:
+        wells = wells.drop(columns=C.BATCH)
+    wells = wells.drop(columns="conf_line")
+    out = finish_well_table(wells, lead=(CELLHTS2_PLATE, FLAG_COMMENT))
+
+    metadata: dict[str, object] = {
+        "format": "cellHTS2",
+        "folder": str(root),
+        "files": {
+            "description": desc_path.name if desc_path else None,
+            "plate_list": plist_path.name if plist_path else None,
+            "plate_conf": conf_path.name,
+            "screen_log": log_path.name if log_path else None,
+            "annotation": ann_path.name if ann_path else None,
+            "results": list(dict.fromkeys(str(m[4]) for m in meta_rows)),
+        },
+        "description": description,
+        "n_wells": fmt.n_wells,
+        "n_plates": n_plates,
+        "n_replicates": int(meta[C.REPLICATE].nunique()),
+        "plate_conf": [
+            {
+                "line": int(r.line),
+                "plate": str(r.plate),
+                "well": str(r.well),
+                "content": str(r.content),
+            }
+            for r in rules.itertuples(index=False)
+        ],
+        "role_map": {
+            str(w): str(r)
+            for w, r in out[[CONTENT, C.ROLE]].drop_duplicates().itertuples(index=False)
+        },
+        "screen_log": log_records,
+        "n_flagged": int(out[FLAG_COMMENT].notna().sum()),
+    }
+    logger.info(
+        "cellHTS2 folder %s: %d plate files, %d wells, %d flagged",
+        root,
+        len(meta),
+        len(out),
+        metadata["n_flagged"],
+    )
+    return out, metadata
