@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,9 @@ class PipelineResult:
     plates : pandas.DataFrame
         Per-plate normalisation parameters.
     receptors : pandas.DataFrame or None
-        Receptor ranking per context (when the receptor table is available).
+        Receptor ranking per context (``receptors.tsv``).
+    receptor_families : pandas.DataFrame or None
+        Family roll-up per context (``receptor_families.tsv``).
     summary : pandas.DataFrame or None
         Across-context summary per protein.
     config : dict
@@ -55,6 +58,7 @@ class PipelineResult:
     qc: pd.DataFrame
     plates: pd.DataFrame
     receptors: pd.DataFrame | None = None
+    receptor_families: pd.DataFrame | None = None
     summary: pd.DataFrame | None = None
     config: dict[str, Any] = field(default_factory=dict)
     version: str = __version__
@@ -93,6 +97,10 @@ def rank_screen(
     exclude_failed: bool = False,
     ssmd_threshold: float = 3.0,
     pool: str = "auto",
+    resource: pd.DataFrame | str | Path | None = None,
+    resource_mode: str = "replace",
+    expression: pd.DataFrame | None = None,
+    expression_threshold: float = 1.0,
 ) -> PipelineResult:
     """Rank a rescue screen: normalise, QC, test, adjust, call hits, classify, rank.
 
@@ -118,6 +126,16 @@ def rank_screen(
         Hit threshold for ``test="ssmd"``.
     pool : {"auto", "none", "cell_line"}
         Pool cell lines as replicates per drug (``auto``: when contexts have one replicate).
+    resource : DataFrame, str or Path, optional
+        Ligand-receptor resource (CellPhoneDB folder, liana/OmniPath CSV, CellChat
+        ``interaction_input.csv`` or a two-column TSV); default the bundled curated table.
+    resource_mode : {"replace", "union"}
+        Use only ``resource``, or the bundled table plus ``resource``.
+    expression : DataFrame, optional
+        Receptor expression (``cell_line, gene, value``): hits whose receptors are not
+        expressed (every receptor misses a subunit) are ranked after the other hits.
+    expression_threshold : float
+        A gene is expressed when ``value >= expression_threshold``.
 
     Returns
     -------
@@ -169,30 +187,59 @@ def rank_screen(
             "no vehicle arm: rescue hits are 'rescue_unconfirmed' (cannot tell drug-specific "
             "rescue from growth stimulation without protein-only plates)"
         )
-    # 5. names and receptors
-    hits = _add_receptors(hits, notes)
-    # 6. rank within context
+    # 5. names and receptors of every protein; receptor and family ranking per context
+    table = _receptor_resource(resource, resource_mode)
+    hits = _add_receptors(hits, table, expression, expression_threshold)
+    # 6. rank within context (hits whose receptors are not expressed go after other hits)
     hits = rank_hits(hits)
     hits = hits[[*C.HITS_COLUMNS, *[c for c in hits.columns if c not in C.HITS_COLUMNS]]]
+    receptors, families = _rank_receptors(hits, table, cfg.fdr)
     config = cfg.to_dict() | {"test_reference": TESTS[cfg.test].reference}
     logger.info(
         "ranked %d proteins in %d context(s); %d hit(s)",
         hits[C.PROTEIN].nunique(), hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().shape[0],
         int(hits[C.IS_HIT].sum()),
     )
-    return PipelineResult(hits=hits, wells=scored, qc=qc, plates=plates, config=config, notes=tuple(notes))
+    return PipelineResult(
+        hits=hits, wells=scored, qc=qc, plates=plates, receptors=receptors,
+        receptor_families=families, config=config, notes=tuple(notes),
+    )
 
 
-def _add_receptors(hits: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
-    """Add ``symbol`` and ``receptors`` from the bundled ligand-receptor table."""
-    try:
-        from secretome_rank.receptors import annotate
-    except ImportError:  # pragma: no cover - receptor module not installed
-        hits[C.SYMBOL] = pd.NA
-        hits[C.RECEPTORS] = pd.NA
-        notes.append("receptor table not available")
-        return hits
-    names = pd.DataFrame({C.PROTEIN: hits[C.PROTEIN].drop_duplicates()})
-    ann = annotate(names, column=C.PROTEIN)
-    keep = [c for c in ann.columns if c not in names.columns or c == C.PROTEIN]
-    return hits.merge(ann[keep], on=C.PROTEIN, how="left")
+def _receptor_resource(resource: pd.DataFrame | str | Path | None, mode: str) -> pd.DataFrame:
+    """The ligand-receptor table of this run (bundled, external, or their union)."""
+    from secretome_rank.receptors import load_resource
+
+    if isinstance(resource, pd.DataFrame):
+        return resource
+    return load_resource(resource, mode=mode)  # type: ignore[arg-type]
+
+
+def _add_receptors(
+    hits: pd.DataFrame, table: pd.DataFrame, expression: pd.DataFrame | None, threshold: float
+) -> pd.DataFrame:
+    """Add ``symbol``, ``resolution``, ``receptors``, ``receptor_families``, ``n_resources``,
+    ``receptor_status`` (and ``receptor_expressed`` with an expression table)."""
+    from secretome_rank.receptors import annotate, receptor_expressed
+
+    names = pd.DataFrame({C.PROTEIN: pd.Series(hits[C.PROTEIN].unique(), dtype=object)})
+    ann = annotate(names, column=C.PROTEIN, resource=table)
+    keep = [C.PROTEIN, C.SYMBOL, "resolution", "candidates", C.RECEPTORS, "receptor_families",
+            "n_resources", "receptor_status"]
+    out = hits.drop(columns=[c for c in keep[1:] if c in hits.columns])
+    out = out.merge(ann[keep], on=C.PROTEIN, how="left")
+    if expression is not None:
+        out = receptor_expressed(out, expression, threshold=threshold)
+    return out
+
+
+def _rank_receptors(
+    hits: pd.DataFrame, table: pd.DataFrame, fdr: float
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from secretome_rank.receptors import rank_receptor_families, rank_receptors
+
+    scored = hits[hits[C.P_VALUE].notna() | hits[C.IS_HIT]]
+    return (
+        rank_receptors(scored, fdr=fdr, resource=table),
+        rank_receptor_families(scored, fdr=fdr, resource=table),
+    )

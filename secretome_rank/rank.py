@@ -1,7 +1,7 @@
 """Deterministic ranking of proteins within each context.
 
 Order (each key's direction declared): hit group ascending (rescuer / rescue_unconfirmed,
-then mitogen, then sensitizer, then non-hits), ``q_value`` ascending (missing last),
+then mitogen, then sensitizer, then hits whose receptors are not expressed, then non-hits), ``q_value`` ascending (missing last),
 ``rescue_pct`` descending (missing last), ``protein`` ascending. Ranks are 1..n per context
 with no ties (``method="first"`` after the full sort).
 """
@@ -27,7 +27,10 @@ def rank_hits(table: pd.DataFrame, *, context: tuple[str, ...] = (C.CELL_LINE, C
     """Sort ``table`` by context and rank, adding ``rank`` (1 = best) within each context."""
     out = table.copy()
     group = out[C.CLASS].map(_GROUP).fillna(3)
-    group = np.where(out[C.IS_HIT], group, 3)
+    group = np.where(out[C.IS_HIT], group, 3).astype(float)
+    if "receptor_expressed" in out.columns:  # hits whose receptors are absent: after other hits
+        absent = out["receptor_expressed"].astype("boolean").eq(False).fillna(False).to_numpy()
+        group = np.where(out[C.IS_HIT].to_numpy() & absent, 2.5, group)
     keys = pd.DataFrame(
         {
             "g": group,

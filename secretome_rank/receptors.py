@@ -29,7 +29,7 @@ from typing import Literal, get_args
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
-from scipy import stats
+from scipy import special
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError, ResourceError, SchemaError
@@ -1006,7 +1006,7 @@ def _fisher(p: NDArray[np.float64], codes: NDArray[np.intp], n_groups: int) -> N
     n = np.bincount(codes, minlength=n_groups)
     out = np.full(n_groups, np.nan)
     ok = n > 0
-    out[ok] = stats.chi2.sf(stat[ok], 2 * n[ok])
+    out[ok] = special.chdtrc(2 * n[ok], stat[ok])
     return out
 
 

@@ -89,6 +89,8 @@ def write_outputs(
     ]
     if result.receptors is not None:
         written.append(write_table(result.receptors, out / "receptors.tsv"))
+    if result.receptor_families is not None:
+        written.append(write_table(result.receptor_families, out / "receptor_families.tsv"))
     if result.summary is not None:
         written.append(write_table(result.summary, out / "summary.tsv"))
     written.append(write_json(run_info(result, inputs=inputs, command=command), out / "run.json"))
