@@ -69,6 +69,13 @@ class SpatialOpt(str, Enum):
     bscore = "bscore"
 
 
+class Normalization(str, Enum):
+    """Per-plate normalisation workflow."""
+
+    controls = "controls"
+    cellhts2 = "cellhts2"
+
+
 class MissingControls(str, Enum):
     """What to do with drug-arm plates lacking drug controls."""
 
@@ -160,17 +167,104 @@ MissingOpt = Annotated[
 ]
 FormatPlateOpt = Annotated[int | None, typer.Option("--plate-format", help="96, 384 or 1536 (default: inferred).")]
 ScreenArg = Annotated[Path, typer.Argument(help="Well table: CSV, TSV, Parquet or Excel.")]
+InputsArg = Annotated[
+    list[Path] | None,
+    typer.Argument(
+        help="A well table (CSV, TSV, Parquet, Excel), or plate-reader grid exports with "
+        "--plate-map (files may also come from the plate list); none with --cellhts2."
+    ),
+]
+PlateMapOpt = Annotated[Path | None, typer.Option("--plate-map", help="Plate map: well -> role, protein.")]
+PlateListOpt = Annotated[
+    Path | None, typer.Option("--plate-list", help="Plate list: file -> plate, cell line, treatment, replicate.")
+]
+DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Folder of the files named in the plate list.")]
+GridOpt = Annotated[
+    str | None, typer.Option("--grid", help="Which grid of multi-grid exports: number, title text, or 'all'.")
+]
+CellHTS2Opt = Annotated[Path | None, typer.Option("--cellhts2", help="A cellHTS2 screen folder.", file_okay=False)]
+DefaultOpt = Annotated[
+    list[str] | None,
+    typer.Option("--default", help="Plate-level default for imports, e.g. treatment=none (repeatable)."),
+]
+
+
+def _load_wells(
+    inputs: list[Path] | None,
+    *,
+    column: list[str] | None = None,
+    role_map: list[str] | None = None,
+    plate_format: int | None = None,
+    missing_controls: MissingControls = MissingControls.error,
+    plate_map: Path | None = None,
+    plate_list: Path | None = None,
+    data_dir: Path | None = None,
+    grid: str | None = None,
+    cellhts2: Path | None = None,
+    default: list[str] | None = None,
+    validate: bool = True,
+) -> tuple[Any, list[Path]]:
+    """Read the screen from a well table, grid exports + plate map, or a cellHTS2 folder."""
+    import secretome_rank as sr
+    from secretome_rank.errors import ConfigError
+
+    files = list(inputs or [])
+    roles = _pairs(role_map, "--role-map")
+    if cellhts2 is not None:
+        from secretome_rank.importers import import_cellhts2
+
+        if files:
+            raise ConfigError("--cellhts2 reads the folder's own files; give no input files with it")
+        frame, _ = import_cellhts2(cellhts2, role_map=roles or None, grid=_grid(grid))
+        sources = sorted(p for p in Path(cellhts2).iterdir() if p.is_file())
+    elif plate_map is not None or plate_list is not None:
+        from secretome_rank.importers import import_plates
+
+        if plate_map is None:
+            raise ConfigError("--plate-list needs --plate-map (which well holds which protein or control)")
+        frame = import_plates(
+            files or None, plate_map=plate_map, plate_list=plate_list, role_map=roles or None,
+            grid=_grid(grid), data_dir=data_dir, defaults=_pairs(default, "--default") or None,
+        )
+        sources = [*files, plate_map, *([plate_list] if plate_list else [])]
+    else:
+        if len(files) != 1:
+            raise ConfigError(
+                f"expected one well table, got {len(files)} file(s); for plate-reader exports "
+                "pass --plate-map (and --plate-list), for a cellHTS2 folder --cellhts2 DIR"
+            )
+        frame, sources = files[0], files
+        roles_for_table = roles
+        wells = sr.read_screen(
+            frame, columns=_pairs(column, "--column"), role_map=roles_for_table,
+            plate_format=plate_format, missing_controls=missing_controls.value.replace("-", "_"),
+        )
+        return wells, sources
+    if not validate:
+        return frame, sources
+    wells = sr.read_screen(
+        frame, plate_format=plate_format, missing_controls=missing_controls.value.replace("-", "_")
+    )
+    return wells, sources
+
+
+def _need_inputs(inputs: list[Path] | None, cellhts2: Path | None, plate_list: Path | None) -> None:
+    """No input at all is a usage error (exit code 2)."""
+    if not inputs and cellhts2 is None and plate_list is None:
+        raise typer.BadParameter(
+            "give a well table, grid exports with --plate-map, or --cellhts2 DIR", param_hint="INPUTS"
+        )
+
+
+def _grid(grid: str | None) -> int | str | None:
+    return int(grid) if grid is not None and grid.isdigit() else grid
 
 
 def _rank_and_write(
-    screen: Path | None,
-    frame: Any,
+    wells: Any,
+    sources: list[Path],
     *,
     out: Path,
-    column: list[str] | None,
-    role_map: list[str] | None,
-    plate_format: int | None,
-    missing_controls: MissingControls,
     options: dict[str, Any],
     fmt: OutputFormat,
     top: int,
@@ -180,17 +274,9 @@ def _rank_and_write(
     from secretome_rank.report import hits_json, render_summary, write_outputs
 
     log = logging.getLogger("secretome_rank.cli")
-    source = screen if screen is not None else frame
-    wells = sr.read_screen(
-        source,
-        columns=_pairs(column, "--column"),
-        role_map=_pairs(role_map, "--role-map"),
-        plate_format=plate_format,
-        missing_controls=missing_controls.value.replace("-", "_"),
-    )
     log.info("read %d wells on %d plates", len(wells), wells["plate"].nunique())
     result = sr.rank_screen(wells, **options)
-    written = write_outputs(result, out, inputs=[screen] if screen else [], command=" ".join(sys.argv))
+    written = write_outputs(result, out, inputs=sources, command=" ".join(sys.argv))
     log.info("wrote %s", ", ".join(p.name for p in written))
     if fmt is OutputFormat.tsv:
         format_tsv(result.hits, sys.stdout)
@@ -201,9 +287,33 @@ def _rank_and_write(
         _stderr().print(f"outputs in {out}/")
 
 
+def _expression(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from secretome_rank.io import read_table
+
+    return read_table(path)
+
+
+ResourceOpt = Annotated[
+    Path | None,
+    typer.Option("--resource", help="Ligand-receptor resource: CellPhoneDB folder, liana CSV, CellChat CSV or two-column TSV."),
+]
+
+
+class ResourceMode(str, Enum):
+    """How an external resource combines with the bundled table."""
+
+    replace = "replace"
+    union = "union"
+
+
+ResourceModeOpt = Annotated[ResourceMode, typer.Option("--resource-mode", help="Use only --resource, or add it to the bundled table.")]
+
+
 @app.command()
 def rank(
-    screen: ScreenArg,
+    inputs: InputsArg = None,
     out: OutOpt = Path("secretome_rank_out"),
     column: ColumnOpt = None,
     role_map: RoleMapOpt = None,
@@ -216,18 +326,47 @@ def rank(
     exclude_failed: ExcludeOpt = False,
     missing_controls: MissingOpt = MissingControls.error,
     plate_format: FormatPlateOpt = None,
+    plate_map: PlateMapOpt = None,
+    plate_list: PlateListOpt = None,
+    data_dir: DataDirOpt = None,
+    grid: GridOpt = None,
+    cellhts2: CellHTS2Opt = None,
+    default: DefaultOpt = None,
+    normalization: Annotated[
+        Normalization, typer.Option("--normalization", help="controls (default) or cellhts2 (cellHTS2's workflow).")
+    ] = None,  # type: ignore[assignment]
+    resource: ResourceOpt = None,
+    resource_mode: ResourceModeOpt = None,  # type: ignore[assignment]
+    expression: Annotated[
+        Path | None, typer.Option("--expression", help="Receptor expression table: cell_line, gene, value.")
+    ] = None,
+    expression_threshold: Annotated[
+        float, typer.Option("--expression-threshold", help="A gene is expressed at value >= this.")
+    ] = 1.0,
     fmt: FormatOpt = OutputFormat.table,
     top: TopOpt = 10,
 ) -> None:
     """Rank a screen: normalise, QC, test, FDR, classify, map receptors; write --out DIR."""
-    options = {
-        "fdr": fdr, "min_rescue": min_rescue, "test": test.value, "alternative": alternative.value,
-        "adjust": adjust.value, "spatial": spatial.value, "exclude_failed": exclude_failed,
-    }
-    _guard(lambda: _rank_and_write(
-        screen, None, out=out, column=column, role_map=role_map, plate_format=plate_format,
-        missing_controls=missing_controls, options=options, fmt=fmt, top=top,
-    ))
+    normalization = normalization or Normalization.controls
+    resource_mode = resource_mode or ResourceMode.replace
+    _need_inputs(inputs, cellhts2, plate_list)
+
+    def run() -> None:
+        wells, sources = _load_wells(
+            inputs, column=column, role_map=role_map, plate_format=plate_format,
+            missing_controls=missing_controls, plate_map=plate_map, plate_list=plate_list,
+            data_dir=data_dir, grid=grid, cellhts2=cellhts2, default=default,
+        )
+        options = {
+            "fdr": fdr, "min_rescue": min_rescue, "test": test.value, "alternative": alternative.value,
+            "adjust": adjust.value, "spatial": spatial.value, "exclude_failed": exclude_failed,
+            "normalization": normalization.value, "resource": resource,
+            "resource_mode": resource_mode.value, "expression": _expression(expression),
+            "expression_threshold": expression_threshold,
+        }
+        _rank_and_write(wells, sources, out=out, options=options, fmt=fmt, top=top)
+
+    _guard(run)
 
 
 @app.command()
@@ -243,36 +382,44 @@ def demo(
     """Rank the bundled example screen (simulated, known answers) into --out DIR."""
     from secretome_rank.examples import example_screen_path
 
-    path = example_screen_path()
     options = {"fdr": fdr, "min_rescue": min_rescue, "test": test.value, "spatial": spatial.value}
-    _guard(lambda: _rank_and_write(
-        path, None, out=out, column=None, role_map=None, plate_format=None,
-        missing_controls=MissingControls.error, options=options, fmt=fmt, top=top,
-    ))
+
+    def run() -> None:
+        wells, sources = _load_wells([example_screen_path()])
+        _rank_and_write(wells, sources, out=out, options=options, fmt=fmt, top=top)
+
+    _guard(run)
 
 
 @app.command()
 def qc(
-    screen: ScreenArg,
+    inputs: InputsArg = None,
     column: ColumnOpt = None,
     role_map: RoleMapOpt = None,
     spatial: SpatialOptT = SpatialOpt.none,
     missing_controls: MissingOpt = MissingControls.error,
     plate_format: FormatPlateOpt = None,
+    plate_map: PlateMapOpt = None,
+    plate_list: PlateListOpt = None,
+    data_dir: DataDirOpt = None,
+    grid: GridOpt = None,
+    cellhts2: CellHTS2Opt = None,
+    default: DefaultOpt = None,
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write qc.tsv into this folder.")] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Plate QC only: Z', CVs, signal window, edge and spatial effects, verdicts."""
+    _need_inputs(inputs, cellhts2, plate_list)
 
     def run() -> None:
-        import secretome_rank as sr
         from secretome_rank.io import format_tsv, write_table
         from secretome_rank.normalize import normalize_plates
         from secretome_rank.qc import plate_qc
 
-        wells = sr.read_screen(
-            screen, columns=_pairs(column, "--column"), role_map=_pairs(role_map, "--role-map"),
-            plate_format=plate_format, missing_controls=missing_controls.value.replace("-", "_"),
+        wells, _ = _load_wells(
+            inputs, column=column, role_map=role_map, plate_format=plate_format,
+            missing_controls=missing_controls, plate_map=plate_map, plate_list=plate_list,
+            data_dir=data_dir, grid=grid, cellhts2=cellhts2, default=default,
         )
         scored, plates = normalize_plates(wells, spatial=spatial.value)  # type: ignore[arg-type]
         table = plate_qc(scored, plates)
@@ -336,6 +483,121 @@ def simulate(
         _stderr().print(f"wrote {len(wells)} wells on {wells['plate'].nunique()} plates to {out}")
 
     _guard(run)
+
+
+@app.command("import")
+def import_(
+    inputs: InputsArg = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Well table to write (.tsv, .csv or .parquet).", dir_okay=False)] = Path("screen.tsv"),
+    role_map: RoleMapOpt = None,
+    plate_map: PlateMapOpt = None,
+    plate_list: PlateListOpt = None,
+    data_dir: DataDirOpt = None,
+    grid: GridOpt = None,
+    cellhts2: CellHTS2Opt = None,
+    default: DefaultOpt = None,
+) -> None:
+    """Convert grid exports + plate map + plate list, or a cellHTS2 folder, to a well table."""
+
+    def run() -> None:
+        from secretome_rank.errors import ConfigError
+        from secretome_rank.io import write_table
+
+        if plate_map is None and cellhts2 is None:
+            raise ConfigError("import needs --plate-map (with grid exports / --plate-list) or --cellhts2 DIR")
+        frame, _ = _load_wells(
+            inputs, role_map=role_map, plate_map=plate_map, plate_list=plate_list,
+            data_dir=data_dir, grid=grid, cellhts2=cellhts2, default=default, validate=False,
+        )
+        if out.suffix.lower() in (".parquet", ".pq"):
+            frame.to_parquet(out, index=False)
+        elif out.suffix.lower() == ".csv":
+            frame.to_csv(out, index=False)
+        else:
+            write_table(frame, out)
+        _stderr().print(f"wrote {len(frame)} wells on {frame['plate'].nunique()} plates to {out}")
+
+    _guard(run)
+
+
+@app.command()
+def annotate(
+    table: Annotated[Path, typer.Argument(help="A table with protein names (e.g. hits.tsv), or '-' for names on stdin.")],
+    column: Annotated[str, typer.Option("--column", help="Column holding the protein names.")] = "protein",
+    resource: ResourceOpt = None,
+    resource_mode: ResourceModeOpt = None,  # type: ignore[assignment]
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the annotated table here (TSV).", dir_okay=False)] = None,
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="stdout format.")] = OutputFormat.tsv,
+) -> None:
+    """Add HGNC symbols and cognate receptors to a table of protein names."""
+
+    def run() -> None:
+        import pandas as pd
+
+        from secretome_rank.errors import SchemaError
+        from secretome_rank.io import format_tsv, read_table, write_table
+        from secretome_rank.receptors import annotate as annotate_names
+        from secretome_rank.receptors import load_resource
+
+        if str(table) == "-":
+            frame = pd.DataFrame({column: [ln.strip() for ln in sys.stdin if ln.strip()]})
+        else:
+            frame = read_table(table)
+        if column not in frame.columns:
+            raise SchemaError(
+                f"{table}: no column {column!r} (columns: {', '.join(map(str, frame.columns))}); "
+                "name the protein column with --column"
+            )
+        res = load_resource(resource, mode=(resource_mode or ResourceMode.replace).value)  # type: ignore[arg-type]
+        ann = annotate_names(frame, column=column, resource=res)
+        if out is not None:
+            write_table(ann, out)
+        if fmt is OutputFormat.json:
+            sys.stdout.write(ann.to_json(orient="records", indent=1) + "\n")
+        elif fmt is OutputFormat.tsv:
+            format_tsv(ann, sys.stdout)
+        else:
+            _print_table(ann[[column, "symbol", "resolution", "receptors", "receptor_status"]])
+
+    _guard(run)
+
+
+@app.command()
+def receptors(
+    names: Annotated[list[str], typer.Argument(help="Protein names: symbols, aliases, vendor names, A+B.")],
+    resource: ResourceOpt = None,
+    resource_mode: ResourceModeOpt = None,  # type: ignore[assignment]
+    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="stdout format.")] = OutputFormat.table,
+) -> None:
+    """List the receptors of proteins: one row per query x receptor, with evidence."""
+
+    def run() -> None:
+        from secretome_rank.io import format_tsv
+        from secretome_rank.receptors import load_resource, receptor_table
+
+        res = load_resource(resource, mode=(resource_mode or ResourceMode.replace).value)  # type: ignore[arg-type]
+        table = receptor_table(names, resource=res)
+        cols = ["query", "symbol", "resolution", "receptor", "receptor_family", "role", "resources"]
+        if fmt is OutputFormat.tsv:
+            format_tsv(table[cols + [c for c in table.columns if c not in cols]], sys.stdout)
+        elif fmt is OutputFormat.json:
+            sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
+        else:
+            _print_table(table[cols])
+
+    _guard(run)
+
+
+def _print_table(frame: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table()
+    for col in frame.columns:
+        t.add_column(str(col))
+    for row in frame.itertuples(index=False):
+        t.add_row(*[escape("" if v is None or v != v else str(v)) for v in row])
+    _stdout().print(t)
 
 
 def main() -> None:

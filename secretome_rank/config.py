@@ -24,6 +24,7 @@ class RankConfig:
     exclude_failed: bool = False
     ssmd_threshold: float = 3.0
     pool: str = "auto"
+    normalization: str = "controls"
 
     def __post_init__(self) -> None:
         from secretome_rank.hits import TESTS
@@ -41,6 +42,8 @@ class RankConfig:
             problems.append(f"spatial={self.spatial!r}: expected 'none' or 'bscore'")
         if self.pool not in ("auto", "none", "cell_line"):
             problems.append(f"pool={self.pool!r}: expected 'auto', 'none' or 'cell_line'")
+        if self.normalization not in ("controls", "cellhts2"):
+            problems.append(f"normalization={self.normalization!r}: expected 'controls' or 'cellhts2'")
         if problems:
             raise ConfigError("invalid options", problems=problems)
 

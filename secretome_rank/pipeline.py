@@ -97,6 +97,7 @@ def rank_screen(
     exclude_failed: bool = False,
     ssmd_threshold: float = 3.0,
     pool: str = "auto",
+    normalization: str = "controls",
     resource: pd.DataFrame | str | Path | None = None,
     resource_mode: str = "replace",
     expression: pd.DataFrame | None = None,
@@ -126,6 +127,11 @@ def rank_screen(
         Hit threshold for ``test="ssmd"``.
     pool : {"auto", "none", "cell_line"}
         Pool cell lines as replicates per drug (``auto``: when contexts have one replicate).
+    normalization : {"controls", "cellhts2"}
+        ``controls``: the per-plate normalisation of DESIGN 2.2. ``cellhts2``: additionally
+        score wells as cellHTS2 does (plate median scaling, robust z over the plates of a
+        replicate, :mod:`secretome_rank.normalize_cellhts2`) and test that per-replicate
+        ``score`` (it becomes ``test_value``).
     resource : DataFrame, str or Path, optional
         Ligand-receptor resource (CellPhoneDB folder, liana/OmniPath CSV, CellChat
         ``interaction_input.csv`` or a two-column TSV); default the bundled curated table.
@@ -152,12 +158,19 @@ def rank_screen(
     cfg = RankConfig(
         fdr=fdr, min_rescue=min_rescue, test=test, alternative=alternative, adjust=adjust,
         spatial=spatial, exclude_failed=exclude_failed, ssmd_threshold=ssmd_threshold, pool=pool,
+        normalization=normalization,
     )
     notes: list[str] = []
     if C.ARM not in wells.columns:
         wells = read_screen(wells)
     # 1. per-plate normalisation (controls set the % scale; the library bulk is the null)
     scored, plates = normalize_plates(wells, spatial=cfg.spatial)  # type: ignore[arg-type]
+    if cfg.normalization == "cellhts2":
+        from secretome_rank.normalize_cellhts2 import cellhts2_scores
+
+        scored = cellhts2_scores(scored)
+        scored[C.TEST_VALUE] = scored["score"].where(scored[C.ROLE] == C.SAMPLE)
+        notes.append("cellHTS2 normalisation: test_value is the per-replicate cellHTS2 robust z score")
     # 2. plate QC
     qc = plate_qc(scored, plates)
     failed = qc.loc[qc[C.VERDICT] == C.FAIL, C.PLATE]

@@ -26,7 +26,7 @@ __all__ = ["file_sha256", "hits_json", "render_summary", "run_info", "write_outp
 WELL_COLUMNS = (
     C.PLATE, C.WELL, C.ROW, C.COL, C.VALUE, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT,
     C.REPLICATE, C.ARM, C.RESCUE_PCT, C.LOG2_RATIO, C.GROWTH_LOG2, C.TEST_VALUE, C.BSCORE,
-    C.NORM_METHOD, C.FLAGS,
+    C.NORM_METHOD, C.FLAGS, "cellhts2_norm", "score", "summary_score",
 )
 
 
