@@ -12,7 +12,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -250,28 +250,32 @@ def read_screen(
     )
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` via a temporary file in the same folder, then rename over ``path``."""
+def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(tmp)`` on a temporary file in the same folder, then rename it to ``path``.
+
+    A crash or an error leaves no partial ``path`` behind.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def _arrow_tsv(frame: pd.DataFrame) -> bytes | None:
-    """TSV bytes from pyarrow's C++ writer (about 10x faster than pandas).
+def _write_bytes(data: bytes) -> Callable[[Path], None]:
+    return lambda p: p.write_bytes(data)
 
-    None when pyarrow is not installed or a text cell needs quoting (tab, quote, newline).
-    """
+
+def _arrow_table(frame: pd.DataFrame) -> Any:
+    """The frame as an all-string pyarrow table (``NA``, ``true``/``false``), or None when
+    pyarrow is not installed."""
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
-        import pyarrow.csv as pacsv
     except ImportError:
         return None
     arrays = []
@@ -288,24 +292,39 @@ def _arrow_tsv(frame: pd.DataFrame) -> bytes | None:
             if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
                 arr = pc.cast(arr, pa.string())
         arrays.append(pc.fill_null(arr, "NA"))
-    table = pa.table(arrays, names=[str(c) for c in frame.columns])
-    sink = pa.BufferOutputStream()
+    return pa.table(arrays, names=[str(c) for c in frame.columns])
+
+
+def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
+    """Write TSV with pyarrow's C++ writer (about 10x faster than pandas) to a path or
+    stream; False (nothing written) without pyarrow or when a text cell needs quoting."""
+    table = _arrow_table(frame)
+    if table is None:
+        return False
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    buf = pa.BufferOutputStream()
+    header = ("\t".join(map(str, frame.columns)) + "\n").encode("utf-8")
     try:
         pacsv.write_csv(
-            table, sink,
+            table, buf,
             write_options=pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"),
         )
-    except pa.ArrowInvalid:
-        return None
-    header = ("\t".join(map(str, frame.columns)) + "\n").encode("utf-8")
-    return header + sink.getvalue().to_pybytes()
+    except pa.ArrowInvalid:  # a tab, quote or newline inside a text cell
+        return False
+    body = buf.getvalue()
+    if isinstance(sink, Path):
+        with pa.OSFile(str(sink), "wb") as out:
+            out.write(header)
+            out.write(body)
+    else:
+        sink.write(header)
+        sink.write(memoryview(body))
+    return True
 
 
-def tsv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as TSV bytes: ``NA`` for missing, ``true``/``false``, shortest exact floats."""
-    data = _arrow_tsv(frame)
-    if data is not None:
-        return data
+def _pandas_tsv(frame: pd.DataFrame) -> bytes:
     out = frame.copy()
     for name in out.columns:
         if pd.api.types.is_bool_dtype(out[name]):
@@ -315,20 +334,28 @@ def tsv_bytes(frame: pd.DataFrame) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def tsv_bytes(frame: pd.DataFrame) -> bytes:
+    """A table as TSV bytes: ``NA`` for missing, ``true``/``false``, shortest exact floats."""
+    buf = _io.BytesIO()
+    if _write_arrow(frame, buf):
+        return buf.getvalue()
+    return _pandas_tsv(frame)
+
+
 def format_tsv(frame: pd.DataFrame, handle: Any) -> None:
     """Write ``frame`` as TSV to an open text or binary handle (conventions of :func:`tsv_bytes`)."""
-    data = tsv_bytes(frame)
     binary = getattr(handle, "buffer", None)
     if binary is not None:
         handle.flush()
-        binary.write(data)
+        if not _write_arrow(frame, binary):
+            binary.write(_pandas_tsv(frame))
         binary.flush()
     else:
-        handle.write(data.decode("utf-8"))
+        handle.write(tsv_bytes(frame).decode("utf-8"))
 
 
 def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a tab-separated table atomically (see :func:`tsv_bytes`).
+    """Write a tab-separated table atomically (conventions of :func:`tsv_bytes`).
 
     Returns
     -------
@@ -336,12 +363,17 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         The written path.
     """
     p = Path(path)
-    _atomic_write(p, tsv_bytes(frame))
+
+    def write(tmp: Path) -> None:
+        if not _write_arrow(frame, tmp):
+            tmp.write_bytes(_pandas_tsv(frame))
+
+    _atomic_write(p, write)
     return p
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
     """Write JSON atomically (sorted keys, indented)."""
     p = Path(path)
-    _atomic_write(p, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8"))
+    _atomic_write(p, _write_bytes((json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")))
     return p

@@ -1158,6 +1158,26 @@ def _long_hits(
     )
 
 
+def _join_by_group(values: pd.Series, groups: pd.DataFrame, index: pd.MultiIndex) -> pd.Series:
+    """``;``-join the distinct values of each group, in the rows' order, vectorised.
+
+    ``np.add.reduceat`` concatenates the strings of each run of equal group keys in C; no
+    Python call per group.
+    """
+    frame = groups.assign(_v=values.astype(str).to_numpy())
+    frame = frame.drop_duplicates([*groups.columns, "_v"])
+    codes = index.get_indexer(pd.MultiIndex.from_frame(frame[list(groups.columns)]))
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    text = (frame["_v"].to_numpy(dtype=object)[order] + SEP).astype(object)
+    out = pd.Series("", index=index, dtype=object)
+    if codes.size:
+        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+        joined = np.add.reduceat(text, starts)
+        out.iloc[codes[starts]] = [j[: -len(SEP)] for j in joined]
+    return out
+
+
 def _aggregate(
     long: pd.DataFrame,
     keys: list[str],
@@ -1179,14 +1199,11 @@ def _aggregate(
             N_LIGANDS: (C.PROTEIN, "nunique"),
             N_TESTED: (C.P_VALUE, "count"),
             N_HIT_LIGANDS: (C.IS_HIT, "sum"),
-            LIGANDS: (C.PROTEIN, lambda s: SEP.join(dict.fromkeys(s))),
         }
     )
+    out[LIGANDS] = _join_by_group(long[C.PROTEIN], long[gkeys], out.index)
     hit_rows = long[long[C.IS_HIT]]
-    hit_names = hit_rows.groupby(gkeys, sort=True, dropna=False)[C.PROTEIN].agg(
-        lambda s: SEP.join(dict.fromkeys(s))
-    )
-    out[HIT_LIGANDS] = hit_names.reindex(out.index).fillna("")
+    out[HIT_LIGANDS] = _join_by_group(hit_rows[C.PROTEIN], hit_rows[gkeys], out.index)
     best = long.drop_duplicates(gkeys, keep="first").set_index(gkeys)
     out[BEST_LIGAND] = best[C.PROTEIN].reindex(out.index)
     out[BEST_Q] = best[C.Q_VALUE].reindex(out.index)
@@ -1200,9 +1217,13 @@ def _aggregate(
     out = out.reset_index()
     from secretome_rank.multitest import adjust_pvalues
 
-    out[COMBINED_Q] = out.groupby(ctx, sort=False, dropna=False)[COMBINED_P].transform(
-        lambda s: pd.Series(adjust_pvalues(s.to_numpy(), method="bh"), index=s.index)
-    )
+    ctx_codes = out.groupby(ctx, sort=False, dropna=False).ngroup().to_numpy()
+    q = np.full(len(out), np.nan)
+    p = out[COMBINED_P].to_numpy(dtype=float)
+    order = np.argsort(ctx_codes, kind="stable")
+    for idx in np.split(order, np.flatnonzero(np.diff(ctx_codes[order])) + 1):
+        q[idx] = adjust_pvalues(p[idx], method="bh")
+    out[COMBINED_Q] = q
     out[COMBINE_METHOD] = method
     out[N_HIT_LIGANDS] = out[N_HIT_LIGANDS].astype(int)
     out = out.sort_values(
@@ -1344,20 +1365,20 @@ def rank_receptor_families(
     long = _long_hits(
         hits, resource=resource, roles=roles, min_resources=min_resources, resolver=resolver
     )
-    recs = long.groupby([C.CELL_LINE, C.TREATMENT, RECEPTOR_FAMILY], sort=True)[RECEPTOR].agg(
-        lambda s: sorted(set(s))
-    )
     fam = long.drop_duplicates([C.CELL_LINE, C.TREATMENT, C.PROTEIN, RECEPTOR_FAMILY])
     out = _aggregate(fam, [RECEPTOR_FAMILY], fdr=fdr, method=method)
-    idx = pd.MultiIndex.from_frame(out[[C.CELL_LINE, C.TREATMENT, RECEPTOR_FAMILY]])
-    rec_lists = recs.reindex(idx)
-    out[N_RECEPTORS] = [len(v) for v in rec_lists]
-    out["receptors"] = [SEP.join(v) for v in rec_lists]
+    fkeys = [C.CELL_LINE, C.TREATMENT, RECEPTOR_FAMILY]
+    idx = pd.MultiIndex.from_frame(out[fkeys])
+    recs = long.sort_values([*fkeys, RECEPTOR], kind="mergesort")
+    out[N_RECEPTORS] = (
+        recs.groupby(fkeys, sort=False, dropna=False)[RECEPTOR].nunique().reindex(idx).to_numpy()
+    )
+    out["receptors"] = _join_by_group(recs[RECEPTOR], recs[fkeys], idx).to_numpy()
     out["is_family_hit"] = (out[COMBINED_Q] <= fdr).fillna(False).astype(bool)
-    out[SUMMARY] = [
-        f"{f}: {h} of {n} ligands hit"
-        for f, h, n in zip(out[RECEPTOR_FAMILY], out[N_HIT_LIGANDS], out[N_LIGANDS], strict=True)
-    ]
+    out[SUMMARY] = (
+        out[RECEPTOR_FAMILY].astype(str) + ": " + out[N_HIT_LIGANDS].astype(str) + " of "
+        + out[N_LIGANDS].astype(str) + " ligands hit"
+    )
     cols = [
         C.CELL_LINE,
         C.TREATMENT,

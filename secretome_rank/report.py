@@ -23,10 +23,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["file_sha256", "hits_json", "render_summary", "run_info", "write_outputs"]
 
+#: columns of wells.tsv (row/col follow from the well id, the arm from the treatment, the
+#: normalisation method is per plate in qc.tsv)
 WELL_COLUMNS = (
-    C.PLATE, C.WELL, C.ROW, C.COL, C.VALUE, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT,
-    C.REPLICATE, C.ARM, C.RESCUE_PCT, C.LOG2_RATIO, C.GROWTH_LOG2, C.TEST_VALUE, C.BSCORE,
-    C.NORM_METHOD, C.FLAGS, "cellhts2_norm", "score", "summary_score",
+    C.PLATE, C.WELL, C.VALUE, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT, C.REPLICATE,
+    C.RESCUE_PCT, C.LOG2_RATIO, C.GROWTH_LOG2, C.TEST_VALUE, C.BSCORE, C.FLAGS,
+    "cellhts2_norm", "score", "summary_score",
 )
 
 
