@@ -249,10 +249,7 @@ def _add_receptors(
 def _rank_receptors(
     hits: pd.DataFrame, table: pd.DataFrame, fdr: float
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    from secretome_rank.receptors import rank_receptor_families, rank_receptors
+    from secretome_rank.receptors import rank_receptors_and_families
 
     scored = hits[hits[C.P_VALUE].notna() | hits[C.IS_HIT]]
-    return (
-        rank_receptors(scored, fdr=fdr, resource=table),
-        rank_receptor_families(scored, fdr=fdr, resource=table),
-    )
+    return rank_receptors_and_families(scored, fdr=fdr, resource=table)

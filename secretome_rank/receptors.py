@@ -55,6 +55,7 @@ __all__ = [
     "load_ligand_receptor_table",
     "load_resource",
     "rank_receptor_families",
+    "rank_receptors_and_families",
     "rank_receptors",
     "read_resource",
     "receptor_expressed",
@@ -1152,6 +1153,10 @@ def _long_hits(
         columns={LIGAND: "_lig"}
     )
     long = df.merge(pairs, on="_lig", how="inner")
+    # categorical keys (categories sorted, so code order is text order): sorting, grouping
+    # and de-duplicating ~1M context x ligand x receptor rows stays fast
+    for col in (C.CELL_LINE, C.TREATMENT, C.PROTEIN, RECEPTOR, RECEPTOR_FAMILY):
+        long[col] = pd.Categorical(long[col].astype(str))
     # a protein reaching one receptor through two symbols (PDGF-AB -> PDGFRA) counts once
     return long.drop_duplicates([C.CELL_LINE, C.TREATMENT, C.PROTEIN, RECEPTOR]).drop(
         columns="_lig"
@@ -1309,6 +1314,11 @@ def rank_receptors(
     long = _long_hits(
         hits, resource=resource, roles=roles, min_resources=min_resources, resolver=resolver
     )
+    return _receptor_rows(long, fdr=fdr, method=method)
+
+
+def _receptor_rows(long: pd.DataFrame, *, fdr: float, method: CombineName) -> pd.DataFrame:
+    """Receptor ranking from the long context x ligand x receptor table."""
     out = _aggregate(long, [RECEPTOR, RECEPTOR_FAMILY, RECEPTOR_ROLE], fdr=fdr, method=method)
     out[IS_RECEPTOR_HIT] = (out[COMBINED_Q] <= fdr).fillna(False).astype(bool)
     cols = [
@@ -1365,6 +1375,11 @@ def rank_receptor_families(
     long = _long_hits(
         hits, resource=resource, roles=roles, min_resources=min_resources, resolver=resolver
     )
+    return _family_rows(long, fdr=fdr, method=method)
+
+
+def _family_rows(long: pd.DataFrame, *, fdr: float, method: CombineName) -> pd.DataFrame:
+    """Family roll-up from the long context x ligand x receptor table."""
     fam = long.drop_duplicates([C.CELL_LINE, C.TREATMENT, C.PROTEIN, RECEPTOR_FAMILY])
     out = _aggregate(fam, [RECEPTOR_FAMILY], fdr=fdr, method=method)
     fkeys = [C.CELL_LINE, C.TREATMENT, RECEPTOR_FAMILY]
@@ -1401,6 +1416,25 @@ def rank_receptor_families(
         C.RANK,
     ]
     return out[cols]
+
+
+def rank_receptors_and_families(
+    hits: pd.DataFrame,
+    *,
+    fdr: float = 0.05,
+    method: CombineName = "simes",
+    resource: pd.DataFrame | str | Path | None = None,
+    roles: Iterable[str] | None = RANK_ROLES,
+    min_resources: int = 0,
+    resolver: NameResolver | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`rank_receptors` and :func:`rank_receptor_families` in one pass (the ligand x
+    receptor expansion of the hits is built once)."""
+    _check_fdr(fdr)
+    long = _long_hits(
+        hits, resource=resource, roles=roles, min_resources=min_resources, resolver=resolver
+    )
+    return _receptor_rows(long, fdr=fdr, method=method), _family_rows(long, fdr=fdr, method=method)
 
 
 # --- expression ------------------------------------------------------------------------------
