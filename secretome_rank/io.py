@@ -270,6 +270,14 @@ def _write_bytes(data: bytes) -> Callable[[Path], None]:
     return lambda p: p.write_bytes(data)
 
 
+def _bool_text(col: pd.Series) -> np.ndarray:
+    """``true``/``false`` (``NA`` for missing) for a boolean column, nullable or not."""
+    values = col.astype("boolean")
+    text = np.where(values.fillna(False).to_numpy(dtype=bool), "true", "false").astype(object)
+    text[values.isna().to_numpy()] = "NA"
+    return text
+
+
 def _arrow_table(frame: pd.DataFrame) -> Any:
     """The frame as an all-string pyarrow table (``NA``, ``true``/``false``), or None when
     pyarrow is not installed."""
@@ -282,7 +290,7 @@ def _arrow_table(frame: pd.DataFrame) -> Any:
     for name in frame.columns:
         col = frame[name]
         if pd.api.types.is_bool_dtype(col):
-            arr = pa.array(np.where(col.to_numpy(dtype=bool), "true", "false"))
+            arr = pa.array(_bool_text(col), type=pa.string())
         else:
             arr = pa.array(col, from_pandas=True)
             if pa.types.is_dictionary(arr.type):
@@ -328,7 +336,7 @@ def _pandas_tsv(frame: pd.DataFrame) -> bytes:
     out = frame.copy()
     for name in out.columns:
         if pd.api.types.is_bool_dtype(out[name]):
-            out[name] = np.where(out[name].to_numpy(dtype=bool), "true", "false")
+            out[name] = _bool_text(out[name])
     buf = _io.StringIO()
     out.to_csv(buf, sep="\t", index=False, na_rep="NA", lineterminator="\n")
     return buf.getvalue().encode("utf-8")

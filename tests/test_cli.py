@@ -85,3 +85,64 @@ def test_subprocess_smoke(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.splitlines()) > 1000
+
+
+def test_receptors_command():
+    r = runner.invoke(app, ["receptors", "HGF", "IL-6", "SF", "notaprotein", "--format", "tsv"])
+    assert r.exit_code == 0, r.output
+    rows = pd.read_csv(__import__("io").StringIO(r.stdout), sep="\t")
+    assert list(rows.columns[:7]) == ["query", "symbol", "resolution", "receptor", "receptor_family", "role", "resources"]
+    assert "MET" in set(rows.loc[rows["query"] == "HGF", "receptor"])
+    assert "IL6R+IL6ST" in set(rows.loc[rows["query"] == "IL-6", "receptor"])
+    assert rows.loc[rows["query"] == "SF", "resolution"].iloc[0] == "ambiguous"
+    assert rows.loc[rows["query"] == "notaprotein", "resolution"].iloc[0] == "unknown"
+
+
+def test_annotate_command(tmp_path):
+    p = tmp_path / "names.tsv"
+    pd.DataFrame({"name": ["bFGF", "Recombinant Human HGF", "TGF-beta1"]}).to_csv(p, sep="\t", index=False)
+    r = runner.invoke(app, ["annotate", str(p), "--column", "name", "--out", str(tmp_path / "a.tsv")])
+    assert r.exit_code == 0, r.output
+    ann = pd.read_csv(tmp_path / "a.tsv", sep="\t")
+    assert ann["symbol"].tolist() == ["FGF2", "HGF", "TGFB1"]
+    r = runner.invoke(app, ["annotate", str(p), "--column", "nope"])
+    assert r.exit_code == 3 and "--column" in r.stderr
+
+
+def test_rank_with_pair_resource_and_expression(tmp_path, small_screen):
+    wells, _ = small_screen
+    screen = tmp_path / "s.csv"
+    wells.to_csv(screen, index=False)
+    pairs = tmp_path / "pairs.tsv"
+    pd.DataFrame({"ligand": ["HGF"], "receptor": ["MET"]}).to_csv(pairs, sep="\t", index=False)
+    expr = tmp_path / "expr.tsv"
+    pd.DataFrame({"cell_line": ["A375"], "gene": ["MET"], "value": [0.0]}).to_csv(expr, sep="\t", index=False)
+    r = runner.invoke(app, ["rank", str(screen), "--out", str(tmp_path / "o"), "--resource", str(pairs),
+                            "--expression", str(expr), "-f", "tsv"])
+    assert r.exit_code == 0, r.output
+    hits = pd.read_csv(tmp_path / "o" / "hits.tsv", sep="\t")
+    receptors = set(hits["receptors"].dropna())
+    assert receptors <= {"MET"}
+    rec = pd.read_csv(tmp_path / "o" / "receptors.tsv", sep="\t")
+    assert set(rec["receptor"]) <= {"MET"}
+    assert "receptor_expressed" in hits.columns
+
+
+def test_import_and_rank_cellhts2(tmp_path):
+    from conftest import SHARED
+
+    folder = SHARED / "real_plates" / "cellhts2" / "KcViabSmall"
+    if not folder.is_dir():
+        import pytest
+
+        pytest.skip("../shared/real_plates not available")
+    out = tmp_path / "kc.tsv"
+    r = runner.invoke(app, ["import", "--cellhts2", str(folder), "--out", str(out)])
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(out, sep="\t")
+    assert len(table) == 6 * 384 and table["plate"].nunique() == 6
+    r = runner.invoke(app, ["rank", "--cellhts2", str(folder), "--normalization", "cellhts2",
+                            "--out", str(tmp_path / "o"), "-f", "tsv"])
+    assert r.exit_code == 0, r.output
+    wells = pd.read_csv(tmp_path / "o" / "wells.tsv", sep="\t")
+    assert wells["score"].notna().sum() > 2000

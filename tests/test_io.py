@@ -120,3 +120,41 @@ def test_input_not_mutated_and_replicates_inferred(small_screen):
     pd.testing.assert_frame_equal(wells, copy)
     s = out[out["role"] == "sample"]
     assert s.groupby(["treatment", "protein"])["replicate"].nunique().max() == 3
+
+
+def test_writers_agree_and_are_atomic(tmp_path, monkeypatch):
+    from secretome_rank import io as sio
+
+    frame = pd.DataFrame({
+        "a": [1.5, np.nan, 1e-5], "b": ["x", None, "y z"], "c": [True, False, True],
+        "d": pd.array([True, None, False], dtype="boolean"), "e": pd.Categorical(["u", None, "v"]),
+    })
+    fast = sio.tsv_bytes(frame)
+    monkeypatch.setattr(sio, "_arrow_table", lambda f: None)
+    slow = sio.tsv_bytes(frame)
+    a = pd.read_csv(__import__("io").BytesIO(fast), sep="\t")
+    b = pd.read_csv(__import__("io").BytesIO(slow), sep="\t")
+    pd.testing.assert_frame_equal(a, b)
+    assert fast.splitlines()[0] == b"a\tb\tc\td\te"
+    assert b"NA" in fast.splitlines()[2]
+
+    target = tmp_path / "t.tsv"
+    target.write_text("old")
+
+    def boom(tmp):
+        tmp.write_text("partial")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        sio._atomic_write(target, boom)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["t.tsv"]
+
+
+def test_text_with_tab_is_quoted(tmp_path):
+    from secretome_rank.io import write_table
+
+    frame = pd.DataFrame({"protein": ["a\tb", "c"], "v": [1.0, 2.0]})
+    write_table(frame, tmp_path / "x.tsv")
+    back = pd.read_csv(tmp_path / "x.tsv", sep="\t")
+    assert back["protein"].tolist() == ["a\tb", "c"]
