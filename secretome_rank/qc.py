@@ -27,12 +27,15 @@ from secretome_rank.layout import FORMATS, format_for
 __all__ = ["QC_THRESHOLDS", "plate_qc"]
 
 MAD_SCALE = 1.4826
+#: control wells of each type needed for Z', CVs and the signal window
+MIN_CONTROLS = 3
 
 #: thresholds of the verdict (documented in docs/formulas.md)
 QC_THRESHOLDS = {
     "fail_robust_z_prime": 0.0,
     "warn_robust_z_prime": 0.5,
-    "warn_edge_log2": 0.3,
+    "warn_edge_log2": 0.2,
+    "warn_gradient_log2": 0.3,
     "warn_spatial_p": 1e-3,
     "warn_spatial_r2": 0.1,
     "warn_replicate_r": 0.0,
@@ -46,6 +49,7 @@ def _role_stats(scored: pd.DataFrame, role: str) -> pd.DataFrame:
     med = g.transform("median")
     out = pd.DataFrame(
         {
+            "n": g.size(),
             "mean": g.mean(),
             "sd": g.std(ddof=1),
             "median": g.median(),
@@ -69,6 +73,31 @@ def _edge_difference(scored: pd.DataFrame, role: str) -> pd.Series:
         return pd.Series(np.nan, index=med.index)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.log2(med[True] / med[False])
+
+
+def _control_gradient(scored: pd.DataFrame) -> pd.Series:
+    """log2(median of control wells in the right half / left half of the plate), per plate.
+
+    Controls in columns 1-2 and 23-24 should read alike; a left/right incubation or reader
+    gradient shows up here. Only a control type present on both sides is compared (with
+    itself), e.g. DMSO on the left and PBS on the right when both are vehicle controls.
+    """
+    sel = (
+        scored[C.ROLE].isin([C.DRUG_CONTROL, C.VEHICLE_CONTROL])
+        & scored[C.VALUE].gt(0)
+        & scored[C.COL].notna()
+    )
+    if not sel.any():
+        return pd.Series(dtype=float)
+    sub = scored.loc[sel, [C.PLATE, C.ROLE, C.COL, C.VALUE]]
+    fmt = format_for(int(scored[C.ROW].max()), int(scored[C.COL].max())) or FORMATS[1536]
+    right = (sub[C.COL] > fmt.n_cols / 2).rename("right")
+    y = np.log2(sub[C.VALUE].astype(float))
+    med = y.groupby([sub[C.PLATE], sub[C.ROLE], right], observed=True).median().unstack()
+    if True not in med.columns or False not in med.columns:
+        return pd.Series(dtype=float)
+    diff = (med[True] - med[False]).dropna()
+    return diff.groupby(level=0, observed=True).mean()
 
 
 def _spatial(scored: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -148,6 +177,10 @@ def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
     out["n_missing"] = scored[C.VALUE].isna().groupby(scored[C.PLATE]).sum().reindex(out.index).fillna(0).astype(int)
     d = _role_stats(scored, C.DRUG_CONTROL).reindex(out.index)
     v = _role_stats(scored, C.VEHICLE_CONTROL).reindex(out.index)
+    # spreads from fewer than MIN_CONTROLS wells are not estimates: Z' etc. stay missing
+    few = (d["n"].fillna(0) < MIN_CONTROLS) | (v["n"].fillna(0) < MIN_CONTROLS)
+    d.loc[few, ["sd", "mad"]] = np.nan
+    v.loc[few, ["sd", "mad"]] = np.nan
     out["drug_median"] = d["median"]
     out["vehicle_median"] = v["median"]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -161,10 +194,12 @@ def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
         edge = _edge_difference(scored, C.DRUG_CONTROL)
         edge_v = _edge_difference(scored, C.VEHICLE_CONTROL)
         out["edge_vs_centre_log2"] = edge.reindex(out.index).fillna(edge_v.reindex(out.index))
+        out["control_gradient_log2"] = _control_gradient(scored).reindex(out.index)
         rows = _spatial(scored, C.ROW).reindex(out.index)
         cols = _spatial(scored, C.COL).reindex(out.index)
     else:
         out["edge_vs_centre_log2"] = np.nan
+        out["control_gradient_log2"] = np.nan
         rows = cols = pd.DataFrame(np.nan, index=out.index, columns=["p", "r2"])
     out["bulk_offset_log2"] = q["bulk_offset_log2"]
     out["replicate_r"] = _replicate_r(scored).reindex(out.index)
@@ -185,9 +220,12 @@ def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
     warn: list[tuple[pd.Series, str]] = [
         (qc["robust_z_prime"].between(t["fail_robust_z_prime"], t["warn_robust_z_prime"], inclusive="left"),
          "weak control separation (robust Z' < 0.5)"),
-        (qc["robust_z_prime"].isna() & (qc["n_samples"] > 0), "Z' not available (controls missing)"),
+        (qc["robust_z_prime"].isna() & (qc["n_samples"] > 0),
+         "Z' not available (fewer than 3 wells of drug or vehicle control)"),
         (qc["edge_vs_centre_log2"].abs() > t["warn_edge_log2"],
-         "edge controls differ from inner controls by > 23 %"),
+         "edge effect: outer-ring controls differ from inner controls by > 15 %"),
+        (qc["control_gradient_log2"].abs() > t["warn_gradient_log2"],
+         "left/right gradient: controls in the right half differ from the left half by > 23 %"),
         (((qc["row_p"] < t["warn_spatial_p"]) & (qc["row_r2"] >= t["warn_spatial_r2"]))
          | ((qc["col_p"] < t["warn_spatial_p"]) & (qc["col_r2"] >= t["warn_spatial_r2"])),
          "row/column pattern in sample wells (consider --spatial bscore)"),
