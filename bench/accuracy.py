@@ -76,16 +76,25 @@ def main() -> None:
         ours = sr.rank_screen(wells).hits
         ours = ours.assign(call=ours["is_hit"], score=ours["t"])[[*KEY, "call", "score"]]
         welch = sr.rank_screen(wells, test="welch", min_rescue=-np.inf).hits
-        welch = welch.assign(call=welch["q_value"] <= 0.05, score=welch["t"])[[*KEY, "call", "score"]]
+        welch = welch.assign(call=welch["q_value"] <= 0.05, score=welch["t"])[
+            [*KEY, "call", "score"]
+        ]
         rz = robust_z_baseline(wells)
-        for name, calls in (("ours (moderated t)", ours), ("robust z > 3", rz), ("Welch vs controls + BH", welch)):
+        for name, calls in (
+            ("ours (moderated t)", ours),
+            ("robust z > 3", rz),
+            ("Welch vs controls + BH", welch),
+        ):
             rows.append({"seed": 100 + seed, "method": name, **evaluate(calls, truth)})
     res = pd.DataFrame(rows)
     pd.set_option("display.width", 120)
     print(res.to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     print("\nmean over seeds:")
-    print(res.groupby("method", sort=False)[["calls", "precision", "recall", "fdr", "auprc"]].mean()
-          .to_string(float_format=lambda x: f"{x:.3f}"))
+    print(
+        res.groupby("method", sort=False)[["calls", "precision", "recall", "fdr", "auprc"]]
+        .mean()
+        .to_string(float_format=lambda x: f"{x:.3f}")
+    )
 
 
 if __name__ == "__main__":

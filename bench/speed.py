@@ -45,11 +45,29 @@ def main() -> None:
         t0 = time.perf_counter()
         wells, _ = sr.simulate_screen(1, cell_lines=n_lines, drugs=("vemurafenib", "trametinib"))
         wells.to_csv(path, index=False)
-        print(f"simulated {len(wells):,} wells ({n_lines} cell lines) in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"simulated {len(wells):,} wells ({n_lines} cell lines) "
+            f"in {time.perf_counter() - t0:.1f} s"
+        )
     size = path.stat().st_size / 1e6
     # each in a fresh interpreter; read_csv first
-    read_t, read_mem = run([sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"])
-    rank_t, rank_mem = run([sys.executable, "-m", "secretome_rank", "-q", "rank", str(path), "--out", str(tmp / "out"), "-f", "tsv"])
+    read_t, read_mem = run(
+        [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"]
+    )
+    rank_t, rank_mem = run(
+        [
+            sys.executable,
+            "-m",
+            "secretome_rank",
+            "-q",
+            "rank",
+            str(path),
+            "--out",
+            str(tmp / "out"),
+            "-f",
+            "tsv",
+        ]
+    )
     print(f"file: {path.name} {size:.0f} MB")
     print(f"pandas.read_csv      : {read_t:6.2f} s  peak {read_mem:7.0f} MB")
     print(f"secretome-rank rank  : {rank_t:6.2f} s  peak {rank_mem:7.0f} MB")

@@ -38,12 +38,12 @@ _LAZY = {
 __all__ = sorted([*_LAZY, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
-    from secretome_rank.errors import SecretomeRankError
-    from secretome_rank.io import read_screen
-    from secretome_rank.multitest import adjust_pvalues
-    from secretome_rank.pipeline import PipelineResult, rank_screen
-    from secretome_rank.receptors import annotate
-    from secretome_rank.simulate import simulate_screen
+    from secretome_rank.errors import SecretomeRankError  # noqa: F401
+    from secretome_rank.io import read_screen  # noqa: F401
+    from secretome_rank.multitest import adjust_pvalues  # noqa: F401
+    from secretome_rank.pipeline import PipelineResult, rank_screen  # noqa: F401
+    from secretome_rank.receptors import annotate  # noqa: F401
+    from secretome_rank.simulate import simulate_screen  # noqa: F401
 
 
 def __getattr__(name: str) -> object:

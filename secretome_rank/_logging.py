@@ -10,7 +10,11 @@ def setup_logging(*, verbose: int = 0, quiet: bool = False) -> None:
     from rich.console import Console
     from rich.logging import RichHandler
 
-    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
     logger = logging.getLogger("secretome_rank")
     logger.setLevel(level)
     for h in list(logger.handlers):

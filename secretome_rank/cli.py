@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -27,7 +27,7 @@ T = TypeVar("T")
 EXIT_BAD_INPUT = 3
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     """Format of the results printed on stdout."""
 
     table = "table"
@@ -35,7 +35,7 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-class Test(str, Enum):
+class Test(StrEnum):
     """Per-protein test."""
 
     moderated = "moderated"
@@ -44,14 +44,14 @@ class Test(str, Enum):
     robust_z = "robust_z"
 
 
-class AlternativeOpt(str, Enum):
+class AlternativeOpt(StrEnum):
     """Sidedness of the test."""
 
     greater = "greater"
     two_sided = "two-sided"
 
 
-class AdjustOpt(str, Enum):
+class AdjustOpt(StrEnum):
     """Multiple-testing adjustment."""
 
     bh = "bh"
@@ -62,21 +62,21 @@ class AdjustOpt(str, Enum):
     storey = "storey"
 
 
-class SpatialOpt(str, Enum):
+class SpatialOpt(StrEnum):
     """Spatial correction."""
 
     none = "none"
     bscore = "bscore"
 
 
-class Normalization(str, Enum):
+class Normalization(StrEnum):
     """Per-plate normalisation workflow."""
 
     controls = "controls"
     cellhts2 = "cellhts2"
 
 
-class MissingControls(str, Enum):
+class MissingControls(StrEnum):
     """What to do with drug-arm plates lacking drug controls."""
 
     error = "error"
@@ -114,7 +114,9 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
         if "=" not in item:
-            raise ConfigError(f"{option} {item!r}: expected NAME=VALUE, e.g. {option} value=Luminescence")
+            raise ConfigError(
+                f"{option} {item!r}: expected NAME=VALUE, e.g. {option} value=Luminescence"
+            )
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -131,9 +133,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
     ] = False,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")
+    ] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
 ) -> None:
     """Rank secreted-protein rescue screens."""
@@ -149,23 +156,45 @@ ColumnOpt = Annotated[
 ]
 RoleMapOpt = Annotated[
     list[str] | None,
-    typer.Option("--role-map", help="Map your role words to ours: WORD=ROLE, e.g. neg=drug_control (repeatable)."),
+    typer.Option(
+        "--role-map",
+        help="Map your role words to ours: WORD=ROLE, e.g. neg=drug_control (repeatable).",
+    ),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.", file_okay=False)]
-FdrOpt = Annotated[float, typer.Option("--fdr", help="q-value threshold of a hit.", min=0.0, max=1.0)]
-MinRescueOpt = Annotated[float, typer.Option("--min-rescue", help="Minimum mean % rescue of a hit.")]
+FdrOpt = Annotated[
+    float, typer.Option("--fdr", help="q-value threshold of a hit.", min=0.0, max=1.0)
+]
+MinRescueOpt = Annotated[
+    float, typer.Option("--min-rescue", help="Minimum mean % rescue of a hit.")
+]
 TestOpt = Annotated[Test, typer.Option("--test", help="Per-protein test.")]
-AltOpt = Annotated[AlternativeOpt, typer.Option("--alternative", help="One-sided rescue test or two-sided.")]
-AdjustOptT = Annotated[AdjustOpt, typer.Option("--adjust", help="Multiple-testing adjustment within context.")]
-SpatialOptT = Annotated[SpatialOpt, typer.Option("--spatial", help="Spatial correction before normalisation.")]
-FormatOpt = Annotated[OutputFormat, typer.Option("--format", "-f", help="Results on stdout as table, tsv or json.")]
+AltOpt = Annotated[
+    AlternativeOpt, typer.Option("--alternative", help="One-sided rescue test or two-sided.")
+]
+AdjustOptT = Annotated[
+    AdjustOpt, typer.Option("--adjust", help="Multiple-testing adjustment within context.")
+]
+SpatialOptT = Annotated[
+    SpatialOpt, typer.Option("--spatial", help="Spatial correction before normalisation.")
+]
+FormatOpt = Annotated[
+    OutputFormat, typer.Option("--format", "-f", help="Results on stdout as table, tsv or json.")
+]
 TopOpt = Annotated[int, typer.Option("--top", help="Rows per context in the table summary.")]
-ExcludeOpt = Annotated[bool, typer.Option("--exclude-failed", help="Leave plates failing QC out of the statistics.")]
+ExcludeOpt = Annotated[
+    bool, typer.Option("--exclude-failed", help="Leave plates failing QC out of the statistics.")
+]
 MissingOpt = Annotated[
     MissingControls,
-    typer.Option("--missing-controls", help="Drug-arm plates without drug controls: error, or score against library median."),
+    typer.Option(
+        "--missing-controls",
+        help="Drug-arm plates without drug controls: error, or score against library median.",
+    ),
 ]
-FormatPlateOpt = Annotated[int | None, typer.Option("--plate-format", help="96, 384 or 1536 (default: inferred).")]
+FormatPlateOpt = Annotated[
+    int | None, typer.Option("--plate-format", help="96, 384 or 1536 (default: inferred).")
+]
 ScreenArg = Annotated[Path, typer.Argument(help="Well table: CSV, TSV, Parquet or Excel.")]
 InputsArg = Annotated[
     list[Path] | None,
@@ -174,18 +203,30 @@ InputsArg = Annotated[
         "--plate-map (files may also come from the plate list); none with --cellhts2."
     ),
 ]
-PlateMapOpt = Annotated[Path | None, typer.Option("--plate-map", help="Plate map: well -> role, protein.")]
+PlateMapOpt = Annotated[
+    Path | None, typer.Option("--plate-map", help="Plate map: well -> role, protein.")
+]
 PlateListOpt = Annotated[
-    Path | None, typer.Option("--plate-list", help="Plate list: file -> plate, cell line, treatment, replicate.")
+    Path | None,
+    typer.Option(
+        "--plate-list", help="Plate list: file -> plate, cell line, treatment, replicate."
+    ),
 ]
-DataDirOpt = Annotated[Path | None, typer.Option("--data-dir", help="Folder of the files named in the plate list.")]
+DataDirOpt = Annotated[
+    Path | None, typer.Option("--data-dir", help="Folder of the files named in the plate list.")
+]
 GridOpt = Annotated[
-    str | None, typer.Option("--grid", help="Which grid of multi-grid exports: number, title text, or 'all'.")
+    str | None,
+    typer.Option("--grid", help="Which grid of multi-grid exports: number, title text, or 'all'."),
 ]
-CellHTS2Opt = Annotated[Path | None, typer.Option("--cellhts2", help="A cellHTS2 screen folder.", file_okay=False)]
+CellHTS2Opt = Annotated[
+    Path | None, typer.Option("--cellhts2", help="A cellHTS2 screen folder.", file_okay=False)
+]
 DefaultOpt = Annotated[
     list[str] | None,
-    typer.Option("--default", help="Plate-level default for imports, e.g. treatment=none (repeatable)."),
+    typer.Option(
+        "--default", help="Plate-level default for imports, e.g. treatment=none (repeatable)."
+    ),
 ]
 
 
@@ -214,17 +255,26 @@ def _load_wells(
         from secretome_rank.importers import import_cellhts2
 
         if files:
-            raise ConfigError("--cellhts2 reads the folder's own files; give no input files with it")
+            raise ConfigError(
+                "--cellhts2 reads the folder's own files; give no input files with it"
+            )
         frame, _ = import_cellhts2(cellhts2, role_map=roles or None, grid=_grid(grid))
         sources = sorted(p for p in Path(cellhts2).iterdir() if p.is_file())
     elif plate_map is not None or plate_list is not None:
         from secretome_rank.importers import import_plates
 
         if plate_map is None:
-            raise ConfigError("--plate-list needs --plate-map (which well holds which protein or control)")
+            raise ConfigError(
+                "--plate-list needs --plate-map (which well holds which protein or control)"
+            )
         frame = import_plates(
-            files or None, plate_map=plate_map, plate_list=plate_list, role_map=roles or None,
-            grid=_grid(grid), data_dir=data_dir, defaults=_pairs(default, "--default") or None,
+            files or None,
+            plate_map=plate_map,
+            plate_list=plate_list,
+            role_map=roles or None,
+            grid=_grid(grid),
+            data_dir=data_dir,
+            defaults=_pairs(default, "--default") or None,
         )
         sources = [*files, plate_map, *([plate_list] if plate_list else [])]
     else:
@@ -236,8 +286,11 @@ def _load_wells(
         frame, sources = files[0], files
         roles_for_table = roles
         wells = sr.read_screen(
-            frame, columns=_pairs(column, "--column"), role_map=roles_for_table,
-            plate_format=plate_format, missing_controls=missing_controls.value.replace("-", "_"),
+            frame,
+            columns=_pairs(column, "--column"),
+            role_map=roles_for_table,
+            plate_format=plate_format,
+            missing_controls=missing_controls.value.replace("-", "_"),
         )
         return wells, sources
     if not validate:
@@ -252,7 +305,8 @@ def _need_inputs(inputs: list[Path] | None, cellhts2: Path | None, plate_list: P
     """No input at all is a usage error (exit code 2)."""
     if not inputs and cellhts2 is None and plate_list is None:
         raise typer.BadParameter(
-            "give a well table, grid exports with --plate-map, or --cellhts2 DIR", param_hint="INPUTS"
+            "give a well table, grid exports with --plate-map, or --cellhts2 DIR",
+            param_hint="INPUTS",
         )
 
 
@@ -297,18 +351,25 @@ def _expression(path: Path | None) -> Any:
 
 ResourceOpt = Annotated[
     Path | None,
-    typer.Option("--resource", help="Ligand-receptor resource: CellPhoneDB folder, liana CSV, CellChat CSV or two-column TSV."),
+    typer.Option(
+        "--resource",
+        help="Ligand-receptor resource: CellPhoneDB folder, liana CSV, CellChat CSV "
+        "or two-column TSV.",
+    ),
 ]
 
 
-class ResourceMode(str, Enum):
+class ResourceMode(StrEnum):
     """How an external resource combines with the bundled table."""
 
     replace = "replace"
     union = "union"
 
 
-ResourceModeOpt = Annotated[ResourceMode, typer.Option("--resource-mode", help="Use only --resource, or add it to the bundled table.")]
+ResourceModeOpt = Annotated[
+    ResourceMode,
+    typer.Option("--resource-mode", help="Use only --resource, or add it to the bundled table."),
+]
 
 
 @app.command()
@@ -333,12 +394,16 @@ def rank(
     cellhts2: CellHTS2Opt = None,
     default: DefaultOpt = None,
     normalization: Annotated[
-        Normalization, typer.Option("--normalization", help="controls (default) or cellhts2 (cellHTS2's workflow).")
+        Normalization,
+        typer.Option(
+            "--normalization", help="controls (default) or cellhts2 (cellHTS2's workflow)."
+        ),
     ] = None,  # type: ignore[assignment]
     resource: ResourceOpt = None,
     resource_mode: ResourceModeOpt = None,  # type: ignore[assignment]
     expression: Annotated[
-        Path | None, typer.Option("--expression", help="Receptor expression table: cell_line, gene, value.")
+        Path | None,
+        typer.Option("--expression", help="Receptor expression table: cell_line, gene, value."),
     ] = None,
     expression_threshold: Annotated[
         float, typer.Option("--expression-threshold", help="A gene is expressed at value >= this.")
@@ -353,15 +418,30 @@ def rank(
 
     def run() -> None:
         wells, sources = _load_wells(
-            inputs, column=column, role_map=role_map, plate_format=plate_format,
-            missing_controls=missing_controls, plate_map=plate_map, plate_list=plate_list,
-            data_dir=data_dir, grid=grid, cellhts2=cellhts2, default=default,
+            inputs,
+            column=column,
+            role_map=role_map,
+            plate_format=plate_format,
+            missing_controls=missing_controls,
+            plate_map=plate_map,
+            plate_list=plate_list,
+            data_dir=data_dir,
+            grid=grid,
+            cellhts2=cellhts2,
+            default=default,
         )
         options = {
-            "fdr": fdr, "min_rescue": min_rescue, "test": test.value, "alternative": alternative.value,
-            "adjust": adjust.value, "spatial": spatial.value, "exclude_failed": exclude_failed,
-            "normalization": normalization.value, "resource": resource,
-            "resource_mode": resource_mode.value, "expression": _expression(expression),
+            "fdr": fdr,
+            "min_rescue": min_rescue,
+            "test": test.value,
+            "alternative": alternative.value,
+            "adjust": adjust.value,
+            "spatial": spatial.value,
+            "exclude_failed": exclude_failed,
+            "normalization": normalization.value,
+            "resource": resource,
+            "resource_mode": resource_mode.value,
+            "expression": _expression(expression),
             "expression_threshold": expression_threshold,
         }
         _rank_and_write(wells, sources, out=out, options=options, fmt=fmt, top=top)
@@ -405,7 +485,9 @@ def qc(
     grid: GridOpt = None,
     cellhts2: CellHTS2Opt = None,
     default: DefaultOpt = None,
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Also write qc.tsv into this folder.")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write qc.tsv into this folder.")
+    ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
     """Plate QC only: Z', CVs, signal window, edge and spatial effects, verdicts."""
@@ -417,9 +499,17 @@ def qc(
         from secretome_rank.qc import plate_qc
 
         wells, _ = _load_wells(
-            inputs, column=column, role_map=role_map, plate_format=plate_format,
-            missing_controls=missing_controls, plate_map=plate_map, plate_list=plate_list,
-            data_dir=data_dir, grid=grid, cellhts2=cellhts2, default=default,
+            inputs,
+            column=column,
+            role_map=role_map,
+            plate_format=plate_format,
+            missing_controls=missing_controls,
+            plate_map=plate_map,
+            plate_list=plate_list,
+            data_dir=data_dir,
+            grid=grid,
+            cellhts2=cellhts2,
+            default=default,
         )
         scored, plates = normalize_plates(wells, spatial=spatial.value)  # type: ignore[arg-type]
         table = plate_qc(scored, plates)
@@ -434,14 +524,29 @@ def qc(
             from rich.table import Table
 
             t = Table(title=f"Plate QC: {len(table)} plates")
-            for col in ("plate", "cell line", "treatment", "robust Z'", "Z'", "CV drug %", "edge log2", "verdict", "reason"):
+            for col in (
+                "plate",
+                "cell line",
+                "treatment",
+                "robust Z'",
+                "Z'",
+                "CV drug %",
+                "edge log2",
+                "verdict",
+                "reason",
+            ):
                 t.add_column(col)
             colours = {"pass": "green", "warn": "yellow", "fail": "red"}
             for _, r in table.iterrows():
                 t.add_row(
-                    escape(str(r["plate"])), escape(str(r["cell_line"])), escape(str(r["treatment"])),
-                    f"{r['robust_z_prime']:.2f}", f"{r['z_prime']:.2f}", f"{r['cv_drug_pct']:.1f}",
-                    f"{r['edge_vs_centre_log2']:.2f}", f"[{colours[r['verdict']]}]{r['verdict']}[/]",
+                    escape(str(r["plate"])),
+                    escape(str(r["cell_line"])),
+                    escape(str(r["treatment"])),
+                    f"{r['robust_z_prime']:.2f}",
+                    f"{r['z_prime']:.2f}",
+                    f"{r['cv_drug_pct']:.1f}",
+                    f"{r['edge_vs_centre_log2']:.2f}",
+                    f"[{colours[r['verdict']]}]{r['verdict']}[/]",
                     escape(str(r["reason"])),
                 )
             _stdout().print(t)
@@ -451,14 +556,22 @@ def qc(
 
 @app.command()
 def simulate(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Well table to write (.csv, .tsv or .parquet).")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Well table to write (.csv, .tsv or .parquet).")
+    ],
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     cell_lines: Annotated[int, typer.Option("--cell-lines", help="Number of cell lines.")] = 2,
     drugs: Annotated[int, typer.Option("--drugs", help="Number of drugs.")] = 2,
     replicates: Annotated[int, typer.Option("--replicates", help="Replicate plates per arm.")] = 3,
-    proteins: Annotated[int | None, typer.Option("--proteins", help="Library size (default: whole library).")] = None,
-    vehicle: Annotated[bool, typer.Option("--vehicle/--no-vehicle", help="Add a vehicle (DMSO) arm.")] = True,
-    truth: Annotated[Path | None, typer.Option("--truth", help="Also write the true effects here (TSV).")] = None,
+    proteins: Annotated[
+        int | None, typer.Option("--proteins", help="Library size (default: whole library).")
+    ] = None,
+    vehicle: Annotated[
+        bool, typer.Option("--vehicle/--no-vehicle", help="Add a vehicle (DMSO) arm.")
+    ] = True,
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="Also write the true effects here (TSV).")
+    ] = None,
 ) -> None:
     """Simulate a screen with known rescuers, mitogens and toxic proteins."""
 
@@ -469,8 +582,12 @@ def simulate(
         names = ("vemurafenib", "trametinib", "dabrafenib", "erlotinib", "lapatinib", "crizotinib")
         drug_names = tuple(names[i] if i < len(names) else f"drug{i + 1}" for i in range(drugs))
         wells, true = sr.simulate_screen(
-            seed, n_proteins=proteins, cell_lines=cell_lines, drugs=drug_names,
-            n_replicates=replicates, vehicle_arm=vehicle,
+            seed,
+            n_proteins=proteins,
+            cell_lines=cell_lines,
+            drugs=drug_names,
+            n_replicates=replicates,
+            vehicle_arm=vehicle,
         )
         if out.suffix.lower() in (".parquet", ".pq"):
             wells.to_parquet(out, index=False)
@@ -488,7 +605,12 @@ def simulate(
 @app.command("import")
 def import_(
     inputs: InputsArg = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Well table to write (.tsv, .csv or .parquet).", dir_okay=False)] = Path("screen.tsv"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Well table to write (.tsv, .csv or .parquet).", dir_okay=False
+        ),
+    ] = Path("screen.tsv"),
     role_map: RoleMapOpt = None,
     plate_map: PlateMapOpt = None,
     plate_list: PlateListOpt = None,
@@ -504,10 +626,19 @@ def import_(
         from secretome_rank.io import write_table
 
         if plate_map is None and cellhts2 is None:
-            raise ConfigError("import needs --plate-map (with grid exports / --plate-list) or --cellhts2 DIR")
+            raise ConfigError(
+                "import needs --plate-map (with grid exports / --plate-list) or --cellhts2 DIR"
+            )
         frame, _ = _load_wells(
-            inputs, role_map=role_map, plate_map=plate_map, plate_list=plate_list,
-            data_dir=data_dir, grid=grid, cellhts2=cellhts2, default=default, validate=False,
+            inputs,
+            role_map=role_map,
+            plate_map=plate_map,
+            plate_list=plate_list,
+            data_dir=data_dir,
+            grid=grid,
+            cellhts2=cellhts2,
+            default=default,
+            validate=False,
         )
         if out.suffix.lower() in (".parquet", ".pq"):
             frame.to_parquet(out, index=False)
@@ -522,12 +653,24 @@ def import_(
 
 @app.command()
 def annotate(
-    table: Annotated[Path, typer.Argument(help="A table with protein names (e.g. hits.tsv), or '-' for names on stdin.")],
-    column: Annotated[str, typer.Option("--column", help="Column holding the protein names.")] = "protein",
+    table: Annotated[
+        Path,
+        typer.Argument(
+            help="A table with protein names (e.g. hits.tsv), or '-' for names on stdin."
+        ),
+    ],
+    column: Annotated[
+        str, typer.Option("--column", help="Column holding the protein names.")
+    ] = "protein",
     resource: ResourceOpt = None,
     resource_mode: ResourceModeOpt = None,  # type: ignore[assignment]
-    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write the annotated table here (TSV).", dir_okay=False)] = None,
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="stdout format.")] = OutputFormat.tsv,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the annotated table here (TSV).", dir_okay=False),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="stdout format.")
+    ] = OutputFormat.tsv,
 ) -> None:
     """Add HGNC symbols and cognate receptors to a table of protein names."""
 
@@ -564,10 +707,14 @@ def annotate(
 
 @app.command()
 def receptors(
-    names: Annotated[list[str], typer.Argument(help="Protein names: symbols, aliases, vendor names, A+B.")],
+    names: Annotated[
+        list[str], typer.Argument(help="Protein names: symbols, aliases, vendor names, A+B.")
+    ],
     resource: ResourceOpt = None,
     resource_mode: ResourceModeOpt = None,  # type: ignore[assignment]
-    fmt: Annotated[OutputFormat, typer.Option("--format", "-f", help="stdout format.")] = OutputFormat.table,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="stdout format.")
+    ] = OutputFormat.table,
 ) -> None:
     """List the receptors of proteins: one row per query x receptor, with evidence."""
 

@@ -43,7 +43,9 @@ class RankConfig:
         if self.pool not in ("auto", "none", "cell_line"):
             problems.append(f"pool={self.pool!r}: expected 'auto', 'none' or 'cell_line'")
         if self.normalization not in ("controls", "cellhts2"):
-            problems.append(f"normalization={self.normalization!r}: expected 'controls' or 'cellhts2'")
+            problems.append(
+                f"normalization={self.normalization!r}: expected 'controls' or 'cellhts2'"
+            )
         if problems:
             raise ConfigError("invalid options", problems=problems)
 

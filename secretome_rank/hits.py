@@ -21,7 +21,13 @@ from secretome_rank.moderated import moderated_t, t_sf
 from secretome_rank.multitest import adjust_pvalues
 
 __all__ = [
-    "TESTS", "Alternative", "TestMethod", "adjust_by_group", "call_hits", "context_codes", "group_stats",
+    "TESTS",
+    "Alternative",
+    "TestMethod",
+    "adjust_by_group",
+    "call_hits",
+    "context_codes",
+    "group_stats",
     "protein_stats",
 ]
 
@@ -49,8 +55,7 @@ TESTS: dict[str, TestInfo] = {
     ),
     "welch": TestInfo(
         "welch",
-        "Welch two-sample t of the protein's log2_ratio wells against the context's drug "
-        "controls",
+        "Welch two-sample t of the protein's log2_ratio wells against the context's drug controls",
         "Welch 1947, doi:10.1093/biomet/34.1-2.28",
     ),
     "ssmd": TestInfo(
@@ -71,7 +76,7 @@ KEY = [C.CELL_LINE, C.TREATMENT, C.PROTEIN]
 
 
 def group_stats(values: pd.Series, keys: list[pd.Series]) -> pd.DataFrame:
-    """n (non-missing), mean and variance (ddof=1) of ``values`` per group, vectorised."""
+    """N (non-missing), mean and variance (ddof=1) of ``values`` per group, vectorised."""
     frame = pd.DataFrame({"v": values.to_numpy()})
     for i, k in enumerate(keys):
         frame[f"k{i}"] = k.to_numpy()
@@ -86,8 +91,9 @@ def group_stats(values: pd.Series, keys: list[pd.Series]) -> pd.DataFrame:
     return pd.DataFrame({"n": n.astype(int), "mean": mean, "var": var}, index=agg.index)
 
 
-def _welch(m1: np.ndarray, v1: np.ndarray, n1: np.ndarray, m2: float, v2: float, n2: float
-           ) -> tuple[np.ndarray, np.ndarray]:
+def _welch(
+    m1: np.ndarray, v1: np.ndarray, n1: np.ndarray, m2: float, v2: float, n2: float
+) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         se2 = v1 / n1 + v2 / n2
         t = (m1 - m2) / np.sqrt(se2)
@@ -142,7 +148,8 @@ def protein_stats(
         raise ConfigError(f"unknown test {test!r}; expected one of {', '.join(TESTS)}")
     if alternative not in get_args(Alternative):
         raise ConfigError(
-            f"unknown alternative {alternative!r}; expected one of {', '.join(get_args(Alternative))}"
+            f"unknown alternative {alternative!r}; "
+            f"expected one of {', '.join(get_args(Alternative))}"
         )
     drug = scored[scored[C.ARM] == C.ARM_DRUG]
     samples = drug[drug[C.ROLE] == C.SAMPLE]
@@ -180,8 +187,11 @@ def protein_stats(
         sel = n > 0
         if sel.any():
             fit = moderated_t(
-                tv["mean"].to_numpy()[sel], 1 / np.sqrt(n[sel]), tv["var"].to_numpy()[sel],
-                n[sel] - 1, groups=pd.factorize(ctx_codes[sel])[0],
+                tv["mean"].to_numpy()[sel],
+                1 / np.sqrt(n[sel]),
+                tv["var"].to_numpy()[sel],
+                n[sel] - 1,
+                groups=pd.factorize(ctx_codes[sel])[0],
             )
             t[sel], df[sel] = fit.t, fit.df_total
             s2_prior[sel], df_prior[sel] = fit.s2_prior, fit.df_prior
@@ -239,7 +249,9 @@ def call_hits(
         up_sig = (out[C.Q_VALUE] <= fdr) & (out[C.T] > 0)
         down_sig = (out[C.Q_VALUE] <= fdr) & (out[C.T] < 0)
     up = up_sig & ((r >= min_rescue) | r.isna())
-    down = down_sig & ((r <= -min_rescue) | r.isna()) & (alternative == "two-sided" or test == "ssmd")
+    down = (
+        down_sig & ((r <= -min_rescue) | r.isna()) & (alternative == "two-sided" or test == "ssmd")
+    )
     out[C.IS_HIT] = (up | down).fillna(False).astype(bool)
     out[C.DIRECTION] = np.where(up, C.UP, np.where(down, C.DOWN, C.NONE))
     return out

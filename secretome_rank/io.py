@@ -85,7 +85,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
                 f"{p}: reading Parquet needs pyarrow; install it with "
                 "`pip install 'secretome-rank[parquet]'`"
             ) from exc
-        except Exception as exc:  # noqa: BLE001 - any parser failure is a bad file
+        except Exception as exc:
             raise SchemaError(f"{p}: not a readable Parquet file ({exc})") from exc
     if suffix in _EXCEL:
         try:
@@ -95,10 +95,12 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
                 f"{p}: reading Excel needs openpyxl; install it with "
                 "`pip install 'secretome-rank[excel]'`"
             ) from exc
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise SchemaError(f"{p}: not a readable Excel file ({exc})") from exc
         if frame.empty:
-            raise SchemaError(f"{p}: the sheet is empty; expected a header row and one row per well")
+            raise SchemaError(
+                f"{p}: the sheet is empty; expected a header row and one row per well"
+            )
         return frame
     raw = p.read_bytes()
     try:
@@ -107,7 +109,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
         # a multi-byte character cut at the sniff boundary is fine; anything else is not UTF-8
         if exc.start < _SNIFF_BYTES - 4:
             raise SchemaError(
-                f"{p}: not UTF-8 text (byte {exc.start}: {raw[exc.start:exc.start + 1]!r}); "
+                f"{p}: not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r}); "
                 "re-save the file as UTF-8 (e.g. 'CSV UTF-8' in Excel)"
             ) from exc
         text_head = raw[: exc.start].decode("utf-8-sig")
@@ -141,7 +143,9 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     return frame
 
 
-def _map_columns(frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str) -> pd.DataFrame:
+def _map_columns(
+    frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str
+) -> pd.DataFrame:
     """Rename user columns to canonical names (case-insensitive), applying explicit mappings."""
     mapping = dict(columns or {})
     unknown = sorted(set(mapping) - set(C.INPUT_COLUMNS))
@@ -279,8 +283,10 @@ def _bool_text(col: pd.Series) -> np.ndarray:
 
 
 def _arrow_table(frame: pd.DataFrame) -> Any:
-    """The frame as an all-string pyarrow table (``NA``, ``true``/``false``), or None when
-    pyarrow is not installed."""
+    """Convert the frame to an all-string pyarrow table (``NA``, ``true``/``false``).
+
+    Returns None when pyarrow is not installed.
+    """
     try:
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -304,8 +310,11 @@ def _arrow_table(frame: pd.DataFrame) -> Any:
 
 
 def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
-    """Write TSV with pyarrow's C++ writer (about 10x faster than pandas) to a path or
-    stream; False (nothing written) without pyarrow or when a text cell needs quoting."""
+    """Write TSV with pyarrow's C++ writer (about 10x faster than pandas).
+
+    ``sink`` is a path or a binary stream. Returns False (nothing written) without pyarrow
+    or when a text cell needs quoting.
+    """
     table = _arrow_table(frame)
     if table is None:
         return False
@@ -316,8 +325,11 @@ def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
     header = ("\t".join(map(str, frame.columns)) + "\n").encode("utf-8")
     try:
         pacsv.write_csv(
-            table, buf,
-            write_options=pacsv.WriteOptions(include_header=False, delimiter="\t", quoting_style="none"),
+            table,
+            buf,
+            write_options=pacsv.WriteOptions(
+                include_header=False, delimiter="\t", quoting_style="none"
+            ),
         )
     except pa.ArrowInvalid:  # a tab, quote or newline inside a text cell
         return False
@@ -351,7 +363,7 @@ def tsv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def format_tsv(frame: pd.DataFrame, handle: Any) -> None:
-    """Write ``frame`` as TSV to an open text or binary handle (conventions of :func:`tsv_bytes`)."""
+    """Write ``frame`` as TSV to an open text or binary handle (see :func:`tsv_bytes`)."""
     binary = getattr(handle, "buffer", None)
     if binary is not None:
         handle.flush()
@@ -383,5 +395,10 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
 def write_json(obj: Any, path: str | Path) -> Path:
     """Write JSON atomically (sorted keys, indented)."""
     p = Path(path)
-    _atomic_write(p, _write_bytes((json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")))
+    _atomic_write(
+        p,
+        _write_bytes(
+            (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")
+        ),
+    )
     return p

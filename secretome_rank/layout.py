@@ -104,7 +104,10 @@ def parse_wells(wells: pd.Series) -> pd.DataFrame:
         canonical[ok] = well_id(row[ok].to_numpy(), col[ok].to_numpy())
     # broadcast the parsed unique ids back to every well (missing ids -> not ok)
     take = np.where(codes < 0, len(uniques), codes)
-    pad = lambda s, fill: pd.concat([s.reset_index(drop=True), pd.Series([fill], dtype=s.dtype)], ignore_index=True)  # noqa: E731
+    def pad(s, fill):
+        return pd.concat(
+            [s.reset_index(drop=True), pd.Series([fill], dtype=s.dtype)], ignore_index=True
+        )
     return pd.DataFrame(
         {
             "well": pad(canonical, None).to_numpy()[take],

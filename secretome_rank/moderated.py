@@ -28,7 +28,9 @@ def t_sf(t: F64, df: F64) -> F64:
     t = np.asarray(t, dtype=float)
     df = np.asarray(df, dtype=float)
     with np.errstate(invalid="ignore"):
-        out = np.where(np.isinf(df), special.ndtr(-t), special.stdtr(np.where(np.isinf(df), 1.0, df), -t))
+        out = np.where(
+            np.isinf(df), special.ndtr(-t), special.stdtr(np.where(np.isinf(df), 1.0, df), -t)
+        )
     return np.where(np.isnan(t) | np.isnan(df), np.nan, out)
 
 
@@ -54,9 +56,7 @@ def trigamma_inverse(x: F64 | float) -> F64:
     return y
 
 
-def fit_f_dist(
-    s2: F64, df: F64, groups: NDArray[np.intp] | None = None
-) -> tuple[F64, F64]:
+def fit_f_dist(s2: F64, df: F64, groups: NDArray[np.intp] | None = None) -> tuple[F64, F64]:
     """Moment estimates of the prior scale ``s0^2`` and prior df ``d0`` (limma ``fitFDist``).
 
     The sample variances are modelled as ``s2 ~ s0^2 F(df, d0)``; moments of ``log s2`` give
@@ -136,7 +136,11 @@ class ModeratedT:
 
 
 def moderated_t(
-    coef: F64, stdev_unscaled: F64, s2: F64, df_residual: F64, groups: NDArray[np.intp] | None = None
+    coef: F64,
+    stdev_unscaled: F64,
+    s2: F64,
+    df_residual: F64,
+    groups: NDArray[np.intp] | None = None,
 ) -> ModeratedT:
     """Moderated t statistics for one coefficient per feature (limma ``eBayes``).
 

@@ -72,7 +72,9 @@ def _hommel(p: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.minimum(out, 1.0)
 
 
-def _smoothing_spline_df(x: NDArray[np.float64], y: NDArray[np.float64], df: float) -> NDArray[np.float64]:
+def _smoothing_spline_df(
+    x: NDArray[np.float64], y: NDArray[np.float64], df: float
+) -> NDArray[np.float64]:
     """Fitted values of a cubic smoothing spline whose smoother matrix has trace ``df``.
 
     This is what R ``smooth.spline(x, y, df = df)$y`` computes for fewer than 50 distinct x

@@ -76,10 +76,20 @@ def _complete(table: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     full["n_wells"] = n_wells
     full[C.N_REPLICATES] = n_rep
     full[C.STATUS] = np.select(
-        [n_wells == 0, n_rep == 0, full[C.P_VALUE].isna() & (n_rep == 1), full[C.P_VALUE].isna(),
-         n_rep == 1],
-        ["not_on_plates", "all_wells_missing", "single_replicate_untested", "untested",
-         "single_replicate_prior_df"],
+        [
+            n_wells == 0,
+            n_rep == 0,
+            full[C.P_VALUE].isna() & (n_rep == 1),
+            full[C.P_VALUE].isna(),
+            n_rep == 1,
+        ],
+        [
+            "not_on_plates",
+            "all_wells_missing",
+            "single_replicate_untested",
+            "untested",
+            "single_replicate_prior_df",
+        ],
         default="ok",
     )
     return full
@@ -156,8 +166,15 @@ def rank_screen(
     True
     """
     cfg = RankConfig(
-        fdr=fdr, min_rescue=min_rescue, test=test, alternative=alternative, adjust=adjust,
-        spatial=spatial, exclude_failed=exclude_failed, ssmd_threshold=ssmd_threshold, pool=pool,
+        fdr=fdr,
+        min_rescue=min_rescue,
+        test=test,
+        alternative=alternative,
+        adjust=adjust,
+        spatial=spatial,
+        exclude_failed=exclude_failed,
+        ssmd_threshold=ssmd_threshold,
+        pool=pool,
         normalization=normalization,
     )
     notes: list[str] = []
@@ -170,7 +187,9 @@ def rank_screen(
 
         scored = cellhts2_scores(scored)
         scored[C.TEST_VALUE] = scored["score"].where(scored[C.ROLE] == C.SAMPLE)
-        notes.append("cellHTS2 normalisation: test_value is the per-replicate cellHTS2 robust z score")
+        notes.append(
+            "cellHTS2 normalisation: test_value is the per-replicate cellHTS2 robust z score"
+        )
     # 2. plate QC
     qc = plate_qc(scored, plates)
     failed = qc.loc[qc[C.VERDICT] == C.FAIL, C.PLATE]
@@ -180,14 +199,24 @@ def rank_screen(
             drop = scored[C.PLATE].isin(failed)
             scored.loc[drop, C.TEST_VALUE] = np.nan
             scored.loc[drop, C.FLAGS] = np.where(
-                scored.loc[drop, C.FLAGS] == "", "plate_failed_qc", scored.loc[drop, C.FLAGS] + ";plate_failed_qc"
+                scored.loc[drop, C.FLAGS] == "",
+                "plate_failed_qc",
+                scored.loc[drop, C.FLAGS] + ";plate_failed_qc",
             )
-            notes.append("wells of failed plates were excluded from the statistics (--exclude-failed)")
+            notes.append(
+                "wells of failed plates were excluded from the statistics (--exclude-failed)"
+            )
     # 3. per-protein statistics per context, FDR, hit calls
-    stats_table = protein_stats(scored, test=cfg.test, alternative=cfg.alternative, adjust=cfg.adjust)
+    stats_table = protein_stats(
+        scored, test=cfg.test, alternative=cfg.alternative, adjust=cfg.adjust
+    )
     stats_table = call_hits(
-        stats_table, fdr=cfg.fdr, min_rescue=cfg.min_rescue, alternative=cfg.alternative,
-        test=cfg.test, ssmd_threshold=cfg.ssmd_threshold,
+        stats_table,
+        fdr=cfg.fdr,
+        min_rescue=cfg.min_rescue,
+        alternative=cfg.alternative,
+        test=cfg.test,
+        ssmd_threshold=cfg.ssmd_threshold,
     )
     # 4. drug-specific rescue against the vehicle arm, then class per protein
     stats_table = interaction_stats(scored, stats_table, adjust=cfg.adjust)
@@ -210,12 +239,19 @@ def rank_screen(
     config = cfg.to_dict() | {"test_reference": TESTS[cfg.test].reference}
     logger.info(
         "ranked %d proteins in %d context(s); %d hit(s)",
-        hits[C.PROTEIN].nunique(), hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().shape[0],
+        hits[C.PROTEIN].nunique(),
+        hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().shape[0],
         int(hits[C.IS_HIT].sum()),
     )
     return PipelineResult(
-        hits=hits, wells=scored, qc=qc, plates=plates, receptors=receptors,
-        receptor_families=families, config=config, notes=tuple(notes),
+        hits=hits,
+        wells=scored,
+        qc=qc,
+        plates=plates,
+        receptors=receptors,
+        receptor_families=families,
+        config=config,
+        notes=tuple(notes),
     )
 
 
@@ -231,14 +267,25 @@ def _receptor_resource(resource: pd.DataFrame | str | Path | None, mode: str) ->
 def _add_receptors(
     hits: pd.DataFrame, table: pd.DataFrame, expression: pd.DataFrame | None, threshold: float
 ) -> pd.DataFrame:
-    """Add ``symbol``, ``resolution``, ``receptors``, ``receptor_families``, ``n_resources``,
-    ``receptor_status`` (and ``receptor_expressed`` with an expression table)."""
+    """Add names and receptors to every protein of the hits table.
+
+    Columns ``symbol``, ``resolution``, ``candidates``, ``receptors``, ``receptor_families``,
+    ``n_resources``, ``receptor_status`` (and ``receptor_expressed`` with an expression table).
+    """
     from secretome_rank.receptors import annotate, receptor_expressed
 
     names = pd.DataFrame({C.PROTEIN: pd.Series(hits[C.PROTEIN].unique(), dtype=object)})
     ann = annotate(names, column=C.PROTEIN, resource=table)
-    keep = [C.PROTEIN, C.SYMBOL, "resolution", "candidates", C.RECEPTORS, "receptor_families",
-            "n_resources", "receptor_status"]
+    keep = [
+        C.PROTEIN,
+        C.SYMBOL,
+        "resolution",
+        "candidates",
+        C.RECEPTORS,
+        "receptor_families",
+        "n_resources",
+        "receptor_status",
+    ]
     out = hits.drop(columns=[c for c in keep[1:] if c in hits.columns])
     out = out.merge(ann[keep], on=C.PROTEIN, how="left")
     if expression is not None:

@@ -1,5 +1,7 @@
-"""Per-plate quality control: Z' factors, control CVs, signal window, replicate agreement,
-edge effects, spatial patterns, and a pass/warn/fail verdict with its reasons.
+"""Per-plate quality control and a pass/warn/fail verdict with its reasons.
+
+Z' factors, control CVs, signal window, replicate agreement, edge effects, left/right
+gradients and row/column patterns.
 
 All metrics are computed for every plate at once with grouped pandas aggregations.
 
@@ -104,7 +106,11 @@ def _spatial(scored: pd.DataFrame, by: str) -> pd.DataFrame:
     """One-way ANOVA of sample log2 values on row (or column) per plate: F p-value and R^2."""
     sel = (scored[C.ROLE] == C.SAMPLE) & scored[C.VALUE].gt(0) & scored[by].notna()
     sub = pd.DataFrame(
-        {"plate": scored.loc[sel, C.PLATE], "g": scored.loc[sel, by], "y": np.log2(scored.loc[sel, C.VALUE])}
+        {
+            "plate": scored.loc[sel, C.PLATE],
+            "g": scored.loc[sel, by],
+            "y": np.log2(scored.loc[sel, C.VALUE]),
+        }
     )
     if sub.empty:
         return pd.DataFrame(columns=["p", "r2"])
@@ -118,13 +124,15 @@ def _spatial(scored: pd.DataFrame, by: str) -> pd.DataFrame:
     df2 = n - k
     with np.errstate(divide="ignore", invalid="ignore"):
         f = (ss_b / df1) / (ss_w / df2)
-        p = pd.Series(special.fdtrc(df1.clip(lower=1), df2.clip(lower=1), f), index=f.index).where((df1 > 0) & (df2 > 0))
+        p = pd.Series(special.fdtrc(df1.clip(lower=1), df2.clip(lower=1), f), index=f.index).where(
+            (df1 > 0) & (df2 > 0)
+        )
         r2 = ss_b / (ss_b + ss_w)
     return pd.DataFrame({"p": p, "r2": r2})
 
 
 def _replicate_r(scored: pd.DataFrame) -> pd.Series:
-    """Pearson r of each plate's sample scores with the mean of the same proteins' other replicates."""
+    """Pearson r of each plate's sample scores with the mean of their other replicates."""
     sel = (scored[C.ROLE] == C.SAMPLE) & scored[C.TEST_VALUE].notna()
     sub = scored.loc[sel, [C.PLATE, C.CELL_LINE, C.TREATMENT, C.PROTEIN, C.TEST_VALUE]]
     g = sub.groupby([C.CELL_LINE, C.TREATMENT, C.PROTEIN], sort=False)[C.TEST_VALUE]
@@ -139,7 +147,11 @@ def _replicate_r(scored: pd.DataFrame) -> pd.Series:
         return pd.Series(dtype=float)
     frame = pd.DataFrame({"x": x, "y": y, "xy": x * y, "xx": x * x, "yy": y * y, "plate": plate})
     a = frame.groupby("plate").agg(
-        n=("x", "size"), sx=("x", "sum"), sy=("y", "sum"), sxy=("xy", "sum"), sxx=("xx", "sum"),
+        n=("x", "size"),
+        sx=("x", "sum"),
+        sy=("y", "sum"),
+        sxy=("xy", "sum"),
+        sxx=("xx", "sum"),
         syy=("yy", "sum"),
     )
     cov = a["sxy"] - a["sx"] * a["sy"] / a["n"]
@@ -173,8 +185,18 @@ def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
         verdict, reason``.
     """
     q = params.set_index(C.PLATE)
-    out = q[[C.CELL_LINE, C.TREATMENT, C.ARM, "n_samples", "n_drug_controls", "n_vehicle_controls"]].copy()
-    out["n_missing"] = scored[C.VALUE].isna().groupby(scored[C.PLATE]).sum().reindex(out.index).fillna(0).astype(int)
+    out = q[
+        [C.CELL_LINE, C.TREATMENT, C.ARM, "n_samples", "n_drug_controls", "n_vehicle_controls"]
+    ].copy()
+    out["n_missing"] = (
+        scored[C.VALUE]
+        .isna()
+        .groupby(scored[C.PLATE])
+        .sum()
+        .reindex(out.index)
+        .fillna(0)
+        .astype(int)
+    )
     d = _role_stats(scored, C.DRUG_CONTROL).reindex(out.index)
     v = _role_stats(scored, C.VEHICLE_CONTROL).reindex(out.index)
     # spreads from fewer than MIN_CONTROLS wells are not estimates: Z' etc. stay missing
@@ -214,23 +236,40 @@ def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
     t = QC_THRESHOLDS
     fail: list[tuple[pd.Series, str]] = [
         (qc["n_samples"] == 0, "no sample readings"),
-        (qc["robust_z_prime"] < t["fail_robust_z_prime"],
-         "controls do not separate (robust Z' < 0)"),
+        (
+            qc["robust_z_prime"] < t["fail_robust_z_prime"],
+            "controls do not separate (robust Z' < 0)",
+        ),
     ]
     warn: list[tuple[pd.Series, str]] = [
-        (qc["robust_z_prime"].between(t["fail_robust_z_prime"], t["warn_robust_z_prime"], inclusive="left"),
-         "weak control separation (robust Z' < 0.5)"),
-        (qc["robust_z_prime"].isna() & (qc["n_samples"] > 0),
-         "Z' not available (fewer than 3 wells of drug or vehicle control)"),
-        (qc["edge_vs_centre_log2"].abs() > t["warn_edge_log2"],
-         "edge effect: outer-ring controls differ from inner controls by > 15 %"),
-        (qc["control_gradient_log2"].abs() > t["warn_gradient_log2"],
-         "left/right gradient: controls in the right half differ from the left half by > 23 %"),
-        (((qc["row_p"] < t["warn_spatial_p"]) & (qc["row_r2"] >= t["warn_spatial_r2"]))
-         | ((qc["col_p"] < t["warn_spatial_p"]) & (qc["col_r2"] >= t["warn_spatial_r2"])),
-         "row/column pattern in sample wells (consider --spatial bscore)"),
+        (
+            qc["robust_z_prime"].between(
+                t["fail_robust_z_prime"], t["warn_robust_z_prime"], inclusive="left"
+            ),
+            "weak control separation (robust Z' < 0.5)",
+        ),
+        (
+            qc["robust_z_prime"].isna() & (qc["n_samples"] > 0),
+            "Z' not available (fewer than 3 wells of drug or vehicle control)",
+        ),
+        (
+            qc["edge_vs_centre_log2"].abs() > t["warn_edge_log2"],
+            "edge effect: outer-ring controls differ from inner controls by > 15 %",
+        ),
+        (
+            qc["control_gradient_log2"].abs() > t["warn_gradient_log2"],
+            "left/right gradient: controls in the right half differ from the left half by > 23 %",
+        ),
+        (
+            ((qc["row_p"] < t["warn_spatial_p"]) & (qc["row_r2"] >= t["warn_spatial_r2"]))
+            | ((qc["col_p"] < t["warn_spatial_p"]) & (qc["col_r2"] >= t["warn_spatial_r2"])),
+            "row/column pattern in sample wells (consider --spatial bscore)",
+        ),
         (qc["replicate_r"] < t["warn_replicate_r"], "replicates disagree (r < 0)"),
-        (qc["norm_method"] == "sample_median", "no anchoring controls: scored against library median"),
+        (
+            qc["norm_method"] == "sample_median",
+            "no anchoring controls: scored against library median",
+        ),
     ]
     verdict = pd.Series(C.PASS, index=qc.index, dtype=object)
     reason = pd.Series("", index=qc.index, dtype=object)
@@ -244,6 +283,8 @@ def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
         fail_reason[m] = np.where(fail_reason[m] == "", text, fail_reason[m] + "; " + text)
     failed = fail_reason != ""
     verdict[failed] = C.FAIL
-    reason[failed] = np.where(reason[failed] == "", fail_reason[failed], fail_reason[failed] + "; " + reason[failed])
+    reason[failed] = np.where(
+        reason[failed] == "", fail_reason[failed], fail_reason[failed] + "; " + reason[failed]
+    )
     reason[reason == ""] = "ok"
     return pd.DataFrame({C.VERDICT: verdict, C.REASON: reason})

@@ -1,7 +1,8 @@
 """Deterministic ranking of proteins within each context.
 
 Order (each key's direction declared): hit group ascending (rescuer / rescue_unconfirmed,
-then mitogen, then sensitizer, then hits whose receptors are not expressed, then non-hits), ``q_value`` ascending (missing last),
+then mitogen, then sensitizer, then hits whose receptors are not expressed, then non-hits),
+``q_value`` ascending (missing last),
 ``rescue_pct`` descending (missing last), ``protein`` ascending. Ranks are 1..n per context
 with no ties (``method="first"`` after the full sort).
 """
@@ -23,7 +24,9 @@ _GROUP = {
 }
 
 
-def rank_hits(table: pd.DataFrame, *, context: tuple[str, ...] = (C.CELL_LINE, C.TREATMENT)) -> pd.DataFrame:
+def rank_hits(
+    table: pd.DataFrame, *, context: tuple[str, ...] = (C.CELL_LINE, C.TREATMENT)
+) -> pd.DataFrame:
     """Sort ``table`` by context and rank, adding ``rank`` (1 = best) within each context."""
     out = table.copy()
     group = out[C.CLASS].map(_GROUP).fillna(3)
@@ -44,7 +47,9 @@ def rank_hits(table: pd.DataFrame, *, context: tuple[str, ...] = (C.CELL_LINE, C
     )
     for c in context:
         keys[c] = out[c].astype(str)
-    order = keys.sort_values([*context, "g", "q_missing", "q", "e_missing", "e", "p"], kind="stable").index
+    order = keys.sort_values(
+        [*context, "g", "q_missing", "q", "e_missing", "e", "p"], kind="stable"
+    ).index
     out = out.loc[order].reset_index(drop=True)
     out[C.RANK] = out.groupby(list(context), sort=False).cumcount() + 1
     return out

@@ -26,9 +26,23 @@ __all__ = ["file_sha256", "hits_json", "render_summary", "run_info", "write_outp
 #: columns of wells.tsv (row/col follow from the well id, the arm from the treatment, the
 #: normalisation method is per plate in qc.tsv)
 WELL_COLUMNS = (
-    C.PLATE, C.WELL, C.VALUE, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT, C.REPLICATE,
-    C.RESCUE_PCT, C.LOG2_RATIO, C.GROWTH_LOG2, C.TEST_VALUE, C.BSCORE, C.FLAGS,
-    "cellhts2_norm", "score", "summary_score",
+    C.PLATE,
+    C.WELL,
+    C.VALUE,
+    C.ROLE,
+    C.PROTEIN,
+    C.CELL_LINE,
+    C.TREATMENT,
+    C.REPLICATE,
+    C.RESCUE_PCT,
+    C.LOG2_RATIO,
+    C.GROWTH_LOG2,
+    C.TEST_VALUE,
+    C.BSCORE,
+    C.FLAGS,
+    "cellhts2_norm",
+    "score",
+    "summary_score",
 )
 
 
@@ -41,7 +55,9 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
-def run_info(result: PipelineResult, *, inputs: Sequence[str | Path] = (), command: str = "") -> dict[str, Any]:
+def run_info(
+    result: PipelineResult, *, inputs: Sequence[str | Path] = (), command: str = ""
+) -> dict[str, Any]:
     """Provenance and counts of a run (the content of ``run.json``)."""
     import numpy as np
     import scipy
@@ -54,17 +70,19 @@ def run_info(result: PipelineResult, *, inputs: Sequence[str | Path] = (), comma
         "command": command,
         "parameters": result.config,
         "p_adjust": {"method": result.config.get("adjust"), "family": "cell_line x treatment"},
-        "inputs": [
-            {"path": str(p), "sha256": file_sha256(p)} for p in inputs if Path(p).is_file()
-        ],
+        "inputs": [{"path": str(p), "sha256": file_sha256(p)} for p in inputs if Path(p).is_file()],
         "counts": {
             "wells": len(result.wells),
             "plates": int(result.qc.shape[0]),
             "proteins": int(hits[C.PROTEIN].nunique()),
             "contexts": int(hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().shape[0]),
             "hits": int(hits[C.IS_HIT].sum()),
-            "classes": {str(k): int(v) for k, v in hits[C.CLASS].value_counts().sort_index().items()},
-            "qc_verdicts": {str(k): int(v) for k, v in result.qc[C.VERDICT].value_counts().sort_index().items()},
+            "classes": {
+                str(k): int(v) for k, v in hits[C.CLASS].value_counts().sort_index().items()
+            },
+            "qc_verdicts": {
+                str(k): int(v) for k, v in result.qc[C.VERDICT].value_counts().sort_index().items()
+            },
         },
         "notes": list(result.notes),
         "environment": {
@@ -78,15 +96,24 @@ def run_info(result: PipelineResult, *, inputs: Sequence[str | Path] = (), comma
 
 
 def write_outputs(
-    result: PipelineResult, out_dir: str | Path, *, inputs: Sequence[str | Path] = (), command: str = ""
+    result: PipelineResult,
+    out_dir: str | Path,
+    *,
+    inputs: Sequence[str | Path] = (),
+    command: str = "",
 ) -> list[Path]:
-    """Write ``hits.tsv``, ``wells.tsv``, ``qc.tsv`` (+ ``receptors.tsv``, ``summary.tsv`` when
-    present) and ``run.json`` into ``out_dir``, each atomically. Returns the written paths."""
+    """Write the output tables and ``run.json`` into ``out_dir``, each atomically.
+
+    ``hits.tsv``, ``wells.tsv``, ``qc.tsv``, plus ``receptors.tsv``,
+    ``receptor_families.tsv`` and ``summary.tsv`` when present. Returns the written paths.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = [
         write_table(result.hits, out / "hits.tsv"),
-        write_table(result.wells[[c for c in WELL_COLUMNS if c in result.wells.columns]], out / "wells.tsv"),
+        write_table(
+            result.wells[[c for c in WELL_COLUMNS if c in result.wells.columns]], out / "wells.tsv"
+        ),
         write_table(result.qc, out / "qc.tsv"),
     ]
     if result.receptors is not None:
@@ -121,7 +148,8 @@ def render_summary(result: PipelineResult, console: Console, *, top: int = 10) -
     console.print(
         f"[bold]secretome_rank {result.version}[/]: {hits[C.PROTEIN].nunique()} proteins, "
         f"{len(qc)} plates, {len(result.wells)} wells; "
-        f"QC pass {verdicts.get(C.PASS, 0)} / warn {verdicts.get(C.WARN, 0)} / fail {verdicts.get(C.FAIL, 0)}"
+        f"QC pass {verdicts.get(C.PASS, 0)} / warn {verdicts.get(C.WARN, 0)} "
+        f"/ fail {verdicts.get(C.FAIL, 0)}"
     )
     bad = qc[qc[C.VERDICT] != C.PASS]
     if len(bad):
@@ -130,8 +158,12 @@ def render_summary(result: PipelineResult, console: Console, *, top: int = 10) -
             t.add_column(col)
         for _, row in bad.head(top).iterrows():
             colour = "red" if row[C.VERDICT] == C.FAIL else "yellow"
-            t.add_row(escape(str(row[C.PLATE])), f"[{colour}]{row[C.VERDICT]}[/]",
-                      _fmt(row["robust_z_prime"], ".2f"), str(row[C.REASON]))
+            t.add_row(
+                escape(str(row[C.PLATE])),
+                f"[{colour}]{row[C.VERDICT]}[/]",
+                _fmt(row["robust_z_prime"], ".2f"),
+                str(row[C.REASON]),
+            )
         if len(bad) > top:
             t.caption = f"{len(bad) - top} more in qc.tsv"
         console.print(t)
@@ -140,22 +172,33 @@ def render_summary(result: PipelineResult, console: Console, *, top: int = 10) -
         classes = ctx.loc[ctx[C.IS_HIT], C.CLASS].value_counts()
         cls_text = ", ".join(f"{v} {k}" for k, v in classes.items())
         t = Table(
-            title=f"{escape(str(line))} + {escape(str(drug))}: {n_hit} hit(s) of {len(ctx)} proteins" + (f" ({cls_text})" if cls_text else ""),
+            title=f"{escape(str(line))} + {escape(str(drug))}: "
+            f"{n_hit} hit(s) of {len(ctx)} proteins" + (f" ({cls_text})" if cls_text else ""),
             title_justify="left",
         )
-        for col, justify in (("rank", "right"), ("protein", "left"), ("symbol", "left"),
-                             ("rescue %", "right"), ("q", "right"), ("class", "left"),
-                             ("receptors", "left")):
+        for col, justify in (
+            ("rank", "right"),
+            ("protein", "left"),
+            ("symbol", "left"),
+            ("rescue %", "right"),
+            ("q", "right"),
+            ("class", "left"),
+            ("receptors", "left"),
+        ):
             t.add_column(col, justify=justify)  # type: ignore[arg-type]
         for _, row in ctx.head(top).iterrows():
             style = "bold green" if row[C.IS_HIT] else ""
             receptors = row.get(C.RECEPTORS)
             rec = "" if receptors is None or pd.isna(receptors) else str(receptors)
             t.add_row(
-                str(row[C.RANK]), escape(str(row[C.PROTEIN])),
+                str(row[C.RANK]),
+                escape(str(row[C.PROTEIN])),
                 "" if pd.isna(row[C.SYMBOL]) else escape(str(row[C.SYMBOL])),
-                _fmt(row[C.RESCUE_PCT], ".1f"), _fmt(row[C.Q_VALUE], ".2g"), str(row[C.CLASS]),
-                escape(rec[:40] + ("..." if len(rec) > 40 else "")), style=style,
+                _fmt(row[C.RESCUE_PCT], ".1f"),
+                _fmt(row[C.Q_VALUE], ".2g"),
+                str(row[C.CLASS]),
+                escape(rec[:40] + ("..." if len(rec) > 40 else "")),
+                style=style,
             )
         console.print(t)
     for note in result.notes:

@@ -75,9 +75,7 @@ def validate_wells(
         With one line per problem.
     """
     if missing_controls not in ("error", "robust_z"):
-        raise SchemaError(
-            f"missing_controls={missing_controls!r}; expected 'error' or 'robust_z'"
-        )
+        raise SchemaError(f"missing_controls={missing_controls!r}; expected 'error' or 'robust_z'")
     problems: list[str] = []
     missing = [c for c in C.REQUIRED_INPUT if c not in frame.columns]
     if missing:
@@ -100,7 +98,9 @@ def validate_wells(
     plate = _text(frame[C.PLATE].reset_index(drop=True))
     bad = plate.isna()
     if bad.any():
-        problems.append(f"column 'plate': empty in {describe_rows(line[bad])}; every well needs a plate id")
+        problems.append(
+            f"column 'plate': empty in {describe_rows(line[bad])}; every well needs a plate id"
+        )
     out[C.PLATE] = plate
 
     # role ------------------------------------------------------------------------------
@@ -205,7 +205,9 @@ def validate_wells(
                 )
             dup = ok & out.duplicated([C.PLATE, C.WELL], keep=False) & plate.notna()
             if dup.any():
-                pairs = (out.loc[dup, C.PLATE].astype(str) + ":" + out.loc[dup, C.WELL].astype(str)).rename(None)
+                pairs = (
+                    out.loc[dup, C.PLATE].astype(str) + ":" + out.loc[dup, C.WELL].astype(str)
+                ).rename(None)
                 problems.append(
                     f"columns 'plate','well': duplicate wells in "
                     f"{describe_rows(line[dup], pairs[dup])}; each (plate, well) must appear once"
@@ -219,11 +221,15 @@ def validate_wells(
     if C.PROTEIN in frame.columns:
         protein = _text(frame[C.PROTEIN].reset_index(drop=True))
     else:
-        protein = pd.Series(pd.Categorical([None] * len(out), categories=pd.Index([], dtype=object)), index=out.index)
+        protein = pd.Series(
+            pd.Categorical([None] * len(out), categories=pd.Index([], dtype=object)),
+            index=out.index,
+        )
     no_protein = (role == C.SAMPLE) & protein.isna()
     if no_protein.any():
         problems.append(
-            f"column 'protein': sample wells without a protein in {describe_rows(line[no_protein])}; "
+            "column 'protein': sample wells without a protein in "
+            f"{describe_rows(line[no_protein])}; "
             "name the protein, or set role to 'empty' if the well holds none"
         )
     out[C.PROTEIN] = protein.where(role == C.SAMPLE)
@@ -244,7 +250,9 @@ def validate_wells(
             out[col] = pd.Categorical([default] * len(out))
     vehicle = {w.lower() for w in vehicle_words}
     is_vehicle = out[C.TREATMENT].str.lower().isin(vehicle).to_numpy()
-    out[C.ARM] = pd.Categorical.from_codes(is_vehicle.astype(np.int8), categories=[C.ARM_DRUG, C.ARM_VEHICLE])
+    out[C.ARM] = pd.Categorical.from_codes(
+        is_vehicle.astype(np.int8), categories=[C.ARM_DRUG, C.ARM_VEHICLE]
+    )
     mixed = out.groupby(C.PLATE, sort=False)[[C.CELL_LINE, C.TREATMENT]].nunique()
     mixed = mixed[(mixed > 1).any(axis=1)]
     if len(mixed):
@@ -273,8 +281,17 @@ def validate_wells(
     if C.REPLICATE not in out.columns:
         out[C.REPLICATE] = infer_replicates(out)
     order = [
-        C.PLATE, C.WELL, C.ROW, C.COL, C.VALUE, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT,
-        C.REPLICATE, C.ARM,
+        C.PLATE,
+        C.WELL,
+        C.ROW,
+        C.COL,
+        C.VALUE,
+        C.ROLE,
+        C.PROTEIN,
+        C.CELL_LINE,
+        C.TREATMENT,
+        C.REPLICATE,
+        C.ARM,
     ]
     rest = [c for c in out.columns if c not in order]
     out = out[order + rest].reset_index(drop=True)
@@ -296,9 +313,11 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
     drug = plates[plates[C.ARM] == C.ARM_DRUG]
     no_dc = drug[drug[C.DRUG_CONTROL] == 0]
     if len(no_dc) and missing_controls == "error":
+        extra = len(no_dc) - _MAX_LISTED
+        more = f" and {extra} more" if extra > 0 else ""
         problems.append(
             f"plates {', '.join(map(str, no_dc.index[:_MAX_LISTED]))}"
-            f"{' and ' + str(len(no_dc) - _MAX_LISTED) + ' more' if len(no_dc) > _MAX_LISTED else ''}"
+            f"{more}"
             ": drug-arm plate without drug_control wells, so 0 % rescue is undefined; add the "
             "drug-only wells to the table, or pass --missing-controls robust-z to score such "
             "plates against their library median (rescue_pct is then not available)"
@@ -331,6 +350,8 @@ def infer_replicates(wells: pd.DataFrame) -> pd.Series:
     rep[samples.index] = (
         samples.groupby([C.CELL_LINE, C.TREATMENT, C.PROTEIN], sort=False).cumcount() + 1
     ).to_numpy()
-    plate_rep = rep.groupby(wells[C.PLATE]).agg(lambda s: s.mode().iloc[0] if s.notna().any() else 1)
+    plate_rep = rep.groupby(wells[C.PLATE]).agg(
+        lambda s: s.mode().iloc[0] if s.notna().any() else 1
+    )
     filled = rep.fillna(wells[C.PLATE].map(plate_rep))
     return filled.astype(int)

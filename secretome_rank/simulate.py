@@ -28,9 +28,32 @@ __all__ = ["library", "simulate_screen"]
 #: proteins known to rescue kinase-inhibitor-treated cancer cells (Wilson et al. 2012,
 #: Straussman et al. 2012, Harbinski et al. 2012); candidates for planted rescuers
 CLASSIC_RESCUERS = (
-    "HGF", "NRG1", "FGF2", "FGF1", "FGF7", "FGF10", "EGF", "TGFA", "AREG", "HBEGF", "BTC",
-    "EREG", "IGF1", "IGF2", "PDGFB", "MST1", "GAS6", "NGF", "BDNF", "KITLG", "CSF1", "IL6",
-    "LIF", "OSM", "ANGPT1", "VEGFA",
+    "HGF",
+    "NRG1",
+    "FGF2",
+    "FGF1",
+    "FGF7",
+    "FGF10",
+    "EGF",
+    "TGFA",
+    "AREG",
+    "HBEGF",
+    "BTC",
+    "EREG",
+    "IGF1",
+    "IGF2",
+    "PDGFB",
+    "MST1",
+    "GAS6",
+    "NGF",
+    "BDNF",
+    "KITLG",
+    "CSF1",
+    "IL6",
+    "LIF",
+    "OSM",
+    "ANGPT1",
+    "VEGFA",
 )
 
 
@@ -123,11 +146,15 @@ def simulate_screen(
     rng = _rng(seed)
     lib = library()
     if n_proteins is not None:
-        lib = lib.sample(n=min(n_proteins, len(lib)), random_state=rng.integers(2**31)).sort_values("protein")
+        lib = lib.sample(n=min(n_proteins, len(lib)), random_state=rng.integers(2**31)).sort_values(
+            "protein"
+        )
     lib = lib.reset_index(drop=True)
     n_p = len(lib)
     lines = (
-        tuple(f"CL{i + 1:03d}" for i in range(cell_lines)) if isinstance(cell_lines, int) else tuple(cell_lines)
+        tuple(f"CL{i + 1:03d}" for i in range(cell_lines))
+        if isinstance(cell_lines, int)
+        else tuple(cell_lines)
     )
 
     # --- planted effects -----------------------------------------------------------------
@@ -169,7 +196,8 @@ def simulate_screen(
     rows_all = np.tile(np.repeat(np.arange(1, n_rows + 1), n_cols), 1)
     cols_all = np.tile(np.arange(1, n_cols + 1), n_rows)
     role_grid = np.where(
-        np.isin(cols_all, (1, n_cols - 1)), C.DRUG_CONTROL,
+        np.isin(cols_all, (1, n_cols - 1)),
+        C.DRUG_CONTROL,
         np.where(np.isin(cols_all, (2, n_cols)), C.VEHICLE_CONTROL, C.SAMPLE),
     ).astype(object)
     # sample slot index of every sample well of a library plate
@@ -195,17 +223,30 @@ def simulate_screen(
                     else:
                         level[role == C.DRUG_CONTROL] = drug_survival
                         rr = r_ld[li, ai, prot[has]]
-                        level[has] = (drug_survival + rr * (1 - drug_survival)) * growth[prot[has]] * toxicity[prot[has]]
+                        level[has] = (
+                            (drug_survival + rr * (1 - drug_survival))
+                            * growth[prot[has]]
+                            * toxicity[prot[has]]
+                        )
                     level[role == C.EMPTY] = 0.002
                     scale = np.exp(rng.normal(np.log(50000), 0.3))
                     loss = edge_loss * rng.uniform(0.5, 1.0)
-                    edge = (rows_all == 1) | (rows_all == n_rows) | (cols_all == 1) | (cols_all == n_cols)
+                    edge = (
+                        (rows_all == 1)
+                        | (rows_all == n_rows)
+                        | (cols_all == 1)
+                        | (cols_all == n_cols)
+                    )
                     a, b = rng.normal(0, gradient, 2)
                     grad = np.exp(a * (rows_all - 8.5) / n_rows + b * (cols_all - 12.5) / n_cols)
                     noise = np.exp(rng.normal(0, noise_sd, prot.size))
                     value = scale * level * np.where(edge, 1 - loss, 1.0) * grad * noise
                     out = rng.random(prot.size) < outlier_rate
-                    value[out] *= np.where(rng.random(out.sum()) < 0.5, rng.uniform(2, 5, out.sum()), rng.uniform(0.1, 0.4, out.sum()))
+                    value[out] *= np.where(
+                        rng.random(out.sum()) < 0.5,
+                        rng.uniform(2, 5, out.sum()),
+                        rng.uniform(0.1, 0.4, out.sum()),
+                    )
                     value[rng.random(prot.size) < missing_rate] = np.nan
                     plate = f"{line}_{arm}_R{rep}_L{lp + 1}"
                     frames.append(
@@ -215,7 +256,9 @@ def simulate_screen(
                                 C.WELL: well_id(rows_all, cols_all),
                                 C.VALUE: np.round(value, 1),
                                 C.ROLE: role,
-                                C.PROTEIN: np.where(has, lib["protein"].to_numpy()[np.maximum(prot, 0)], None),
+                                C.PROTEIN: np.where(
+                                    has, lib["protein"].to_numpy()[np.maximum(prot, 0)], None
+                                ),
                                 C.CELL_LINE: line,
                                 C.TREATMENT: arm,
                                 C.REPLICATE: rep,
@@ -228,7 +271,9 @@ def simulate_screen(
         wells = wells[wells[C.ROLE] != C.EMPTY].reset_index(drop=True)
 
     # --- truth -----------------------------------------------------------------------------
-    li_idx, d_idx, p_idx = np.meshgrid(np.arange(n_l), np.arange(n_d), np.arange(n_p), indexing="ij")
+    li_idx, d_idx, p_idx = np.meshgrid(
+        np.arange(n_l), np.arange(n_d), np.arange(n_p), indexing="ij"
+    )
     li_idx, d_idx, p_idx = li_idx.ravel(), d_idx.ravel(), p_idx.ravel()
     rr = r_ld[li_idx, d_idx, p_idx]
     lvl = (drug_survival + rr * (1 - drug_survival)) * growth[p_idx] * toxicity[p_idx]

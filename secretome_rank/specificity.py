@@ -1,4 +1,4 @@
-"""Drug-specific rescue: does a protein block the drug, or just make cells grow?
+"""Drug-specific rescue: does a protein block the drug, or just make cells grow.
 
 For each drug context with a vehicle arm in the same cell line, the interaction
 
@@ -19,13 +19,17 @@ import pandas as pd
 from secretome_rank import columns as C
 from secretome_rank.hits import adjust_by_group, context_codes, group_stats
 from secretome_rank.moderated import moderated_t
-from secretome_rank.multitest import adjust_pvalues
 
 __all__ = ["classify", "interaction_stats", "two_group_moderated"]
 
 
 def two_group_moderated(
-    n1: np.ndarray, m1: np.ndarray, v1: np.ndarray, n2: np.ndarray, m2: np.ndarray, v2: np.ndarray,
+    n1: np.ndarray,
+    m1: np.ndarray,
+    v1: np.ndarray,
+    n2: np.ndarray,
+    m2: np.ndarray,
+    v2: np.ndarray,
     groups: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Moderated t for ``mean1 - mean2`` per feature (limma ``lmFit(~ group)`` + ``eBayes``).
@@ -54,16 +58,29 @@ def two_group_moderated(
     }
 
 
-def interaction_stats(scored: pd.DataFrame, stats_table: pd.DataFrame, *, alternative: str = "greater",
-                      adjust: str = "bh") -> pd.DataFrame:
-    """Add ``interaction_log2``, ``interaction_t``, ``interaction_df``, ``interaction_p``,
-    ``interaction_q`` and ``n_vehicle`` to a per-protein table (NaN without a vehicle arm).
+def interaction_stats(
+    scored: pd.DataFrame,
+    stats_table: pd.DataFrame,
+    *,
+    alternative: str = "greater",
+    adjust: str = "bh",
+) -> pd.DataFrame:
+    """Add the drug x vehicle interaction test to a per-protein table.
+
+    Columns ``interaction_log2``, ``interaction_t``, ``interaction_df``, ``interaction_p``,
+    ``interaction_q`` and ``n_vehicle`` (NaN without a vehicle arm).
     """
     out = stats_table.copy()
     samples = scored[scored[C.ROLE] == C.SAMPLE]
     veh = samples[samples[C.ARM] == C.ARM_VEHICLE]
     drug = samples[samples[C.ARM] == C.ARM_DRUG]
-    for col in ("interaction_log2", "interaction_t", "interaction_df", "interaction_p", C.INTERACTION_Q):
+    for col in (
+        "interaction_log2",
+        "interaction_t",
+        "interaction_df",
+        "interaction_p",
+        C.INTERACTION_Q,
+    ):
         out[col] = np.nan
     out["n_vehicle"] = 0
     if veh.empty:
@@ -84,13 +101,23 @@ def interaction_stats(scored: pd.DataFrame, stats_table: pd.DataFrame, *, altern
     sel = has_vehicle_line
     ctx = context_codes(out)[sel]
     res = two_group_moderated(
-        d["n"].fillna(0).to_numpy()[sel], d["mean"].to_numpy()[sel], d["var"].to_numpy()[sel],
-        v["n"].fillna(0).to_numpy()[sel], v["mean"].to_numpy()[sel], v["var"].to_numpy()[sel],
+        d["n"].fillna(0).to_numpy()[sel],
+        d["mean"].to_numpy()[sel],
+        d["var"].to_numpy()[sel],
+        v["n"].fillna(0).to_numpy()[sel],
+        v["mean"].to_numpy()[sel],
+        v["var"].to_numpy()[sel],
         groups=pd.factorize(ctx)[0],
     )
-    p = np.asarray(res["p_greater"] if alternative == "greater" else res["p_two_sided"], dtype=float)
-    cols = {"interaction_t": res["t"], "interaction_df": res["df"], "interaction_p": p,
-            C.INTERACTION_Q: adjust_by_group(p, ctx, method=adjust)}
+    p = np.asarray(
+        res["p_greater"] if alternative == "greater" else res["p_two_sided"], dtype=float
+    )
+    cols = {
+        "interaction_t": res["t"],
+        "interaction_df": res["df"],
+        "interaction_p": p,
+        C.INTERACTION_Q: adjust_by_group(p, ctx, method=adjust),
+    }
     for col, values in cols.items():
         arr = out[col].to_numpy(dtype=float, copy=True)
         arr[sel] = values
@@ -109,12 +136,22 @@ def classify(table: pd.DataFrame, *, fdr: float = 0.05) -> pd.DataFrame:
     out = table.copy()
     hit_up = out[C.IS_HIT] & (out[C.DIRECTION] == C.UP)
     hit_down = out[C.IS_HIT] & (out[C.DIRECTION] == C.DOWN)
-    has_int = out[C.INTERACTION_Q].notna() if C.INTERACTION_Q in out else pd.Series(False, index=out.index)
+    has_int = (
+        out[C.INTERACTION_Q].notna()
+        if C.INTERACTION_Q in out
+        else pd.Series(False, index=out.index)
+    )
     specific = has_int & (out.get(C.INTERACTION_Q, pd.Series(np.nan, index=out.index)) <= fdr)
     untestable = out[C.P_VALUE].isna() & out[C.SSMD].isna()
     cls = np.select(
         [hit_down, hit_up & specific, hit_up & has_int, hit_up, untestable],
-        [C.CLASS_SENSITIZER, C.CLASS_RESCUER, C.CLASS_MITOGEN, C.CLASS_UNCONFIRMED, C.CLASS_INSUFFICIENT],
+        [
+            C.CLASS_SENSITIZER,
+            C.CLASS_RESCUER,
+            C.CLASS_MITOGEN,
+            C.CLASS_UNCONFIRMED,
+            C.CLASS_INSUFFICIENT,
+        ],
         default=C.CLASS_INACTIVE,
     )
     out[C.CLASS] = cls

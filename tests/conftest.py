@@ -36,7 +36,15 @@ def tiny_table(**overrides) -> pd.DataFrame:
             "plate": ["P1"] * 7,
             "well": ["A01", "B01", "A24", "B24", "C05", "C06", "C07"],
             "value": [10.0, 12.0, 100.0, 104.0, 50.0, 11.0, 9.0],
-            "role": ["drug_control", "drug_control", "vehicle_control", "vehicle_control", "sample", "sample", "sample"],
+            "role": [
+                "drug_control",
+                "drug_control",
+                "vehicle_control",
+                "vehicle_control",
+                "sample",
+                "sample",
+                "sample",
+            ],
             "protein": [None, None, None, None, "HGF", "IL6", "CCL2"],
         }
     )

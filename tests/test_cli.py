@@ -37,7 +37,9 @@ def test_rank_tsv_and_json_to_stdout(tmp_path, small_screen):
     r = runner.invoke(app, ["rank", str(p), "--out", str(tmp_path / "o"), "--format", "tsv"])
     assert r.exit_code == 0
     assert r.stdout.splitlines()[0].startswith("cell_line\ttreatment\tprotein")
-    r = runner.invoke(app, ["rank", str(p), "--out", str(tmp_path / "o2"), "--format", "json", "--test", "welch"])
+    r = runner.invoke(
+        app, ["rank", str(p), "--out", str(tmp_path / "o2"), "--format", "json", "--test", "welch"]
+    )
     assert r.exit_code == 0
     rows = json.loads(r.stdout)
     assert len(rows) == wells["protein"].dropna().nunique()
@@ -58,7 +60,9 @@ def test_column_option(tmp_path):
     df = tiny_table().rename(columns={"value": "Lum"})
     p = tmp_path / "s.csv"
     df.to_csv(p, index=False)
-    r = runner.invoke(app, ["rank", str(p), "--column", "value=Lum", "--out", str(tmp_path / "o"), "-f", "tsv"])
+    r = runner.invoke(
+        app, ["rank", str(p), "--column", "value=Lum", "--out", str(tmp_path / "o"), "-f", "tsv"]
+    )
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["rank", str(p), "--column", "valueLum", "--out", str(tmp_path / "o")])
     assert r.exit_code == 3
@@ -71,8 +75,22 @@ def test_usage_error_exit_2():
 
 def test_qc_and_simulate(tmp_path):
     out = tmp_path / "sim.csv"
-    r = runner.invoke(app, ["simulate", "--out", str(out), "--proteins", "50", "--cell-lines", "1", "--drugs", "1",
-                            "--truth", str(tmp_path / "truth.tsv")])
+    r = runner.invoke(
+        app,
+        [
+            "simulate",
+            "--out",
+            str(out),
+            "--proteins",
+            "50",
+            "--cell-lines",
+            "1",
+            "--drugs",
+            "1",
+            "--truth",
+            str(tmp_path / "truth.tsv"),
+        ],
+    )
     assert r.exit_code == 0
     r = runner.invoke(app, ["qc", str(out), "--format", "tsv"])
     assert r.exit_code == 0
@@ -81,8 +99,12 @@ def test_qc_and_simulate(tmp_path):
 
 
 def test_subprocess_smoke(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "secretome_rank", "demo", "--out", str(tmp_path / "d"), "-f", "tsv"],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "-m", "secretome_rank", "demo", "--out", str(tmp_path / "d"), "-f", "tsv"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     assert len(r.stdout.splitlines()) > 1000
 
@@ -91,7 +113,15 @@ def test_receptors_command():
     r = runner.invoke(app, ["receptors", "HGF", "IL-6", "SF", "notaprotein", "--format", "tsv"])
     assert r.exit_code == 0, r.output
     rows = pd.read_csv(__import__("io").StringIO(r.stdout), sep="\t")
-    assert list(rows.columns[:7]) == ["query", "symbol", "resolution", "receptor", "receptor_family", "role", "resources"]
+    assert list(rows.columns[:7]) == [
+        "query",
+        "symbol",
+        "resolution",
+        "receptor",
+        "receptor_family",
+        "role",
+        "resources",
+    ]
     assert "MET" in set(rows.loc[rows["query"] == "HGF", "receptor"])
     assert "IL6R+IL6ST" in set(rows.loc[rows["query"] == "IL-6", "receptor"])
     assert rows.loc[rows["query"] == "SF", "resolution"].iloc[0] == "ambiguous"
@@ -100,8 +130,12 @@ def test_receptors_command():
 
 def test_annotate_command(tmp_path):
     p = tmp_path / "names.tsv"
-    pd.DataFrame({"name": ["bFGF", "Recombinant Human HGF", "TGF-beta1"]}).to_csv(p, sep="\t", index=False)
-    r = runner.invoke(app, ["annotate", str(p), "--column", "name", "--out", str(tmp_path / "a.tsv")])
+    pd.DataFrame({"name": ["bFGF", "Recombinant Human HGF", "TGF-beta1"]}).to_csv(
+        p, sep="\t", index=False
+    )
+    r = runner.invoke(
+        app, ["annotate", str(p), "--column", "name", "--out", str(tmp_path / "a.tsv")]
+    )
     assert r.exit_code == 0, r.output
     ann = pd.read_csv(tmp_path / "a.tsv", sep="\t")
     assert ann["symbol"].tolist() == ["FGF2", "HGF", "TGFB1"]
@@ -116,9 +150,24 @@ def test_rank_with_pair_resource_and_expression(tmp_path, small_screen):
     pairs = tmp_path / "pairs.tsv"
     pd.DataFrame({"ligand": ["HGF"], "receptor": ["MET"]}).to_csv(pairs, sep="\t", index=False)
     expr = tmp_path / "expr.tsv"
-    pd.DataFrame({"cell_line": ["A375"], "gene": ["MET"], "value": [0.0]}).to_csv(expr, sep="\t", index=False)
-    r = runner.invoke(app, ["rank", str(screen), "--out", str(tmp_path / "o"), "--resource", str(pairs),
-                            "--expression", str(expr), "-f", "tsv"])
+    pd.DataFrame({"cell_line": ["A375"], "gene": ["MET"], "value": [0.0]}).to_csv(
+        expr, sep="\t", index=False
+    )
+    r = runner.invoke(
+        app,
+        [
+            "rank",
+            str(screen),
+            "--out",
+            str(tmp_path / "o"),
+            "--resource",
+            str(pairs),
+            "--expression",
+            str(expr),
+            "-f",
+            "tsv",
+        ],
+    )
     assert r.exit_code == 0, r.output
     hits = pd.read_csv(tmp_path / "o" / "hits.tsv", sep="\t")
     receptors = set(hits["receptors"].dropna())
@@ -141,8 +190,20 @@ def test_import_and_rank_cellhts2(tmp_path):
     assert r.exit_code == 0, r.output
     table = pd.read_csv(out, sep="\t")
     assert len(table) == 6 * 384 and table["plate"].nunique() == 6
-    r = runner.invoke(app, ["rank", "--cellhts2", str(folder), "--normalization", "cellhts2",
-                            "--out", str(tmp_path / "o"), "-f", "tsv"])
+    r = runner.invoke(
+        app,
+        [
+            "rank",
+            "--cellhts2",
+            str(folder),
+            "--normalization",
+            "cellhts2",
+            "--out",
+            str(tmp_path / "o"),
+            "-f",
+            "tsv",
+        ],
+    )
     assert r.exit_code == 0, r.output
     wells = pd.read_csv(tmp_path / "o" / "wells.tsv", sep="\t")
     assert wells["score"].notna().sum() > 2000

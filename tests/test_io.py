@@ -22,8 +22,18 @@ def test_all_problems_reported_at_once():
     with pytest.raises(SchemaError) as info:
         sr.read_screen(df)
     msg = str(info.value)
-    for needle in ["'pos'", "line 2", "'abc'", "line 3", "negative", "infinite", "Q99",
-                   "duplicate", "without a protein", "--role-map"]:
+    for needle in [
+        "'pos'",
+        "line 2",
+        "'abc'",
+        "line 3",
+        "negative",
+        "infinite",
+        "Q99",
+        "duplicate",
+        "without a protein",
+        "--role-map",
+    ]:
         assert needle in msg, needle
     assert len(info.value.problems) >= 7
 
@@ -71,7 +81,10 @@ def test_drug_plate_without_drug_controls_and_no_vehicle_reference():
 
 def test_csv_bom_semicolon_decimal_comma(tmp_path):
     p = tmp_path / "s.csv"
-    text = "plate;well;value;role;protein\nP1;A1;10,5;drug_control;\nP1;A24;100,0;vehicle_control;\nP1;C5;50,25;sample;HGF\n"
+    text = (
+        "plate;well;value;role;protein\nP1;A1;10,5;drug_control;\n"
+        "P1;A24;100,0;vehicle_control;\nP1;C5;50,25;sample;HGF\n"
+    )
     p.write_bytes("\ufeff".encode() + text.encode())
     wells = sr.read_screen(p)
     assert wells["value"].tolist() == [10.5, 100.0, 50.25]
@@ -125,10 +138,15 @@ def test_input_not_mutated_and_replicates_inferred(small_screen):
 def test_writers_agree_and_are_atomic(tmp_path, monkeypatch):
     from secretome_rank import io as sio
 
-    frame = pd.DataFrame({
-        "a": [1.5, np.nan, 1e-5], "b": ["x", None, "y z"], "c": [True, False, True],
-        "d": pd.array([True, None, False], dtype="boolean"), "e": pd.Categorical(["u", None, "v"]),
-    })
+    frame = pd.DataFrame(
+        {
+            "a": [1.5, np.nan, 1e-5],
+            "b": ["x", None, "y z"],
+            "c": [True, False, True],
+            "d": pd.array([True, None, False], dtype="boolean"),
+            "e": pd.Categorical(["u", None, "v"]),
+        }
+    )
     fast = sio.tsv_bytes(frame)
     monkeypatch.setattr(sio, "_arrow_table", lambda f: None)
     slow = sio.tsv_bytes(frame)

@@ -20,7 +20,9 @@ def _one_sample(name):
     g = group_stats(inp["value"], [inp["protein"]]).reindex(exp["protein"])
     n = g["n"].to_numpy(float)
     sel = n > 0
-    fit = moderated_t(g["mean"].to_numpy()[sel], 1 / np.sqrt(n[sel]), g["var"].to_numpy()[sel], n[sel] - 1)
+    fit = moderated_t(
+        g["mean"].to_numpy()[sel], 1 / np.sqrt(n[sel]), g["var"].to_numpy()[sel], n[sel] - 1
+    )
     return exp[sel].reset_index(drop=True), fit
 
 
@@ -30,8 +32,13 @@ def test_one_sample_matches_limma(name):
     prior = read_ref(f"{name}_prior.tsv")
     np.testing.assert_allclose(fit.df_prior, prior["df_prior"][0], rtol=1e-8)
     np.testing.assert_allclose(fit.s2_prior, prior["s2_prior"][0], rtol=1e-8)
-    for ours, col in [(fit.t, "t"), (fit.df_total, "df_total"), (fit.p_two_sided, "p_two_sided"),
-                      (fit.p_greater, "p_greater"), (fit.s2_post, "s2_post")]:
+    for ours, col in [
+        (fit.t, "t"),
+        (fit.df_total, "df_total"),
+        (fit.p_two_sided, "p_two_sided"),
+        (fit.p_greater, "p_greater"),
+        (fit.s2_post, "s2_post"),
+    ]:
         theirs = exp[col].to_numpy()
         assert np.array_equal(np.isnan(ours), np.isnan(theirs)), col
         np.testing.assert_allclose(ours, theirs, rtol=1e-8, err_msg=col)
@@ -52,12 +59,23 @@ def test_two_group_matches_limma():
     v = inp[inp["arm"] == "vehicle"]
     gd = group_stats(d["value"], [d["protein"]]).reindex(exp["protein"])
     gv = group_stats(v["value"], [v["protein"]]).reindex(exp["protein"])
-    res = two_group_moderated(gd["n"].fillna(0).to_numpy(), gd["mean"].to_numpy(), gd["var"].to_numpy(),
-                              gv["n"].fillna(0).to_numpy(), gv["mean"].to_numpy(), gv["var"].to_numpy())
+    res = two_group_moderated(
+        gd["n"].fillna(0).to_numpy(),
+        gd["mean"].to_numpy(),
+        gd["var"].to_numpy(),
+        gv["n"].fillna(0).to_numpy(),
+        gv["mean"].to_numpy(),
+        gv["var"].to_numpy(),
+    )
     prior = read_ref("limma_twogroup_prior.tsv")
     np.testing.assert_allclose(res["df_prior"], prior["df_prior"][0], rtol=1e-8)
     np.testing.assert_allclose(res["s2_prior"], prior["s2_prior"][0], rtol=1e-8)
-    for key, col in [("coef", "coef"), ("t", "t"), ("p_two_sided", "p_two_sided"), ("p_greater", "p_greater")]:
+    for key, col in [
+        ("coef", "coef"),
+        ("t", "t"),
+        ("p_two_sided", "p_two_sided"),
+        ("p_greater", "p_greater"),
+    ]:
         theirs = exp[col].to_numpy()
         assert np.array_equal(np.isnan(res[key]), np.isnan(theirs)), col
         np.testing.assert_allclose(res[key], theirs, rtol=1e-8, err_msg=col)

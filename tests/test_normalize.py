@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from conftest import read_ref, tiny_table
 
@@ -16,7 +15,9 @@ def test_median_polish_matches_r(name, shape):
     x[inp["row"] - 1, inp["col"] - 1] = inp["value"]
     overall, row, col, resid = median_polish(x)
     eff = read_ref(f"{name}_effects.tsv")
-    assert float(overall) == pytest.approx(eff.loc[eff["kind"] == "overall", "effect"].iloc[0], rel=1e-10)
+    assert float(overall) == pytest.approx(
+        eff.loc[eff["kind"] == "overall", "effect"].iloc[0], rel=1e-10
+    )
     np.testing.assert_allclose(row, eff.loc[eff["kind"] == "row", "effect"], atol=1e-10)
     np.testing.assert_allclose(col, eff.loc[eff["kind"] == "col", "effect"], atol=1e-10)
     exp = read_ref(f"{name}_expected.tsv")

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
@@ -14,7 +13,12 @@ def test_every_protein_in_every_context(small_screen):
     res = sr.rank_screen(wells)
     h = res.hits
     n_ctx = h[["cell_line", "treatment"]].drop_duplicates().shape[0]
-    assert h.groupby(["cell_line", "treatment"])["protein"].nunique().eq(wells["protein"].dropna().nunique()).all()
+    assert (
+        h.groupby(["cell_line", "treatment"])["protein"]
+        .nunique()
+        .eq(wells["protein"].dropna().nunique())
+        .all()
+    )
     assert len(h) == n_ctx * wells["protein"].dropna().nunique()
     assert not h.duplicated(list(C.HITS_KEY)).any()
     assert list(h.columns[: len(C.HITS_COLUMNS)]) == list(C.HITS_COLUMNS)
@@ -26,7 +30,7 @@ def test_ranking_order(small_screen):
     wells, _ = small_screen
     h = sr.rank_screen(wells).hits
     hits = h[h["is_hit"]]
-    assert (hits["rank"].max() < h.loc[~h["is_hit"], "rank"].min())
+    assert hits["rank"].max() < h.loc[~h["is_hit"], "rank"].min()
     assert ((h["q_value"] <= 0.05) & (h["rescue_pct"] >= 20)).sum() == h["is_hit"].sum()
 
 
@@ -66,20 +70,26 @@ def test_alternative_tests_run(small_screen, test):
 
 def test_two_sided_finds_sensitizers():
     wells, truth = sr.simulate_screen(seed=4, n_toxic=12)
-    h = sr.rank_screen(wells, alternative="two-sided").hits.merge(truth, on=["cell_line", "treatment", "protein"])
+    h = sr.rank_screen(wells, alternative="two-sided").hits.merge(
+        truth, on=["cell_line", "treatment", "protein"]
+    )
     sens = h[h["class"] == "sensitizer"]
     assert len(sens) > 0 and (sens["kind"] == "toxic").mean() > 0.8
 
 
 def test_no_vehicle_arm_is_unconfirmed():
-    wells, _ = sr.simulate_screen(seed=2, n_proteins=100, cell_lines=("A",), drugs=("x",), vehicle_arm=False)
+    wells, _ = sr.simulate_screen(
+        seed=2, n_proteins=100, cell_lines=("A",), drugs=("x",), vehicle_arm=False
+    )
     res = sr.rank_screen(wells)
     assert set(res.hits.loc[res.hits["is_hit"], "class"]) == {"rescue_unconfirmed"}
     assert any("no vehicle arm" in n for n in res.notes)
 
 
 def test_single_replicate_status():
-    wells, _ = sr.simulate_screen(seed=2, n_proteins=100, cell_lines=("A",), drugs=("x",), n_replicates=1)
+    wells, _ = sr.simulate_screen(
+        seed=2, n_proteins=100, cell_lines=("A",), drugs=("x",), n_replicates=1
+    )
     h = sr.rank_screen(wells, pool="none").hits
     assert (h["n_replicates"] <= 1).all()
     # with no replicate anywhere no prior can be estimated: ranked by effect, p missing
@@ -90,7 +100,9 @@ def test_single_replicate_status():
 
 def test_protein_missing_from_a_context_still_listed(small_screen):
     wells, _ = small_screen
-    w = wells[~((wells["protein"] == wells["protein"].dropna().iloc[0]) & (wells["treatment"] != "DMSO"))]
+    w = wells[
+        ~((wells["protein"] == wells["protein"].dropna().iloc[0]) & (wells["treatment"] != "DMSO"))
+    ]
     h = sr.rank_screen(w).hits
     row = h[h["protein"] == wells["protein"].dropna().iloc[0]]
     assert len(row) == 1 and row["status"].iloc[0] == "not_on_plates"
@@ -101,7 +113,9 @@ def test_exclude_failed_plates(small_screen):
     wells, _ = small_screen
     w = wells.copy()
     bad = w["plate"] == w["plate"].iloc[0]
-    w.loc[bad & (w["role"] == "drug_control"), "value"] = w.loc[bad & (w["role"] == "vehicle_control"), "value"].median()
+    w.loc[bad & (w["role"] == "drug_control"), "value"] = w.loc[
+        bad & (w["role"] == "vehicle_control"), "value"
+    ].median()
     res = sr.rank_screen(w, exclude_failed=True)
     assert (res.qc["verdict"] == "fail").sum() >= 1
     assert res.wells.loc[res.wells["plate"] == w["plate"].iloc[0], "test_value"].isna().all()

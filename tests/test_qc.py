@@ -13,11 +13,15 @@ def _plate(d_vals, v_vals, samples=(50.0, 52.0, 48.0, 51.0)):
     n_d, n_v = len(d_vals), len(v_vals)
     wells = [f"{chr(65 + i)}01" for i in range(n_d)] + [f"{chr(65 + i)}24" for i in range(n_v)]
     wells += [f"{chr(65 + i)}10" for i in range(len(samples))]
-    return pd.DataFrame({
-        "plate": "P", "well": wells, "value": [*d_vals, *v_vals, *samples],
-        "role": ["drug_control"] * n_d + ["vehicle_control"] * n_v + ["sample"] * len(samples),
-        "protein": [None] * (n_d + n_v) + [f"X{i}" for i in range(len(samples))],
-    })
+    return pd.DataFrame(
+        {
+            "plate": "P",
+            "well": wells,
+            "value": [*d_vals, *v_vals, *samples],
+            "role": ["drug_control"] * n_d + ["vehicle_control"] * n_v + ["sample"] * len(samples),
+            "protein": [None] * (n_d + n_v) + [f"X{i}" for i in range(len(samples))],
+        }
+    )
 
 
 def test_z_prime_by_hand():
@@ -31,7 +35,9 @@ def test_z_prime_by_hand():
     assert q["z_prime"] == pytest.approx(zp)
     assert q["robust_z_prime"] == pytest.approx(rzp)
     assert q["cv_drug_pct"] == pytest.approx(100 * np.std(d, ddof=1) / np.mean(d))
-    sw = (abs(np.mean(v) - np.mean(d)) - 3 * (np.std(v, ddof=1) + np.std(d, ddof=1))) / np.std(v, ddof=1)
+    sw = (abs(np.mean(v) - np.mean(d)) - 3 * (np.std(v, ddof=1) + np.std(d, ddof=1))) / np.std(
+        v, ddof=1
+    )
     assert q["signal_window"] == pytest.approx(sw)
     assert q["verdict"] == "pass"
 
@@ -45,8 +51,15 @@ def test_overlapping_controls_fail():
 def test_edge_effect_detected():
     # drug controls in column 1 (edge) read 40 % lower than those in column 2
     df = _plate([10, 10, 10, 10], [100, 100, 100, 100])
-    extra = pd.DataFrame({"plate": "P", "well": ["C02", "D02", "E02", "F02"], "value": [16.0, 17.0, 16.5, 16.0],
-                          "role": "drug_control", "protein": None})
+    extra = pd.DataFrame(
+        {
+            "plate": "P",
+            "well": ["C02", "D02", "E02", "F02"],
+            "value": [16.0, 17.0, 16.5, 16.0],
+            "role": "drug_control",
+            "protein": None,
+        }
+    )
     df = pd.concat([df, extra], ignore_index=True)
     df.loc[df["well"].isin(["A01", "B01", "C01", "D01"]), "well"] = ["C01", "D01", "E01", "F01"]
     scored, params = normalize_plates(sr.read_screen(df))

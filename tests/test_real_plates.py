@@ -42,7 +42,7 @@ def test_drugscreenexplorer_qc_flags_known_cases():
     edge = qc.index[qc["reason"].str.contains("edge effect")]
     gradient = qc.index[qc["reason"].str.contains("left/right gradient")]
     assert any("P0024_14PB0550" in p for p in edge)
-    assert [p for p in gradient] == [p for p in qc.index if "P0014_15PB0031" in p]
+    assert list(gradient) == [p for p in qc.index if "P0014_15PB0031" in p]
 
 
 def test_kccelltiter_and_twowayassay_qc():
@@ -54,8 +54,12 @@ def test_kccelltiter_and_twowayassay_qc():
     assert len(qc) == 6 and qc["robust_z_prime"].notna().all()
     two, _ = import_cellhts2(
         REAL / "cellhts2" / "TwoWayAssay",
-        role_map={"mock": "drug_control", "GFP": "drug_control", "AATK": "vehicle_control",
-                  "MAP2K6": "sample"},
+        role_map={
+            "mock": "drug_control",
+            "GFP": "drug_control",
+            "AATK": "vehicle_control",
+            "MAP2K6": "sample",
+        },
     )
     qc2 = _qc(two)
     assert len(qc2) == 2 and (two.groupby("plate").size() == 96).all()
