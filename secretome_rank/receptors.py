@@ -1428,8 +1428,10 @@ def rank_receptors_and_families(
     min_resources: int = 0,
     resolver: NameResolver | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`rank_receptors` and :func:`rank_receptor_families` in one pass (the ligand x
-    receptor expansion of the hits is built once)."""
+    """Run :func:`rank_receptors` and :func:`rank_receptor_families` in one pass.
+
+    The ligand x receptor expansion of the hits is built once and shared.
+    """
     _check_fdr(fdr)
     long = _long_hits(
         hits, resource=resource, roles=roles, min_resources=min_resources, resolver=resolver
