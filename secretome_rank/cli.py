@@ -222,6 +222,9 @@ GridOpt = Annotated[
 CellHTS2Opt = Annotated[
     Path | None, typer.Option("--cellhts2", help="A cellHTS2 screen folder.", file_okay=False)
 ]
+SheetOpt = Annotated[
+    str | None, typer.Option("--sheet", help="Excel sheet name or number (default: the first).")
+]
 DefaultOpt = Annotated[
     list[str] | None,
     typer.Option(
@@ -243,6 +246,7 @@ def _load_wells(
     grid: str | None = None,
     cellhts2: Path | None = None,
     default: list[str] | None = None,
+    sheet: str | None = None,
     validate: bool = True,
 ) -> tuple[Any, list[Path]]:
     """Read the screen from a well table, grid exports + plate map, or a cellHTS2 folder."""
@@ -288,6 +292,7 @@ def _load_wells(
         wells = sr.read_screen(
             frame,
             columns=_pairs(column, "--column"),
+            sheet=int(sheet) if sheet is not None and sheet.isdigit() else sheet,
             role_map=roles_for_table,
             plate_format=plate_format,
             missing_controls=missing_controls.value.replace("-", "_"),
@@ -393,6 +398,7 @@ def rank(
     grid: GridOpt = None,
     cellhts2: CellHTS2Opt = None,
     default: DefaultOpt = None,
+    sheet: SheetOpt = None,
     normalization: Annotated[
         Normalization,
         typer.Option(
@@ -429,6 +435,7 @@ def rank(
             grid=grid,
             cellhts2=cellhts2,
             default=default,
+            sheet=sheet,
         )
         options = {
             "fdr": fdr,
@@ -485,6 +492,7 @@ def qc(
     grid: GridOpt = None,
     cellhts2: CellHTS2Opt = None,
     default: DefaultOpt = None,
+    sheet: SheetOpt = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Also write qc.tsv into this folder.")
     ] = None,
@@ -510,6 +518,7 @@ def qc(
             grid=grid,
             cellhts2=cellhts2,
             default=default,
+            sheet=sheet,
         )
         scored, plates = normalize_plates(wells, spatial=spatial.value)  # type: ignore[arg-type]
         table = plate_qc(scored, plates)

@@ -89,7 +89,14 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
             raise SchemaError(f"{p}: not a readable Parquet file ({exc})") from exc
     if suffix in _EXCEL:
         try:
-            frame = pd.read_excel(p, sheet_name=0 if sheet is None else sheet)
+            with pd.ExcelFile(p) as book:
+                names = [str(n) for n in book.sheet_names]
+                chosen = 0 if sheet is None else sheet
+                if isinstance(chosen, str) and chosen not in names:
+                    raise SchemaError(f"{p}: no sheet {chosen!r}; sheets: {', '.join(names)}")
+                frame = pd.read_excel(book, sheet_name=chosen)
+        except SchemaError:
+            raise
         except ImportError as exc:
             raise SchemaError(
                 f"{p}: reading Excel needs openpyxl; install it with "
@@ -98,11 +105,21 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
         except Exception as exc:
             raise SchemaError(f"{p}: not a readable Excel file ({exc})") from exc
         if frame.empty:
+            label = names[chosen] if isinstance(chosen, int) and chosen < len(names) else chosen
             raise SchemaError(
-                f"{p}: the sheet is empty; expected a header row and one row per well"
+                f"{p}: sheet {label!r} is empty; expected a header row and one row per well "
+                f"(choose another sheet with --sheet; sheets: {', '.join(names)})"
             )
         return frame
     raw = p.read_bytes()
+    if b"\x00" in raw[:_SNIFF_BYTES]:
+        raise SchemaError(f"{p}: looks like a binary file, expected CSV/TSV text, Parquet or Excel")
+    first_break = min((i for i in (raw.find(b"\n"), raw.find(b"\r")) if i >= 0), default=len(raw))
+    if first_break > _SNIFF_BYTES:
+        raise SchemaError(
+            f"{p}: line 1 is {first_break:,} bytes long with no line break; expected a header "
+            "line and one line per well (is this a table? check the line endings)"
+        )
     try:
         text_head = raw[:_SNIFF_BYTES].decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,8 +130,6 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
                 "re-save the file as UTF-8 (e.g. 'CSV UTF-8' in Excel)"
             ) from exc
         text_head = raw[: exc.start].decode("utf-8-sig")
-    if "\x00" in text_head:
-        raise SchemaError(f"{p}: looks like a binary file, expected CSV/TSV text, Parquet or Excel")
     sep = _sniff_delimiter(text_head, p.name.lower())
     decimal = "," if sep == ";" else "."
     try:

@@ -79,13 +79,22 @@ def validate_wells(
     problems: list[str] = []
     missing = [c for c in C.REQUIRED_INPUT if c not in frame.columns]
     if missing:
+        found = ", ".join(map(str, frame.columns))
+        hints = [
+            f"found columns: {found if len(found) < 300 else found[:300] + ' ...'}",
+            "rename them in the file or map them with --column NAME=THEIRS "
+            "(e.g. --column value=Luminescence)",
+        ]
+        if len(frame.columns) == 1:
+            seps = [c for c in "|:/ " if c in str(frame.columns[0])]
+            if seps:
+                hints.insert(
+                    0,
+                    f"the header is one column holding {seps[0]!r}: the file seems delimited "
+                    f"by {seps[0]!r}; save it with ',', ';' or tab as delimiter",
+                )
         raise SchemaError(
-            f"{source}: missing required column(s) {', '.join(missing)}",
-            problems=[
-                f"found columns: {', '.join(map(str, frame.columns))}",
-                "rename them in the file or map them with --column NAME=THEIRS "
-                "(e.g. --column value=Luminescence)",
-            ],
+            f"{source}: missing required column(s) {', '.join(missing)}", problems=hints
         )
     if len(frame) == 0:
         raise SchemaError(f"{source}: no rows; expected one row per well")
@@ -118,7 +127,7 @@ def validate_wells(
         role = _text(pd.Series(np.array([*cats, None], dtype=object)[role.cat.codes.to_numpy()]))
     unknown = role.notna() & ~role.isin(C.ROLES)
     if unknown.any():
-        words = role_raw[unknown].value_counts()
+        words = role_raw[unknown].astype(str).value_counts()
         listed = ", ".join(f"{w!r} ({n} rows)" for w, n in words.head(_MAX_LISTED).items())
         problems.append(
             f"column 'role': unknown value(s) {listed} in {describe_rows(line[unknown])}; "
