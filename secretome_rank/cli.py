@@ -25,6 +25,8 @@ app = typer.Typer(
 
 T = TypeVar("T")
 EXIT_BAD_INPUT = 3
+#: global flags of the invocation (set by the callback)
+_STATE: dict[str, Any] = {"quiet": False}
 
 
 class OutputFormat(StrEnum):
@@ -146,6 +148,7 @@ def _main(
     """Rank secreted-protein rescue screens."""
     from secretome_rank._logging import setup_logging
 
+    _STATE["quiet"] = quiet
     setup_logging(verbose=verbose, quiet=quiet)
 
 
@@ -327,15 +330,25 @@ def _rank_and_write(
     options: dict[str, Any],
     fmt: OutputFormat,
     top: int,
+    report: bool = True,
+    plots: Path | None = None,
 ) -> None:
     import secretome_rank as sr
     from secretome_rank.io import format_tsv
+    from secretome_rank.progress import Progress
     from secretome_rank.report import hits_json, render_summary, write_outputs
 
     log = logging.getLogger("secretome_rank.cli")
     log.info("read %d wells on %d plates", len(wells), wells["plate"].nunique())
-    result = sr.rank_screen(wells, **options)
-    written = write_outputs(result, out, inputs=sources, command=" ".join(sys.argv))
+    with Progress(quiet=_STATE["quiet"]) as progress:
+        with progress.stage(f"ranking {len(wells):,} wells on {wells['plate'].nunique()} plates"):
+            result = sr.rank_screen(wells, **options)
+        with progress.stage("writing tables"):
+            written = write_outputs(result, out, inputs=sources, command=" ".join(sys.argv))
+        if report:
+            from secretome_rank.html_report import build_report
+
+            written.append(build_report(out, plots_dir=plots, progress=progress))
     log.info("wrote %s", ", ".join(p.name for p in written))
     if fmt is OutputFormat.tsv:
         format_tsv(result.hits, sys.stdout)
@@ -369,6 +382,25 @@ class ResourceMode(StrEnum):
 
     replace = "replace"
     union = "union"
+
+
+ReportOpt = Annotated[
+    bool, typer.Option("--report/--no-report", help="Also write report.html (self-contained).")
+]
+PlotsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plots", help="Also save every report figure as PNG and SVG here.", file_okay=False
+    ),
+]
+
+
+class PoolOpt(StrEnum):
+    """Pooling of cell lines as replicates."""
+
+    auto = "auto"
+    none = "none"
+    cell_line = "cell_line"
 
 
 ResourceModeOpt = Annotated[
@@ -414,6 +446,15 @@ def rank(
     expression_threshold: Annotated[
         float, typer.Option("--expression-threshold", help="A gene is expressed at value >= this.")
     ] = 1.0,
+    pool: Annotated[
+        PoolOpt,
+        typer.Option(
+            "--pool",
+            help="Pool cell lines as replicates per drug (auto: when contexts have one replicate).",
+        ),
+    ] = PoolOpt.auto,
+    report: ReportOpt = True,
+    plots: PlotsOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     top: TopOpt = 10,
 ) -> None:
@@ -450,8 +491,11 @@ def rank(
             "resource_mode": resource_mode.value,
             "expression": _expression(expression),
             "expression_threshold": expression_threshold,
+            "pool": pool.value,
         }
-        _rank_and_write(wells, sources, out=out, options=options, fmt=fmt, top=top)
+        _rank_and_write(
+            wells, sources, out=out, options=options, fmt=fmt, top=top, report=report, plots=plots
+        )
 
     _guard(run)
 
@@ -463,6 +507,8 @@ def demo(
     min_rescue: MinRescueOpt = 20.0,
     test: TestOpt = Test.moderated,
     spatial: SpatialOptT = SpatialOpt.none,
+    report: ReportOpt = True,
+    plots: PlotsOpt = None,
     fmt: FormatOpt = OutputFormat.table,
     top: TopOpt = 10,
 ) -> None:
@@ -473,7 +519,9 @@ def demo(
 
     def run() -> None:
         wells, sources = _load_wells([example_screen_path()])
-        _rank_and_write(wells, sources, out=out, options=options, fmt=fmt, top=top)
+        _rank_and_write(
+            wells, sources, out=out, options=options, fmt=fmt, top=top, report=report, plots=plots
+        )
 
     _guard(run)
 
@@ -607,6 +655,27 @@ def simulate(
         if truth is not None:
             write_table(true, truth)
         _stderr().print(f"wrote {len(wells)} wells on {wells['plate'].nunique()} plates to {out}")
+
+    _guard(run)
+
+
+@app.command("report")
+def report_(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="An output folder of `rank` (hits.tsv, qc.tsv, ...).", file_okay=False),
+    ],
+    plots: PlotsOpt = None,
+) -> None:
+    """Rebuild report.html from a rank output folder."""
+
+    def run() -> None:
+        from secretome_rank.html_report import build_report
+        from secretome_rank.progress import Progress
+
+        with Progress(quiet=_STATE["quiet"]) as progress:
+            path = build_report(folder, plots_dir=plots, progress=progress)
+        _stderr().print(f"wrote {path}")
 
     _guard(run)
 

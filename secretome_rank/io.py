@@ -23,7 +23,15 @@ from secretome_rank import columns as C
 from secretome_rank.errors import SchemaError
 from secretome_rank.schema import validate_wells
 
-__all__ = ["format_tsv", "read_screen", "read_table", "tsv_bytes", "write_json", "write_table"]
+__all__ = [
+    "format_tsv",
+    "read_screen",
+    "read_table",
+    "tsv_bytes",
+    "write_bytes_atomic",
+    "write_json",
+    "write_table",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -279,14 +287,28 @@ def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     os.close(fd)
     try:
         write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def _write_bytes(data: bytes) -> Callable[[Path], None]:
     return lambda p: p.write_bytes(data)
+
+
+def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` atomically (temporary file, then rename)."""
+    p = Path(path)
+    _atomic_write(p, _write_bytes(data))
+    return p
 
 
 def _bool_text(col: pd.Series) -> np.ndarray:

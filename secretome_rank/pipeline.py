@@ -12,6 +12,7 @@ import pandas as pd
 
 from secretome_rank import __version__
 from secretome_rank import columns as C
+from secretome_rank.aggregate import rescue_matrix, summarize_contexts
 from secretome_rank.config import RankConfig
 from secretome_rank.hits import TESTS, call_hits, protein_stats
 from secretome_rank.io import read_screen
@@ -44,7 +45,9 @@ class PipelineResult:
     receptor_families : pandas.DataFrame or None
         Family roll-up per context (``receptor_families.tsv``).
     summary : pandas.DataFrame or None
-        Across-context summary per protein.
+        Across-context summary per protein (``summary.tsv``).
+    rescue_matrix : pandas.DataFrame or None
+        Protein x context matrix of ``rescue_pct`` (``rescue_matrix.tsv``).
     config : dict
         Resolved parameters.
     version : str
@@ -60,6 +63,7 @@ class PipelineResult:
     receptors: pd.DataFrame | None = None
     receptor_families: pd.DataFrame | None = None
     summary: pd.DataFrame | None = None
+    rescue_matrix: pd.DataFrame | None = None
     config: dict[str, Any] = field(default_factory=dict)
     version: str = __version__
     notes: tuple[str, ...] = ()
@@ -224,6 +228,8 @@ def rank_screen(
     hits[C.IS_HIT] = hits[C.IS_HIT].fillna(False).astype(bool)
     hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
     hits = classify(hits, fdr=cfg.fdr)
+    # 4b. panels with one well per protein and line: cell lines as replicates per drug
+    hits = _add_pooled(hits, scored, cfg, notes)
     if not (scored[C.ARM] == C.ARM_VEHICLE).any():
         notes.append(
             "no vehicle arm: rescue hits are 'rescue_unconfirmed' (cannot tell drug-specific "
@@ -236,6 +242,9 @@ def rank_screen(
     hits = rank_hits(hits)
     hits = hits[[*C.HITS_COLUMNS, *[c for c in hits.columns if c not in C.HITS_COLUMNS]]]
     receptors, families = _rank_receptors(hits, table, cfg.fdr)
+    # 7. across contexts: Stouffer and robust rank aggregation per protein, rescue matrix
+    summary = summarize_contexts(hits, fdr=cfg.fdr, alternative=cfg.alternative, adjust=cfg.adjust)
+    matrix = rescue_matrix(hits)
     config = cfg.to_dict() | {"test_reference": TESTS[cfg.test].reference}
     logger.info(
         "ranked %d proteins in %d context(s); %d hit(s)",
@@ -250,9 +259,38 @@ def rank_screen(
         plates=plates,
         receptors=receptors,
         receptor_families=families,
+        summary=summary,
+        rescue_matrix=matrix,
         config=config,
         notes=tuple(notes),
     )
+
+
+def _add_pooled(
+    hits: pd.DataFrame, scored: pd.DataFrame, cfg: RankConfig, notes: list[str]
+) -> pd.DataFrame:
+    """Append pooled rows (``cell_line = "pooled"``) when needed.
+
+    Pooling happens with ``pool="cell_line"``, or with ``pool="auto"`` when the contexts
+    have one replicate per protein.
+    """
+    from secretome_rank.pooled import needs_pooling, pooled_stats
+
+    if cfg.pool == "none" or (cfg.pool == "auto" and not needs_pooling(scored)):
+        return hits
+    if cfg.pool == "auto":
+        notes.append(
+            "contexts have one replicate per protein: cell lines were pooled as replicates "
+            "per drug (rows with cell_line 'pooled'; --pool none to switch off)"
+        )
+    pooled = pooled_stats(
+        scored,
+        fdr=cfg.fdr,
+        min_rescue=cfg.min_rescue,
+        alternative=cfg.alternative,
+        adjust=cfg.adjust,
+    ).drop(columns=[C.SYMBOL, C.RECEPTORS, C.RANK], errors="ignore")
+    return pd.concat([hits, pooled], ignore_index=True)
 
 
 def _receptor_resource(resource: pd.DataFrame | str | Path | None, mode: str) -> pd.DataFrame:

@@ -122,6 +122,8 @@ def write_outputs(
         written.append(write_table(result.receptor_families, out / "receptor_families.tsv"))
     if result.summary is not None:
         written.append(write_table(result.summary, out / "summary.tsv"))
+    if result.rescue_matrix is not None:
+        written.append(write_table(result.rescue_matrix, out / "rescue_matrix.tsv"))
     written.append(write_json(run_info(result, inputs=inputs, command=command), out / "run.json"))
     return written
 

@@ -1,0 +1,633 @@
+"""Across contexts (DESIGN 2.6): per protein, where it hits and how strong the combined evidence is.
+
+Kernels (numpy in, numpy out) and the runner are separate, as everywhere in the package:
+
+* :func:`rra_rho` and :func:`rra_pvalue`: robust rank aggregation (Kolde et al. 2012), equal to
+  R ``RobustRankAggreg::aggregateRanks(method = "RRA")`` (fixtures ``rra_*``);
+* :func:`stouffer`: Stouffer's combination of one-sided z-scores (Stouffer et al. 1949);
+* :func:`summarize_contexts`: one row per protein from a ``hits`` table;
+* :func:`rescue_matrix`: protein x context matrix of ``rescue_pct`` for heatmaps.
+
+Formulas and the pattern rules are written out in ``docs/aggregate.md``.
+
+References
+----------
+Kolde R, Laur S, Adler P, Vilo J (2012). Robust rank aggregation for gene list integration and
+meta-analysis. Bioinformatics 28:573-580. doi:10.1093/bioinformatics/btr709
+
+Stouffer SA, Suchman EA, DeVinney LC, Star SA, Williams RM Jr (1949). The American Soldier,
+Vol. 1: Adjustment during Army Life. Princeton University Press.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+from scipy import special
+
+from secretome_rank import columns as C
+from secretome_rank.errors import ConfigError, SchemaError
+from secretome_rank.multitest import adjust_pvalues
+from secretome_rank.pooled import POOLED  # pooled rows are left out by default
+
+__all__ = [
+    "DRUG_PATTERNS",
+    "LINE_PATTERNS",
+    "MATRIX_SEPARATOR",
+    "SUMMARY_COLUMNS",
+    "rescue_matrix",
+    "rra_pvalue",
+    "rra_rho",
+    "stouffer",
+    "summarize_contexts",
+]
+
+logger = logging.getLogger(__name__)
+
+F64 = NDArray[np.float64]
+
+#: separator of ``cell_line`` and ``treatment`` in the column names of :func:`rescue_matrix`
+MATRIX_SEPARATOR = "|"
+
+# --- summary.tsv column names (candidates for columns.py) --------------------------------
+N_CONTEXTS = "n_contexts"
+N_CONTEXTS_TESTED = "n_contexts_tested"
+N_HIT = "n_hit"
+N_RESCUE_HIT = "n_rescue_hit"
+N_RESCUER = "n_rescuer"
+N_LINES_HIT = "n_lines_hit"
+N_DRUGS_HIT = "n_drugs_hit"
+MEAN_RESCUE_PCT = "mean_rescue_pct"
+CONTEXT_RANKS = "context_ranks"
+STOUFFER_Z = "stouffer_z"
+STOUFFER_P = "stouffer_p"
+STOUFFER_Q = "stouffer_q"
+RRA_RHO = "rra_rho"
+RRA_P = "rra_p"
+RRA_Q = "rra_q"
+IS_COMBINED_HIT = "is_combined_hit"
+DRUG_PATTERN = "drug_pattern"
+LINE_PATTERN = "line_pattern"
+
+SUMMARY_COLUMNS = (
+    C.PROTEIN,
+    C.SYMBOL,
+    C.RECEPTORS,
+    N_CONTEXTS,
+    N_CONTEXTS_TESTED,
+    N_HIT,
+    N_RESCUE_HIT,
+    N_RESCUER,
+    N_LINES_HIT,
+    N_DRUGS_HIT,
+    MEAN_RESCUE_PCT,
+    CONTEXT_RANKS,
+    STOUFFER_Z,
+    STOUFFER_P,
+    STOUFFER_Q,
+    RRA_RHO,
+    RRA_P,
+    RRA_Q,
+    IS_COMBINED_HIT,
+    DRUG_PATTERN,
+    LINE_PATTERN,
+)
+
+DrugPattern = Literal["pan-drug", "drug-specific", "mixed", "undetermined", "none"]
+LinePattern = Literal["pan-line", "line-specific", "undetermined", "none"]
+DRUG_PATTERNS: tuple[str, ...] = get_args(DrugPattern)
+LINE_PATTERNS: tuple[str, ...] = get_args(LinePattern)
+
+_P_LO = np.finfo(float).tiny
+_P_HI = 1.0 - np.finfo(float).epsneg
+
+
+# --- kernels -------------------------------------------------------------------------------
+def rra_rho(norm_ranks: ArrayLike) -> F64:
+    """Kolde's rho score per row of normalised ranks (``RobustRankAggreg`` ``betaScores``).
+
+    Parameters
+    ----------
+    norm_ranks : array_like, shape (n_items, n_lists)
+        Normalised ranks ``rank / N`` in (0, 1] of each item (row) in each list (column).
+        An item missing from a list should get 1 (as ``rankMatrix`` does); NaN entries are
+        dropped, so ``k`` (the number of ranks) may differ between rows.
+
+    Returns
+    -------
+    ndarray, shape (n_items,)
+        ``rho = min_i pbeta(r_(i), i, k - i + 1)`` over the ``k`` non-missing ranks sorted
+        ascending (``r_(i)`` is the i-th smallest): the smallest probability, under uniform
+        null ranks, of an i-th order statistic at least as small as observed. NaN for rows
+        with no rank. This is the *uncorrected* score; :func:`rra_pvalue` turns it into the
+        p-value that R reports as ``Score``.
+
+    Notes
+    -----
+    ``pbeta(x, a, b)`` is the regularised incomplete beta ``scipy.special.betainc(a, b, x)``.
+    Vectorised over rows: one sort and one ``betainc`` call on the whole matrix.
+
+    References
+    ----------
+    Kolde et al. (2012), doi:10.1093/bioinformatics/btr709
+
+    Examples
+    --------
+    >>> # min(pbeta(0.1, 1, 3), pbeta(0.2, 2, 2), pbeta(1, 3, 1)) = min(0.271, 0.104, 1)
+    >>> round(float(rra_rho([[0.1, 0.2, 1.0]])[0]), 12)
+    0.104
+    """
+    r = np.atleast_2d(np.asarray(norm_ranks, dtype=float))
+    if r.ndim != 2:
+        raise ValueError(f"norm_ranks must be 2-D (items x lists); got shape {r.shape}")
+    finite = r[~np.isnan(r)]
+    if finite.size and (finite.min() < 0 or finite.max() > 1):
+        raise ValueError("normalised ranks must lie in [0, 1] (rank / N)")
+    n_lists = r.shape[1]
+    k = np.sum(~np.isnan(r), axis=1)
+    s = np.sort(r, axis=1)  # NaN last
+    i = np.arange(1, n_lists + 1, dtype=float)[None, :]
+    valid = i <= k[:, None]
+    b = np.where(valid, k[:, None] - i + 1, 1.0)
+    beta = special.betainc(i, b, np.where(valid, s, 1.0))
+    beta = np.where(valid, beta, np.inf)
+    rho = beta.min(axis=1, initial=np.inf)
+    return np.where(k > 0, rho, np.nan)
+
+
+def rra_pvalue(rho: ArrayLike, k: ArrayLike) -> F64:
+    """Bonferroni-corrected RRA p-value ``min(1, k * rho)`` (R ``aggregateRanks`` ``Score``).
+
+    Parameters
+    ----------
+    rho : array_like
+        Rho scores from :func:`rra_rho`.
+    k : array_like
+        Number of ranks that went into each rho (the number of lists).
+
+    Returns
+    -------
+    ndarray
+        ``min(1, k * rho)``; equal to ``RobustRankAggreg:::correctBetaPvalues`` and to the
+        ``Score`` column of ``aggregateRanks(method = "RRA")`` (``exact = FALSE``).
+    """
+    rho = np.asarray(rho, dtype=float)
+    k = np.asarray(k, dtype=float)
+    return np.minimum(1.0, k * rho)
+
+
+def stouffer(
+    p: ArrayLike, groups: ArrayLike, *, n_groups: int | None = None
+) -> tuple[F64, F64, F64]:
+    """Stouffer combination of one-sided p-values per group.
+
+    Parameters
+    ----------
+    p : array_like
+        One-sided p-values (NaN = not tested; left out).
+    groups : array_like of int
+        Group code (0..G-1) of each p-value (e.g. the protein).
+    n_groups : int, optional
+        Number of groups G (default ``max(groups) + 1``).
+
+    Returns
+    -------
+    (z, p_combined, k) : tuple of ndarray, each of length G
+        ``z_i = Phi^-1(1 - p_i)`` (p clipped to [2.2e-308, 1 - 1.1e-16] so that 0 and 1 stay
+        finite), ``z = sum_i z_i / sqrt(k)``, ``p_combined = 1 - Phi(z)`` and ``k`` the number
+        of finite p-values; ``z`` and ``p_combined`` are NaN where ``k = 0``.
+
+    References
+    ----------
+    Stouffer et al. (1949); Whitlock (2005) doi:10.1111/j.1420-9101.2005.00917.x
+    """
+    p = np.asarray(p, dtype=float)
+    g = np.asarray(groups, dtype=np.intp)
+    size = int(g.max()) + 1 if n_groups is None and g.size else int(n_groups or 0)
+    ok = np.isfinite(p)
+    z_i = -special.ndtri(np.clip(p[ok], _P_LO, _P_HI))
+    k = np.bincount(g[ok], minlength=size).astype(float)
+    s = np.bincount(g[ok], weights=z_i, minlength=size)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = np.where(k > 0, s / np.sqrt(k), np.nan)
+    return z, special.ndtr(-z), k
+
+
+# --- runner -------------------------------------------------------------------------------
+def _sorted_codes(values: pd.Series) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
+    """Integer codes whose order is the sorted order of the string labels."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    labels = np.asarray(pd.Index(uniq).astype(str), dtype=object)
+    order = np.argsort(labels, kind="stable")
+    remap = np.empty(order.size, dtype=np.intp)
+    remap[order] = np.arange(order.size)
+    return remap[codes], labels[order]
+
+
+@dataclass(frozen=True)
+class _Keys:
+    """Integer keys of the context rows of a hits table (vectorised; no string work per row)."""
+
+    hits: pd.DataFrame
+    sel: NDArray[np.bool_] | None  # rows used (None: all)
+    prot: NDArray[np.intp]
+    prot_labels: NDArray[np.object_]
+    line: NDArray[np.intp]
+    drug: NDArray[np.intp]
+    ctx: NDArray[np.intp]
+    ctx_line: NDArray[np.object_]  # label per context
+    ctx_drug: NDArray[np.object_]
+
+    def col(self, name: str) -> pd.Series:
+        values = self.hits[name]
+        return values if self.sel is None else values[self.sel]
+
+    def num(self, name: str) -> F64:
+        return self.col(name).to_numpy(dtype=float, na_value=np.nan)
+
+    def eq(self, name: str, value: str) -> NDArray[np.bool_]:
+        return (self.col(name) == value).fillna(False).to_numpy(dtype=bool)
+
+
+def _keys(hits: pd.DataFrame, include_pooled: bool | None, need: tuple[str, ...]) -> _Keys:
+    missing = [c for c in need if c not in hits.columns]
+    if missing:
+        raise SchemaError(
+            f"hits table lacks column(s) {', '.join(missing)}; expected the hits table of "
+            "rank_screen (one row per cell_line x treatment x protein)"
+        )
+    hits = hits.reset_index(drop=True)
+    sel: NDArray[np.bool_] | None = None
+    pooled = (hits[C.CELL_LINE] == POOLED).fillna(False).to_numpy(dtype=bool)
+    if pooled.any() and include_pooled is None:
+        # auto: the pooled rows are the contexts when no per-line context was tested
+        tested = hits[C.P_VALUE].notna().to_numpy() if C.P_VALUE in hits else ~pooled
+        sel = ~pooled if (tested & ~pooled).any() else pooled
+    elif pooled.any() and not include_pooled:
+        sel = ~pooled
+
+    def take(c: str) -> pd.Series:
+        return hits[c] if sel is None else hits[c][sel]
+
+    prot, prot_labels = _sorted_codes(take(C.PROTEIN))
+    line, line_labels = _sorted_codes(take(C.CELL_LINE))
+    drug, drug_labels = _sorted_codes(take(C.TREATMENT))
+    n_drug = max(len(drug_labels), 1)
+    ctx_u, ctx = np.unique(line * n_drug + drug, return_inverse=True)
+    key = ctx.astype(np.int64) * max(len(prot_labels), 1) + prot
+    dup = pd.Series(key).duplicated().to_numpy()
+    if dup.any():
+        i = np.flatnonzero(dup)[:3]
+        ex = [f"{line_labels[line[j]]}/{drug_labels[drug[j]]}/{prot_labels[prot[j]]}" for j in i]
+        raise SchemaError(
+            f"hits table has {int(dup.sum())} duplicated cell_line/treatment/protein row(s) "
+            f"(e.g. {', '.join(ex)}); expected one row per protein and context"
+        )
+    return _Keys(
+        hits=hits,
+        sel=sel,
+        prot=prot,
+        prot_labels=prot_labels,
+        line=line,
+        drug=drug,
+        ctx=ctx.astype(np.intp),
+        ctx_line=line_labels[ctx_u // n_drug],
+        ctx_drug=drug_labels[ctx_u % n_drug],
+    )
+
+
+def _one_sided(k: _Keys, alternative: str) -> F64:
+    p = k.num(C.P_VALUE)
+    if alternative == "greater":
+        return p
+    t = k.num(C.T) if C.T in k.hits else np.full(p.shape, np.nan)
+    return np.where(t > 0, p / 2, 1 - p / 2)
+
+
+def _within_context_rank(k: _Keys, tested: NDArray[np.bool_], p1: F64) -> F64:
+    """Rank 1..n_tested within each context (order of the ``rank`` column, else by p)."""
+    if C.RANK in k.hits:
+        a = k.num(C.RANK)
+        b = np.zeros(a.size)
+    else:
+        a = p1
+        b = -k.num(C.T) if C.T in k.hits else np.zeros(a.size)
+    idx = np.flatnonzero(tested)
+    a = np.where(np.isnan(a), np.inf, a)[idx]
+    b = np.where(np.isnan(b), np.inf, b)[idx]
+    ctx = k.ctx[idx]
+    order = np.lexsort((k.prot[idx], b, a, ctx))
+    cs = ctx[order]
+    start = np.r_[0, np.flatnonzero(np.diff(cs)) + 1]
+    group = np.cumsum(np.r_[0, (np.diff(cs) != 0).astype(np.intp)])
+    rank = np.full(k.prot.size, np.nan)
+    rank[idx[order]] = np.arange(cs.size) - start[group] + 1.0
+    return rank
+
+
+def _context_ranks(
+    k: _Keys, tested: NDArray[np.bool_], rank: F64, n_prot: int
+) -> NDArray[np.object_]:
+    """``cell_line/treatment:rank`` over tested contexts, ``;``-joined, per protein."""
+    labels = np.full(n_prot, "", dtype=object)
+    idx = np.flatnonzero(tested)
+    if idx.size == 0:
+        return labels
+    order = idx[np.lexsort((k.ctx[idx], k.prot[idx]))]
+    prefix = k.ctx_line + "/" + k.ctx_drug + ":"
+    text = prefix[k.ctx[order]] + rank[order].astype(np.int64).astype(str).astype(object)
+    ps = k.prot[order]
+    cut = np.flatnonzero(np.diff(ps)) + 1
+    labels[ps[np.r_[0, cut]]] = [";".join(chunk) for chunk in np.split(text, cut)]
+    return labels
+
+
+def _patterns(
+    prot: NDArray[np.intp],
+    line: NDArray[np.intp],
+    drug: NDArray[np.intp],
+    tested: NDArray[np.bool_],
+    rescue_hit: NDArray[np.bool_],
+    n_prot: int,
+    pan_fraction: float,
+) -> tuple[NDArray[np.object_], NDArray[np.object_], NDArray[np.int64], NDArray[np.int64]]:
+    """Drug and line patterns per protein (rules in :func:`summarize_contexts`)."""
+    frame = pd.DataFrame(
+        {"p": prot, "l": line, "d": drug, "t": tested | rescue_hit, "h": rescue_hit}
+    )
+    frame = frame[frame["t"]]
+    # per protein x line: drugs tested, drugs hit
+    pl = frame.groupby(["p", "l"], sort=False).agg(nt=("t", "sum"), nh=("h", "sum"))
+    pan_drug = pl.loc[pl["nh"] >= 2].index.get_level_values("p").unique()
+    informative_d = pl.loc[(pl["nh"] >= 1) & (pl["nt"] >= 2)].index.get_level_values("p").unique()
+    # per protein x drug: lines tested, lines hit
+    pd_ = frame.groupby(["p", "d"], sort=False).agg(nt=("t", "sum"), nh=("h", "sum"))
+    pan_line = (
+        pd_.loc[(pd_["nh"] >= 2) & (pd_["nh"] >= pan_fraction * pd_["nt"])]
+        .index.get_level_values("p")
+        .unique()
+    )
+    informative_l = (
+        pd_.loc[(pd_["nh"] >= 1) & (pd_["nt"] >= 2)].index.get_level_values("p").unique()
+    )
+    hits_only = frame[frame["h"]]
+    n_drugs_hit = np.bincount(
+        hits_only.drop_duplicates(["p", "d"])["p"].to_numpy(), minlength=n_prot
+    ).astype(np.int64)
+    n_lines_hit = np.bincount(
+        hits_only.drop_duplicates(["p", "l"])["p"].to_numpy(), minlength=n_prot
+    ).astype(np.int64)
+
+    def member(idx: pd.Index) -> NDArray[np.bool_]:
+        out = np.zeros(n_prot, dtype=bool)
+        out[idx.to_numpy(dtype=np.intp)] = True
+        return out
+
+    any_hit = n_drugs_hit > 0
+    dp = np.select(
+        [~any_hit, member(pan_drug), n_drugs_hit >= 2, member(informative_d)],
+        ["none", "pan-drug", "mixed", "drug-specific"],
+        default="undetermined",
+    ).astype(object)
+    lp = np.select(
+        [~any_hit, member(pan_line), member(informative_l)],
+        ["none", "pan-line", "line-specific"],
+        default="undetermined",
+    ).astype(object)
+    return dp, lp, n_lines_hit, n_drugs_hit
+
+
+def summarize_contexts(
+    hits: pd.DataFrame,
+    *,
+    fdr: float = 0.05,
+    alternative: str = "greater",
+    adjust: str = "bh",
+    pan_fraction: float = 0.5,
+    include_pooled: bool | None = None,
+) -> pd.DataFrame:
+    """One row per protein summarising its results across contexts (``summary.tsv``).
+
+    Parameters
+    ----------
+    hits : pandas.DataFrame
+        The ``hits`` table of :func:`secretome_rank.rank_screen`: one row per
+        ``cell_line, treatment, protein`` with ``p_value`` (one-sided rescue p unless
+        ``alternative="two-sided"``), ``is_hit``, and if present ``t``, ``direction``,
+        ``class``, ``rescue_pct``, ``rank``, ``symbol``, ``receptors``.
+    fdr : float
+        Threshold on ``stouffer_q`` and ``rra_q`` for ``is_combined_hit``.
+    alternative : {"greater", "two-sided"}
+        How ``p_value`` was computed. Two-sided p-values are turned into one-sided rescue
+        p-values with the sign of ``t`` (``p/2`` if ``t > 0``, else ``1 - p/2``).
+    adjust : str
+        Adjustment of the combined p-values across proteins (default BH).
+    pan_fraction : float
+        Fraction of tested lines a protein must rescue (for one drug) to be ``pan-line``.
+    include_pooled : bool or None
+        Rows whose ``cell_line`` is ``"pooled"`` (:mod:`secretome_rank.pooled`) re-use the
+        per-line wells. ``None`` (default): leave them out, unless no per-line context has a
+        finite ``p_value`` (a pooled design with one replicate per line); then they are the
+        only contexts. ``True``: use all rows. ``False``: never use them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per protein, sorted by ``n_rescuer`` (desc), ``n_rescue_hit`` (desc),
+        ``rra_p``, ``stouffer_p`` (asc, missing last), ``protein``. Columns:
+
+        - ``protein``; ``symbol``, ``receptors`` (first value in ``hits``; NA if absent);
+        - ``n_contexts``: contexts (cell_line x drug) in the table;
+        - ``n_contexts_tested``: contexts with a finite ``p_value`` for the protein;
+        - ``n_hit``: contexts with ``is_hit`` (either direction); ``n_rescue_hit``: with a
+          rescue hit (``is_hit`` and ``direction == "up"``); ``n_rescuer``: with
+          ``class == "rescuer"`` (drug-specific rescue confirmed by the vehicle arm);
+        - ``n_lines_hit``, ``n_drugs_hit``: distinct cell lines / drugs with a rescue hit;
+        - ``mean_rescue_pct``: mean ``rescue_pct`` over tested contexts (%);
+        - ``context_ranks``: ``"cell_line/treatment:rank"`` joined by ``;`` over tested
+          contexts (rank among the tested proteins of that context, in the order of the
+          ``rank`` column of ``hits``; 1 = best);
+        - ``stouffer_z``, ``stouffer_p``, ``stouffer_q``: Stouffer combination of
+          ``z_i = Phi^-1(1 - p_i)`` over tested contexts, ``z = sum z_i / sqrt(k)``,
+          ``p = 1 - Phi(z)``, ``q`` adjusted across proteins;
+        - ``rra_rho``, ``rra_p``, ``rra_q``: robust rank aggregation of the normalised ranks
+          ``rank / N`` (N = proteins tested in the context; 1 for a context where the protein
+          was not tested) over the k contexts where any protein was tested (a context with no
+          test at all is not a ranked list): ``rho`` = :func:`rra_rho`,
+          ``p = min(1, k * rho)`` (:func:`rra_pvalue`, R ``aggregateRanks`` ``Score``),
+          ``q`` adjusted across proteins; NaN for proteins never tested;
+        - ``is_combined_hit``: ``stouffer_q <= fdr``, ``rra_q <= fdr`` and a rescue hit in at
+          least one context (consistent evidence, not a small bias summed over contexts);
+        - ``drug_pattern``: see Notes; ``line_pattern``: see Notes.
+
+    Notes
+    -----
+    Patterns use *rescue hits* (``is_hit`` and direction ``up``; mitogens included: the
+    class columns say which hits are drug-specific) and *tested* contexts (finite
+    ``p_value`` or a hit).
+
+    ``drug_pattern`` (across drugs, within a cell line):
+
+    - ``pan-drug``: a rescue hit for >= 2 drugs in the same cell line (any line);
+    - ``drug-specific``: rescue hits for one drug only, and in at least one line where it
+      hits, another drug was tested without a hit;
+    - ``mixed``: hits for different drugs, but never two drugs in the same line;
+    - ``undetermined``: hits for one drug, but no other drug was tested in those lines
+      (e.g. a one-drug screen);
+    - ``none``: no rescue hit.
+
+    ``line_pattern`` (across cell lines, within a drug):
+
+    - ``pan-line``: for some drug, a rescue hit in >= 2 lines and in >= ``pan_fraction`` of
+      the lines where that drug was tested for the protein;
+    - ``line-specific``: rescue hits, not pan-line, and for some hit drug at least one other
+      line was tested (it rescues a minority of lines, e.g. 1 of 2 or 3 of 20);
+    - ``undetermined``: hits, but each hit drug was tested in one line only;
+    - ``none``: no rescue hit.
+
+    References
+    ----------
+    Stouffer et al. (1949); Kolde et al. (2012) doi:10.1093/bioinformatics/btr709
+
+    Examples
+    --------
+    >>> import secretome_rank as sr
+    >>> wells, _ = sr.simulate_screen(seed=3, n_proteins=60, drugs=("x", "y"))
+    >>> s = summarize_contexts(sr.rank_screen(wells).hits)
+    >>> int(s["n_contexts"].iloc[0]), s["protein"].is_unique
+    (4, True)
+    """
+    if not 0 < fdr <= 1:
+        raise ConfigError(f"fdr={fdr}; expected a number in (0, 1]")
+    if alternative not in ("greater", "two-sided"):
+        raise ConfigError(
+            f"unknown alternative {alternative!r}; expected one of greater, two-sided"
+        )
+    if not 0 < pan_fraction <= 1:
+        raise ConfigError(f"pan_fraction={pan_fraction}; expected a number in (0, 1]")
+    k = _keys(hits, include_pooled, (C.CELL_LINE, C.TREATMENT, C.PROTEIN, C.P_VALUE, C.IS_HIT))
+    prot, n_rows = k.prot, k.prot.size
+    n_prot, n_ctx = len(k.prot_labels), len(k.ctx_line)
+
+    p1 = _one_sided(k, alternative)
+    tested = np.isfinite(p1)
+    is_hit = k.col(C.IS_HIT).fillna(False).to_numpy(dtype=bool)
+    up = k.eq(C.DIRECTION, C.UP) if C.DIRECTION in k.hits else np.ones(n_rows, bool)
+    rescue_hit = is_hit & up
+    rescuer = k.eq(C.CLASS, C.CLASS_RESCUER) if C.CLASS in k.hits else np.zeros(n_rows, bool)
+
+    out = pd.DataFrame({C.PROTEIN: k.prot_labels})
+    for col in (C.SYMBOL, C.RECEPTORS):
+        values = np.full(n_prot, None, dtype=object)
+        if col in k.hits:
+            series = k.col(col)
+            nn = np.flatnonzero(series.notna().to_numpy())
+            first_p, first_i = np.unique(prot[nn], return_index=True)
+            values[first_p] = series.iloc[nn[first_i]].to_numpy(dtype=object)
+        out[col] = values
+    out[N_CONTEXTS] = n_ctx
+    out[N_CONTEXTS_TESTED] = np.bincount(prot[tested], minlength=n_prot)
+    out[N_HIT] = np.bincount(prot[is_hit], minlength=n_prot)
+    out[N_RESCUE_HIT] = np.bincount(prot[rescue_hit], minlength=n_prot)
+    out[N_RESCUER] = np.bincount(prot[rescuer], minlength=n_prot)
+    dp, lp, n_lines_hit, n_drugs_hit = _patterns(
+        prot, k.line, k.drug, tested, rescue_hit, n_prot, pan_fraction
+    )
+    out[N_LINES_HIT] = n_lines_hit
+    out[N_DRUGS_HIT] = n_drugs_hit
+    if C.RESCUE_PCT in k.hits:
+        r = k.num(C.RESCUE_PCT)
+        ok = tested & np.isfinite(r)
+        cnt = np.bincount(prot[ok], minlength=n_prot)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[MEAN_RESCUE_PCT] = np.bincount(prot[ok], weights=r[ok], minlength=n_prot) / cnt
+    else:
+        out[MEAN_RESCUE_PCT] = np.nan
+
+    # per-context ranks among tested proteins, and the ";"-joined labels
+    rank = _within_context_rank(k, tested, p1)
+    out[CONTEXT_RANKS] = _context_ranks(k, tested, rank, n_prot)
+    ctx = k.ctx
+
+    # Stouffer
+    z, p_st, _ = stouffer(p1, prot, n_groups=n_prot)
+    out[STOUFFER_Z] = z
+    out[STOUFFER_P] = p_st
+    out[STOUFFER_Q] = adjust_pvalues(p_st, method=adjust)
+
+    # robust rank aggregation over the ranked contexts (untested protein -> normalised rank 1)
+    n_tested_ctx = np.bincount(ctx[tested], minlength=n_ctx).astype(float)
+    ranked = n_tested_ctx > 0
+    col = np.cumsum(ranked) - 1
+    norm = np.ones((n_prot, int(ranked.sum())))
+    norm[prot[tested], col[ctx[tested]]] = rank[tested] / n_tested_ctx[ctx[tested]]
+    rho = rra_rho(norm)
+    never = out[N_CONTEXTS_TESTED].to_numpy() == 0
+    rho[never] = np.nan
+    out[RRA_RHO] = rho
+    out[RRA_P] = rra_pvalue(rho, norm.shape[1])
+    out[RRA_Q] = adjust_pvalues(out[RRA_P].to_numpy(), method=adjust)
+    out[IS_COMBINED_HIT] = (out[STOUFFER_Q] <= fdr) & (out[RRA_Q] <= fdr) & (out[N_RESCUE_HIT] > 0)
+    out[DRUG_PATTERN] = dp
+    out[LINE_PATTERN] = lp
+
+    order = (
+        pd.DataFrame(
+            {
+                "a": -out[N_RESCUER],
+                "b": -out[N_RESCUE_HIT],
+                "c": out[RRA_P].fillna(np.inf),
+                "d": out[STOUFFER_P].fillna(np.inf),
+                "e": out[C.PROTEIN],
+            }
+        )
+        .sort_values(["a", "b", "c", "d", "e"], kind="stable")
+        .index
+    )
+    out = out.loc[order, list(SUMMARY_COLUMNS)].reset_index(drop=True)
+    logger.info(
+        "summarised %d proteins over %d context(s); %d combined hit(s)",
+        n_prot,
+        n_ctx,
+        int(out[IS_COMBINED_HIT].sum()),
+    )
+    return out
+
+
+def rescue_matrix(hits: pd.DataFrame, *, include_pooled: bool = False) -> pd.DataFrame:
+    """Protein x context matrix of mean ``rescue_pct`` (for heatmaps; ``rescue_matrix.tsv``).
+
+    Parameters
+    ----------
+    hits : pandas.DataFrame
+        The ``hits`` table (``cell_line, treatment, protein, rescue_pct``).
+    include_pooled : bool
+        Keep the ``pooled`` pseudo cell line as columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Column ``protein`` (sorted) then one column per context named
+        ``"cell_line|treatment"`` (sorted by cell line, then treatment) holding the mean %
+        rescue of that protein in that context; NaN where it has none.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> h = pd.DataFrame({"cell_line": ["A", "A"], "treatment": ["x", "x"],
+    ...                   "protein": ["HGF", "IL6"], "rescue_pct": [55.0, 2.0]})
+    >>> rescue_matrix(h).columns.tolist()
+    ['protein', 'A|x']
+    """
+    k = _keys(hits, include_pooled, (C.CELL_LINE, C.TREATMENT, C.PROTEIN, C.RESCUE_PCT))
+    mat = np.full((len(k.prot_labels), len(k.ctx_line)), np.nan)
+    mat[k.prot, k.ctx] = k.num(C.RESCUE_PCT)
+    cols = list(k.ctx_line + MATRIX_SEPARATOR + k.ctx_drug)
+    wide = pd.DataFrame(mat, columns=cols)
+    wide.insert(0, C.PROTEIN, k.prot_labels)
+    return wide
