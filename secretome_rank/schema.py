@@ -45,12 +45,13 @@ def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
 def _text(series: pd.Series) -> pd.Series:
     """Strip text cells; empty strings become missing. Returns a categorical Series.
 
-    Works on the distinct values only, so a million wells cost what a few hundred do.
+    Categories are sorted, so the result does not depend on the order of the rows. Works on
+    the distinct values only, so a million wells cost what a few hundred do.
     """
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     cleaned = pd.Series(pd.Index(uniques).astype(str), dtype=object).str.strip()
     cleaned = cleaned.mask(cleaned == "")
-    new_codes, new_uniques = pd.factorize(cleaned, use_na_sentinel=True)
+    new_codes, new_uniques = pd.factorize(cleaned, use_na_sentinel=True, sort=True)
     mapped = np.where(codes < 0, -1, new_codes[np.maximum(codes, 0)] if len(new_codes) else -1)
     cat = pd.Categorical.from_codes(mapped, categories=pd.Index(new_uniques, dtype=object))
     return pd.Series(cat, index=series.index)
@@ -303,11 +304,40 @@ def validate_wells(
         C.ARM,
     ]
     rest = [c for c in out.columns if c not in order]
-    out = out[order + rest].reset_index(drop=True)
+    # canonical row order (plate, well; then role, protein, value for tables without wells):
+    # every later stage, and every output, is then independent of the input's row order
+    out = out[order + rest]
+    out = out.iloc[_canonical_order(out)].reset_index(drop=True)
     # categorical keys: grouping and mapping a million wells stays fast
     for col in (C.PLATE, C.WELL, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT, C.ARM):
         out[col] = out[col].astype("category")
     return out
+
+
+def _canonical_order(out: pd.DataFrame) -> np.ndarray:
+    """Row order by plate, row, column, role, protein, value, input line (integer keys)."""
+
+    def codes(col: str) -> np.ndarray:
+        c = out[col]
+        if not isinstance(c.dtype, pd.CategoricalDtype):
+            c = pd.Categorical(c.astype(object).where(c.notna(), None))
+        k = np.asarray(c.codes if hasattr(c, "codes") else c.cat.codes, dtype=np.int64)
+        return np.where(k < 0, np.iinfo(np.int64).max, k)
+
+    def ints(col: str) -> np.ndarray:
+        return out[col].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
+
+    value = out[C.VALUE].to_numpy(dtype=float)
+    keys = (
+        out["input_row"].to_numpy(),
+        np.where(np.isnan(value), np.inf, value),
+        codes(C.PROTEIN),
+        codes(C.ROLE),
+        ints(C.COL),
+        ints(C.ROW),
+        codes(C.PLATE),
+    )
+    return np.lexsort(keys)
 
 
 def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
