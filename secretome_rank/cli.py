@@ -322,6 +322,12 @@ def _grid(grid: str | None) -> int | str | None:
     return int(grid) if grid is not None and grid.isdigit() else grid
 
 
+def _check_out_dir(out: Path, *, force: bool) -> None:
+    from secretome_rank.report import check_out_dir as check
+
+    check(out, force=force)
+
+
 def _rank_and_write(
     wells: Any,
     sources: list[Path],
@@ -332,6 +338,8 @@ def _rank_and_write(
     top: int,
     report: bool = True,
     plots: Path | None = None,
+    excel: bool = False,
+    safe_text: bool = False,
 ) -> None:
     import secretome_rank as sr
     from secretome_rank.io import format_tsv
@@ -344,7 +352,14 @@ def _rank_and_write(
         with progress.stage(f"ranking {len(wells):,} wells on {wells['plate'].nunique()} plates"):
             result = sr.rank_screen(wells, **options)
         with progress.stage("writing tables"):
-            written = write_outputs(result, out, inputs=sources, command=" ".join(sys.argv))
+            written = write_outputs(
+                result,
+                out,
+                inputs=sources,
+                command=" ".join(sys.argv),
+                excel=excel,
+                safe_text=safe_text,
+            )
         if report:
             from secretome_rank.html_report import build_report
 
@@ -384,6 +399,16 @@ class ResourceMode(StrEnum):
     union = "union"
 
 
+ForceOpt = Annotated[bool, typer.Option("--force", help="Overwrite a non-empty output folder.")]
+ExcelOpt = Annotated[
+    bool, typer.Option("--excel", help="Also write results.xlsx (formula-like text neutralised).")
+]
+SafeTextOpt = Annotated[
+    bool,
+    typer.Option(
+        "--safe-text", help="Neutralise text cells starting with = + - @ in the TSV files too."
+    ),
+]
 ReportOpt = Annotated[
     bool, typer.Option("--report/--no-report", help="Also write report.html (self-contained).")
 ]
@@ -455,6 +480,9 @@ def rank(
     ] = PoolOpt.auto,
     report: ReportOpt = True,
     plots: PlotsOpt = None,
+    excel: ExcelOpt = False,
+    safe_text: SafeTextOpt = False,
+    force: ForceOpt = False,
     fmt: FormatOpt = OutputFormat.table,
     top: TopOpt = 10,
 ) -> None:
@@ -464,6 +492,7 @@ def rank(
     _need_inputs(inputs, cellhts2, plate_list)
 
     def run() -> None:
+        _check_out_dir(out, force=force)
         wells, sources = _load_wells(
             inputs,
             column=column,
@@ -494,7 +523,16 @@ def rank(
             "pool": pool.value,
         }
         _rank_and_write(
-            wells, sources, out=out, options=options, fmt=fmt, top=top, report=report, plots=plots
+            wells,
+            sources,
+            out=out,
+            options=options,
+            fmt=fmt,
+            top=top,
+            report=report,
+            plots=plots,
+            excel=excel,
+            safe_text=safe_text,
         )
 
     _guard(run)
@@ -509,6 +547,9 @@ def demo(
     spatial: SpatialOptT = SpatialOpt.none,
     report: ReportOpt = True,
     plots: PlotsOpt = None,
+    excel: ExcelOpt = False,
+    safe_text: SafeTextOpt = False,
+    force: ForceOpt = False,
     fmt: FormatOpt = OutputFormat.table,
     top: TopOpt = 10,
 ) -> None:
@@ -518,9 +559,19 @@ def demo(
     options = {"fdr": fdr, "min_rescue": min_rescue, "test": test.value, "spatial": spatial.value}
 
     def run() -> None:
+        _check_out_dir(out, force=force)
         wells, sources = _load_wells([example_screen_path()])
         _rank_and_write(
-            wells, sources, out=out, options=options, fmt=fmt, top=top, report=report, plots=plots
+            wells,
+            sources,
+            out=out,
+            options=options,
+            fmt=fmt,
+            top=top,
+            report=report,
+            plots=plots,
+            excel=excel,
+            safe_text=safe_text,
         )
 
     _guard(run)

@@ -24,11 +24,14 @@ from secretome_rank.errors import SchemaError
 from secretome_rank.schema import validate_wells
 
 __all__ = [
+    "FORMULA_STARTS",
     "format_tsv",
+    "neutralize_formulas",
     "read_screen",
     "read_table",
     "tsv_bytes",
     "write_bytes_atomic",
+    "write_excel",
     "write_json",
     "write_table",
 ]
@@ -425,6 +428,57 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         if not _write_arrow(frame, tmp):
             tmp.write_bytes(_pandas_tsv(frame))
 
+    _atomic_write(p, write)
+    return p
+
+
+#: first characters that make a spreadsheet treat a text cell as a formula (OWASP CSV injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Prefix text cells that a spreadsheet would run as a formula with ``'``.
+
+    Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return become
+    ``'=...`` etc.; numbers are left alone (a negative number is not text). Returns a copy.
+
+    Examples
+    --------
+    >>> neutralize_formulas(pd.DataFrame({"p": ["=cmd|' /C calc'!A0", "HGF"], "x": [-1.0, 2.0]}))
+                         p    x
+    0  '=cmd|' /C calc'!A0 -1.0
+    1                  HGF  2.0
+    """
+    out = frame.copy()
+    for name in out.columns:
+        col = out[name]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        text = col.astype(object)
+        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if risky.any():
+            out[name] = text.where(~risky, "'" + text[risky].astype(str))
+    return out
+
+
+def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
+    """Write tables as sheets of one Excel workbook, atomically, formulas neutralised.
+
+    Needs openpyxl (``pip install 'secretome-rank[excel]'``).
+    """
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError as exc:
+        raise SchemaError(
+            "writing Excel needs openpyxl; install it with `pip install 'secretome-rank[excel]'`"
+        ) from exc
+
+    def write(tmp: Path) -> None:
+        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
+            for name, frame in sheets.items():
+                neutralize_formulas(frame).to_excel(xl, sheet_name=name[:31], index=False)
+
+    p = Path(path)
     _atomic_write(p, write)
     return p
 

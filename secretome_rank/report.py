@@ -14,14 +14,23 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from secretome_rank import columns as C
-from secretome_rank.io import write_json, write_table
+from secretome_rank.errors import ConfigError
+from secretome_rank.io import neutralize_formulas, write_excel, write_json, write_table
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
     from secretome_rank.pipeline import PipelineResult
 
-__all__ = ["file_sha256", "hits_json", "render_summary", "run_info", "write_outputs"]
+__all__ = [
+    "check_out_dir",
+    "file_sha256",
+    "hits_json",
+    "output_tables",
+    "render_summary",
+    "run_info",
+    "write_outputs",
+]
 
 #: columns of wells.tsv (row/col follow from the well id, the arm from the treatment, the
 #: normalisation method is per plate in qc.tsv)
@@ -95,36 +104,73 @@ def run_info(
     }
 
 
+def output_tables(result: PipelineResult) -> dict[str, pd.DataFrame]:
+    """The result tables by output name (``hits``, ``wells``, ``qc``, ...), present ones only."""
+    tables = {
+        "hits": result.hits,
+        "wells": result.wells[[c for c in WELL_COLUMNS if c in result.wells.columns]],
+        "qc": result.qc,
+        "receptors": result.receptors,
+        "receptor_families": result.receptor_families,
+        "summary": result.summary,
+        "rescue_matrix": result.rescue_matrix,
+    }
+    return {k: v for k, v in tables.items() if v is not None}
+
+
+def check_out_dir(out_dir: str | Path, *, force: bool = False) -> None:
+    """Refuse a non-empty output folder unless ``force`` (nothing is overwritten by accident).
+
+    Raises
+    ------
+    ConfigError
+        ``out_dir`` exists, is not a folder, or holds files and ``force`` is false.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: exists and is not a folder; choose a folder name")
+    if out.is_dir() and not force:
+        present = sorted(p.name for p in out.iterdir())
+        if present:
+            shown = ", ".join(present[:5]) + (
+                f" and {len(present) - 5} more" if len(present) > 5 else ""
+            )
+            raise ConfigError(
+                f"--out {out}: the folder is not empty ({shown}); pass --force to overwrite, "
+                "or choose another --out"
+            )
+
+
 def write_outputs(
     result: PipelineResult,
     out_dir: str | Path,
     *,
     inputs: Sequence[str | Path] = (),
     command: str = "",
+    excel: bool = False,
+    safe_text: bool = False,
 ) -> list[Path]:
     """Write the output tables and ``run.json`` into ``out_dir``, each atomically.
 
     ``hits.tsv``, ``wells.tsv``, ``qc.tsv``, plus ``receptors.tsv``,
-    ``receptor_families.tsv`` and ``summary.tsv`` when present. Returns the written paths.
+    ``receptor_families.tsv``, ``summary.tsv`` and ``rescue_matrix.tsv`` when present.
+    ``excel`` also writes ``results.xlsx`` (every table but wells, one sheet each, text
+    cells that would run as formulas neutralised); ``safe_text`` neutralises them in the
+    TSV files too. Returns the written paths.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    tables = output_tables(result)
     written = [
-        write_table(result.hits, out / "hits.tsv"),
-        write_table(
-            result.wells[[c for c in WELL_COLUMNS if c in result.wells.columns]], out / "wells.tsv"
-        ),
-        write_table(result.qc, out / "qc.tsv"),
+        write_table(neutralize_formulas(t) if safe_text else t, out / f"{name}.tsv")
+        for name, t in tables.items()
     ]
-    if result.receptors is not None:
-        written.append(write_table(result.receptors, out / "receptors.tsv"))
-    if result.receptor_families is not None:
-        written.append(write_table(result.receptor_families, out / "receptor_families.tsv"))
-    if result.summary is not None:
-        written.append(write_table(result.summary, out / "summary.tsv"))
-    if result.rescue_matrix is not None:
-        written.append(write_table(result.rescue_matrix, out / "rescue_matrix.tsv"))
-    written.append(write_json(run_info(result, inputs=inputs, command=command), out / "run.json"))
+    if excel:
+        sheets = {k: v for k, v in tables.items() if k != "wells"}
+        written.append(write_excel(sheets, out / "results.xlsx"))
+    info = run_info(result, inputs=inputs, command=command)
+    info["outputs"] = {"excel": excel, "safe_text": safe_text}
+    written.append(write_json(info, out / "run.json"))
     return written
 
 

@@ -207,3 +207,38 @@ def test_import_and_rank_cellhts2(tmp_path):
     assert r.exit_code == 0, r.output
     wells = pd.read_csv(tmp_path / "o" / "wells.tsv", sep="\t")
     assert wells["score"].notna().sum() > 2000
+
+
+def test_force_needed_for_non_empty_out(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    r = runner.invoke(app, ["demo", "--out", str(out), "--no-report", "-f", "tsv"])
+    assert r.exit_code == 3 and "--force" in r.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    r = runner.invoke(app, ["demo", "--out", str(out), "--no-report", "-f", "tsv", "--force"])
+    assert r.exit_code == 0 and (out / "hits.tsv").exists()
+
+
+def test_excel_and_safe_text_neutralise_formulas(tmp_path):
+    import openpyxl
+
+    df = tiny_table()
+    df.loc[4, "protein"] = '=HYPERLINK("http://x","y")'
+    df.loc[5, "protein"] = "@SUM(A1)"
+    p = tmp_path / "s.csv"
+    df.to_csv(p, index=False)
+    out = tmp_path / "o"
+    r = runner.invoke(
+        app,
+        ["rank", str(p), "--out", str(out), "--excel", "--safe-text", "--no-report", "-f", "tsv"],
+    )
+    assert r.exit_code == 0, r.output
+    book = openpyxl.load_workbook(out / "results.xlsx")
+    cells = [c.value for row in book["hits"].iter_rows() for c in row]
+    assert '\'=HYPERLINK("http://x","y")' in cells and "'@SUM(A1)" in cells
+    assert not any(isinstance(c, str) and c.startswith(("=", "@")) for c in cells)
+    hits = pd.read_csv(out / "hits.tsv", sep="\t")
+    assert set(hits["protein"]) >= {'\'=HYPERLINK("http://x","y")', "'@SUM(A1)"}
+    # negative numbers are numbers, never prefixed
+    assert pd.api.types.is_float_dtype(hits["log2_fc"]) and (hits["log2_fc"] < 0).any()
