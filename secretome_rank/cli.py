@@ -295,7 +295,7 @@ def _load_wells(
         wells = sr.read_screen(
             frame,
             columns=_pairs(column, "--column"),
-            sheet=int(sheet) if sheet is not None and sheet.isdigit() else sheet,
+            sheet=int(sheet) if sheet is not None and sheet.isdecimal() else sheet,
             role_map=roles_for_table,
             plate_format=plate_format,
             missing_controls=missing_controls.value.replace("-", "_"),
@@ -319,7 +319,7 @@ def _need_inputs(inputs: list[Path] | None, cellhts2: Path | None, plate_list: P
 
 
 def _grid(grid: str | None) -> int | str | None:
-    return int(grid) if grid is not None and grid.isdigit() else grid
+    return int(grid) if grid is not None and grid.isdecimal() else grid
 
 
 def _check_out_dir(out: Path, *, force: bool) -> None:

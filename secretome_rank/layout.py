@@ -68,11 +68,18 @@ def well_id(row: np.ndarray, col: np.ndarray) -> np.ndarray:
 
 
 def _row_index(letters: pd.Series) -> pd.Series:
-    """Map row letters (``A``..``Z``, ``AA``..``AF``) to 1-based row numbers."""
-    first = letters.str[0].map(lambda c: ord(c) - ord("A") + 1, na_action="ignore")
-    two = letters.str.len() == 2
-    second = letters.str[1].map(lambda c: ord(c) - ord("A") + 1, na_action="ignore")
-    return first.where(~two, 26 + second)
+    """Map row letters (``A``..``Z``, ``AA``..``AF``) to 1-based row numbers (``<NA>`` else).
+
+    Called on distinct well ids only, so a loop over them is cheap.
+    """
+
+    def one(text: object) -> float:
+        if not isinstance(text, str) or not 1 <= len(text) <= 2:
+            return np.nan
+        first = ord(text[0]) - ord("A") + 1
+        return float(first if len(text) == 1 else 26 + ord(text[1]) - ord("A") + 1)
+
+    return pd.Series([one(t) for t in letters.astype(object)], index=letters.index, dtype=float)
 
 
 def parse_wells(wells: pd.Series) -> pd.DataFrame:
@@ -104,10 +111,12 @@ def parse_wells(wells: pd.Series) -> pd.DataFrame:
         canonical[ok] = well_id(row[ok].to_numpy(), col[ok].to_numpy())
     # broadcast the parsed unique ids back to every well (missing ids -> not ok)
     take = np.where(codes < 0, len(uniques), codes)
+
     def pad(s, fill):
         return pd.concat(
             [s.reset_index(drop=True), pd.Series([fill], dtype=s.dtype)], ignore_index=True
         )
+
     return pd.DataFrame(
         {
             "well": pad(canonical, None).to_numpy()[take],

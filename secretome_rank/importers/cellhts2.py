@@ -213,7 +213,7 @@ def _match(pattern: str, ids: pd.Series) -> np.ndarray:
         wells = parse_wells(pd.Series([p]))
         if bool(wells["ok"].iloc[0]):
             return (ids == wells["well"].iloc[0]).to_numpy()
-    if p.isdigit():
+    if p.isdecimal():
         return (ids == str(int(p))).to_numpy()
     if _GLOB.match(p):
         return ids.str.upper().str.match(fnmatch.translate(p.upper())).to_numpy()

@@ -175,11 +175,11 @@ def _parse_header(line: str) -> tuple[str, int] | None:
         if sep not in line:
             continue
         cells = _trim(_split(line, sep))
-        if len(cells) < 13 or cells[0].isdigit():
+        if len(cells) < 13 or cells[0].isdecimal():
             continue
         numbers = cells[1:]
         n = len(numbers)
-        if n not in ROWS_FOR_COLS or not all(c.isdigit() for c in numbers):
+        if n not in ROWS_FOR_COLS or not all(c.isdecimal() for c in numbers):
             continue
         if [int(c) for c in numbers] == list(range(1, n + 1)):
             return sep, n
@@ -451,7 +451,7 @@ def select_grids(
         return [grids[grid - 1]]
     if grid.strip().lower() == "all":
         return list(grids)
-    if grid.strip().isdigit():
+    if grid.strip().isdecimal():
         return select_grids(grids, int(grid.strip()), source=source, warn=warn)
     needle = grid.strip().lower()
     hits = [g for g in grids if needle in g.title.lower()]
