@@ -1,22 +1,27 @@
-"""Speed and memory of `secretome-rank rank` against pandas.read_csv of the same file.
+"""Speed and memory of `secretome-rank rank`, and how they scale.
 
-    python bench/speed.py [--wells 1000000] [--keep DIR]
+    python bench/speed.py [--wells 1000000] [--keep DIR]      # CSV, against pandas.read_csv
+    python bench/speed.py --scaling [--sizes 0.5,1,2,5]       # Parquet, millions of wells
 
-Simulates a screen of about --wells wells (2 drugs + vehicle, 3 replicates, as many cell
-lines as needed), writes it as CSV, then times in fresh subprocesses (1) pandas.read_csv of
-the file and (2) the full `secretome-rank rank FILE --out DIR -f tsv`, reporting wall time,
-peak resident memory (ru_maxrss of the child) and their ratio.
+Screens are simulated (2 drugs + a vehicle arm, 3 replicates, ~490 proteins, as many cell
+lines as needed: 1M wells ~ 145 lines x 2 drugs = 290 contexts; 5M ~ 1,450 contexts).
+Every command runs in a fresh interpreter; wall time and peak resident memory (ru_maxrss of
+that child) are reported. `rank` runs as a user would run it (report.html included) and, for
+comparison, with --no-report.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 import secretome_rank as sr
 
@@ -24,54 +29,77 @@ WELLS_PER_LINE = 2 * 384 * 3 * 3  # 2 library plates x 3 arms x 3 replicates
 
 
 def run(cmd: list[str]) -> tuple[float, float]:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall time (s) and peak RSS (MB) of one command in a child process."""
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, max(peak, before) / 1024  # MB (ru_maxrss is in kB on Linux)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def make_screen(n_wells: int, path: Path) -> int:
+    if path.exists():
+        return -1
+    n_lines = max(1, round(n_wells / WELLS_PER_LINE))
+    t0 = time.perf_counter()
+    wells, _ = sr.simulate_screen(1, cell_lines=n_lines, drugs=("vemurafenib", "trametinib"))
+    if path.suffix == ".parquet":
+        wells.to_parquet(path, index=False)
+    else:
+        wells.to_csv(path, index=False)
+    print(f"simulated {len(wells):,} wells ({n_lines} cell lines) in {time.perf_counter() - t0:.0f} s")
+    return len(wells)
+
+
+def rank(path: Path, out: Path, *extra: str) -> tuple[float, float]:
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [sys.executable, "-m", "secretome_rank", "-q", "rank", str(path), "--out", str(out), "-f", "tsv", *extra]
+    return run(cmd)
+
+
+def compare_read(args: argparse.Namespace, tmp: Path) -> None:
+    path = tmp / "screen.csv"
+    make_screen(args.wells, path)
+    size = path.stat().st_size / 1e6
+    read_t, read_mem = run([sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"])
+    full_t, full_mem = rank(path, tmp / "out")
+    bare_t, bare_mem = rank(path, tmp / "out", "--no-report")
+    print(f"file: {path.name} {size:.0f} MB")
+    print(f"pandas.read_csv             : {read_t:6.2f} s  peak {read_mem:6.0f} MB")
+    print(f"secretome-rank rank         : {full_t:6.2f} s  peak {full_mem:6.0f} MB  ({full_t / read_t:.1f}x read)")
+    print(f"secretome-rank rank --no-report: {bare_t:6.2f} s  peak {bare_mem:6.0f} MB  ({bare_t / read_t:.1f}x read)")
+
+
+def scaling(args: argparse.Namespace, tmp: Path) -> None:
+    sizes = [float(s) for s in args.sizes.split(",")]
+    rows = []
+    for millions in sizes:
+        path = tmp / f"screen_{millions:g}M.parquet"
+        make_screen(int(millions * 1e6), path)
+        t, mem = rank(path, tmp / "out", "--no-report")
+        rows.append((millions, t, mem))
+        print(f"{millions:4g}M wells: {t:6.1f} s  peak {mem:6.0f} MB", flush=True)
+    if len(rows) >= 2:
+        x = np.log([r[0] for r in rows])
+        y = np.log([r[1] for r in rows])
+        print(f"scaling exponent (log time vs log wells): {np.polyfit(x, y, 1)[0]:.2f}")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--wells", type=int, default=1_000_000)
+    ap.add_argument("--scaling", action="store_true")
+    ap.add_argument("--sizes", default="0.5,1,2,5")
     ap.add_argument("--keep", type=Path, default=None)
     args = ap.parse_args()
-    n_lines = max(1, round(args.wells / WELLS_PER_LINE))
     tmp = Path(args.keep or tempfile.mkdtemp())
     tmp.mkdir(parents=True, exist_ok=True)
-    path = tmp / "screen.csv"
-    if not path.exists():
-        t0 = time.perf_counter()
-        wells, _ = sr.simulate_screen(1, cell_lines=n_lines, drugs=("vemurafenib", "trametinib"))
-        wells.to_csv(path, index=False)
-        print(
-            f"simulated {len(wells):,} wells ({n_lines} cell lines) "
-            f"in {time.perf_counter() - t0:.1f} s"
-        )
-    size = path.stat().st_size / 1e6
-    # each in a fresh interpreter; read_csv first
-    read_t, read_mem = run(
-        [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"]
-    )
-    rank_t, rank_mem = run(
-        [
-            sys.executable,
-            "-m",
-            "secretome_rank",
-            "-q",
-            "rank",
-            str(path),
-            "--out",
-            str(tmp / "out"),
-            "-f",
-            "tsv",
-        ]
-    )
-    print(f"file: {path.name} {size:.0f} MB")
-    print(f"pandas.read_csv      : {read_t:6.2f} s  peak {read_mem:7.0f} MB")
-    print(f"secretome-rank rank  : {rank_t:6.2f} s  peak {rank_mem:7.0f} MB")
-    print(f"ratio rank / read    : {rank_t / read_t:6.2f} x time")
+    if args.scaling:
+        scaling(args, tmp)
+    else:
+        compare_read(args, tmp)
 
 
 if __name__ == "__main__":

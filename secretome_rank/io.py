@@ -323,37 +323,36 @@ def _bool_text(col: pd.Series) -> np.ndarray:
 
 
 def _arrow_table(frame: pd.DataFrame) -> Any:
-    """Convert the frame to an all-string pyarrow table (``NA``, ``true``/``false``).
+    """Convert the frame to a pyarrow table the CSV writer formats natively.
 
-    Returns None when pyarrow is not installed.
+    Categoricals become dictionary arrays, NaN becomes null, booleans stay booleans
+    (written ``true``/``false``). Returns None when pyarrow is not installed or a column
+    has mixed types pyarrow cannot hold.
     """
     try:
         import pyarrow as pa
-        import pyarrow.compute as pc
     except ImportError:
         return None
-    arrays = []
-    for name in frame.columns:
-        col = frame[name]
-        if pd.api.types.is_bool_dtype(col):
-            arr = pa.array(_bool_text(col), type=pa.string())
-        else:
-            arr = pa.array(col, from_pandas=True)
-            if pa.types.is_dictionary(arr.type):
-                arr = arr.dictionary_decode()
-            if pa.types.is_floating(arr.type):
-                arr = pc.if_else(pc.is_nan(arr), pa.scalar(None, arr.type), arr)
-            if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
-                arr = pc.cast(arr, pa.string())
-        arrays.append(pc.fill_null(arr, "NA"))
-    return pa.table(arrays, names=[str(c) for c in frame.columns])
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    # the writer has no dictionary or null-typed columns: decode / cast them to text
+    columns = []
+    for col in table.columns:
+        if pa.types.is_dictionary(col.type):
+            col = col.cast(col.type.value_type)
+        elif pa.types.is_null(col.type):
+            col = pa.nulls(len(col), pa.string())
+        columns.append(col)
+    return pa.table(columns, names=[str(c) for c in frame.columns])
 
 
 def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
     """Write TSV with pyarrow's C++ writer (about 10x faster than pandas).
 
-    ``sink`` is a path or a binary stream. Returns False (nothing written) without pyarrow
-    or when a text cell needs quoting.
+    ``sink`` is a path or a binary stream. Returns False (nothing written) without pyarrow,
+    for columns pyarrow cannot hold, or when a text cell needs quoting.
     """
     table = _arrow_table(frame)
     if table is None:
@@ -363,15 +362,12 @@ def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
 
     buf = pa.BufferOutputStream()
     header = ("\t".join(map(str, frame.columns)) + "\n").encode("utf-8")
+    options = pacsv.WriteOptions(
+        include_header=False, delimiter="\t", quoting_style="none", null_string="NA"
+    )
     try:
-        pacsv.write_csv(
-            table,
-            buf,
-            write_options=pacsv.WriteOptions(
-                include_header=False, delimiter="\t", quoting_style="none"
-            ),
-        )
-    except pa.ArrowInvalid:  # a tab, quote or newline inside a text cell
+        pacsv.write_csv(table, buf, write_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a tab, quote or newline in text
         return False
     body = buf.getvalue()
     if isinstance(sink, Path):
