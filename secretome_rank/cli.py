@@ -336,7 +336,7 @@ def _rank_and_write(
     options: dict[str, Any],
     fmt: OutputFormat,
     top: int,
-    report: bool = True,
+    report: bool | None = None,
     plots: Path | None = None,
     excel: bool = False,
     safe_text: bool = False,
@@ -360,6 +360,15 @@ def _rank_and_write(
                 excel=excel,
                 safe_text=safe_text,
             )
+        if report is None:
+            report = len(wells) <= REPORT_AUTO_MAX_WELLS
+            if not report:
+                log.warning(
+                    "report.html skipped for %d wells (it takes a while); build it with "
+                    "`secretome-rank report %s`",
+                    len(wells),
+                    out,
+                )
         if report:
             from secretome_rank.html_report import build_report
 
@@ -409,8 +418,15 @@ SafeTextOpt = Annotated[
         "--safe-text", help="Neutralise text cells starting with = + - @ in the TSV files too."
     ),
 ]
+#: above this many wells, report.html is built only when asked (--report); `report DIR` later
+REPORT_AUTO_MAX_WELLS = 1_000_000
 ReportOpt = Annotated[
-    bool, typer.Option("--report/--no-report", help="Also write report.html (self-contained).")
+    bool | None,
+    typer.Option(
+        "--report/--no-report",
+        help="Write report.html (default: yes up to 1,000,000 wells; larger screens: "
+        "`secretome-rank report DIR` later, or --report).",
+    ),
 ]
 PlotsOpt = Annotated[
     Path | None,
@@ -478,7 +494,7 @@ def rank(
             help="Pool cell lines as replicates per drug (auto: when contexts have one replicate).",
         ),
     ] = PoolOpt.auto,
-    report: ReportOpt = True,
+    report: ReportOpt = None,
     plots: PlotsOpt = None,
     excel: ExcelOpt = False,
     safe_text: SafeTextOpt = False,
@@ -545,7 +561,7 @@ def demo(
     min_rescue: MinRescueOpt = 20.0,
     test: TestOpt = Test.moderated,
     spatial: SpatialOptT = SpatialOpt.none,
-    report: ReportOpt = True,
+    report: ReportOpt = None,
     plots: PlotsOpt = None,
     excel: ExcelOpt = False,
     safe_text: SafeTextOpt = False,
