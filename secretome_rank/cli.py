@@ -478,6 +478,12 @@ def rank(
             "--normalization", help="controls (default) or cellhts2 (cellHTS2's workflow)."
         ),
     ] = None,  # type: ignore[assignment]
+    cellhts2_sign: Annotated[
+        int,
+        typer.Option(
+            "--cellhts2-sign", help="cellHTS2 score sign: -1 scores a loss of signal positive."
+        ),
+    ] = 1,
     resource: ResourceOpt = None,
     resource_mode: ResourceModeOpt = None,  # type: ignore[assignment]
     expression: Annotated[
@@ -532,6 +538,7 @@ def rank(
             "spatial": spatial.value,
             "exclude_failed": exclude_failed,
             "normalization": normalization.value,
+            "cellhts2_sign": cellhts2_sign,
             "resource": resource,
             "resource_mode": resource_mode.value,
             "expression": _expression(expression),

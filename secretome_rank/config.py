@@ -25,6 +25,7 @@ class RankConfig:
     ssmd_threshold: float = 3.0
     pool: str = "auto"
     normalization: str = "controls"
+    cellhts2_sign: int = 1
 
     def __post_init__(self) -> None:
         from secretome_rank.hits import TESTS
@@ -46,6 +47,8 @@ class RankConfig:
             problems.append(
                 f"normalization={self.normalization!r}: expected 'controls' or 'cellhts2'"
             )
+        if self.cellhts2_sign not in (1, -1):
+            problems.append(f"cellhts2_sign={self.cellhts2_sign}: expected 1 or -1")
         if problems:
             raise ConfigError("invalid options", problems=problems)
 

@@ -112,6 +112,7 @@ def rank_screen(
     ssmd_threshold: float = 3.0,
     pool: str = "auto",
     normalization: str = "controls",
+    cellhts2_sign: int = 1,
     resource: pd.DataFrame | str | Path | None = None,
     resource_mode: str = "replace",
     expression: pd.DataFrame | None = None,
@@ -146,6 +147,9 @@ def rank_screen(
         score wells as cellHTS2 does (plate median scaling, robust z over the plates of a
         replicate, :mod:`secretome_rank.normalize_cellhts2`) and test that per-replicate
         ``score`` (it becomes ``test_value``).
+    cellhts2_sign : {1, -1}
+        cellHTS2's ``sign``: -1 makes a loss of signal score positive (as in the cellHTS2
+        vignette's viability screen); the one-sided test then looks for losses.
     resource : DataFrame, str or Path, optional
         Ligand-receptor resource (CellPhoneDB folder, liana/OmniPath CSV, CellChat
         ``interaction_input.csv`` or a two-column TSV); default the bundled curated table.
@@ -180,6 +184,7 @@ def rank_screen(
         ssmd_threshold=ssmd_threshold,
         pool=pool,
         normalization=normalization,
+        cellhts2_sign=cellhts2_sign,
     )
     notes: list[str] = []
     if C.ARM not in wells.columns:
@@ -189,7 +194,7 @@ def rank_screen(
     if cfg.normalization == "cellhts2":
         from secretome_rank.normalize_cellhts2 import cellhts2_scores
 
-        scored = cellhts2_scores(scored)
+        scored = cellhts2_scores(scored, sign=cfg.cellhts2_sign)  # type: ignore[arg-type]
         scored[C.TEST_VALUE] = scored["score"].where(scored[C.ROLE] == C.SAMPLE)
         notes.append(
             "cellHTS2 normalisation: test_value is the per-replicate cellHTS2 robust z score"

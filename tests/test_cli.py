@@ -198,6 +198,9 @@ def test_import_and_rank_cellhts2(tmp_path):
             str(folder),
             "--normalization",
             "cellhts2",
+            "--cellhts2-sign",
+            "-1",
+            "--no-report",
             "--out",
             str(tmp_path / "o"),
             "-f",
@@ -207,6 +210,14 @@ def test_import_and_rank_cellhts2(tmp_path):
     assert r.exit_code == 0, r.output
     wells = pd.read_csv(tmp_path / "o" / "wells.tsv", sep="\t")
     assert wells["score"].notna().sum() > 2000
+    # end to end through the CLI: per-plate agreement with the published 2003 scores
+    published = pd.read_csv(folder / "Analysis2003_plates1-3.txt", sep="\t")
+    wells["Plate"] = wells["plate"].str.extract(r"FT0(\d)")[0].astype(int)
+    per_position = wells.groupby(["Plate", "well"], as_index=False)["summary_score"].first()
+    both = published.merge(per_position, left_on=["Plate", "Well"], right_on=["Plate", "well"])
+    for _, grp in both.groupby("Plate"):
+        ok = grp["Score"].notna() & grp["summary_score"].notna()
+        assert grp.loc[ok, "Score"].corr(grp.loc[ok, "summary_score"]) >= 0.99
 
 
 def test_force_needed_for_non_empty_out(tmp_path):
