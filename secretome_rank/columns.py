@@ -60,6 +60,21 @@ NORM_METHOD = "norm_method"
 FLAGS = "flags"
 IS_OUTLIER = "is_outlier"
 
+#: leading columns of the validated well table (read_screen), in this order
+WELL_TABLE_COLUMNS = (
+    PLATE,
+    WELL,
+    ROW,
+    COL,
+    VALUE,
+    ROLE,
+    PROTEIN,
+    CELL_LINE,
+    TREATMENT,
+    REPLICATE,
+    ARM,
+)
+
 # --- hits.tsv (DESIGN section 3) ---------------------------------------------------------
 SYMBOL = "symbol"
 N_REPLICATES = "n_replicates"
@@ -77,6 +92,14 @@ RANK = "rank"
 STATUS = "status"
 INTERACTION_LOG2 = "interaction_log2"
 INTERACTION_Q = "interaction_q"
+#: columns the drug x vehicle interaction test adds (NaN without a vehicle arm)
+INTERACTION_COLUMNS = (
+    INTERACTION_LOG2,
+    "interaction_t",
+    "interaction_df",
+    "interaction_p",
+    INTERACTION_Q,
+)
 
 HITS_KEY = (CELL_LINE, TREATMENT, PROTEIN)
 HITS_COLUMNS = (

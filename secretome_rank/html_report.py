@@ -67,23 +67,7 @@ _TEXT_KEYS = (
     "receptor_family",
     "receptor_families",
 )
-_WELL_COLS = (
-    C.PLATE,
-    C.WELL,
-    C.ROW,
-    C.COL,
-    C.VALUE,
-    C.ROLE,
-    C.PROTEIN,
-    C.CELL_LINE,
-    C.TREATMENT,
-    C.REPLICATE,
-    C.ARM,
-    C.RESCUE_PCT,
-    C.LOG2_RATIO,
-    C.GROWTH_LOG2,
-    C.TEST_VALUE,
-)
+_WELL_COLS = (*C.WELL_TABLE_COLUMNS, C.RESCUE_PCT, C.LOG2_RATIO, C.GROWTH_LOG2, C.TEST_VALUE)
 
 
 def _e(value: object) -> str:

@@ -368,13 +368,7 @@ def pooled_stats(
     out["df_prior"] = res["df_prior"]
 
     # 4. interaction across lines (drug - vehicle, per line)
-    for col in (
-        "interaction_log2",
-        "interaction_t",
-        "interaction_df",
-        "interaction_p",
-        C.INTERACTION_Q,
-    ):
+    for col in C.INTERACTION_COLUMNS:
         out[col] = np.nan
     out["n_vehicle"] = 0
     if veh_mask.any():

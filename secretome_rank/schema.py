@@ -290,19 +290,7 @@ def validate_wells(
 
     if C.REPLICATE not in out.columns:
         out[C.REPLICATE] = infer_replicates(out)
-    order = [
-        C.PLATE,
-        C.WELL,
-        C.ROW,
-        C.COL,
-        C.VALUE,
-        C.ROLE,
-        C.PROTEIN,
-        C.CELL_LINE,
-        C.TREATMENT,
-        C.REPLICATE,
-        C.ARM,
-    ]
+    order = list(C.WELL_TABLE_COLUMNS)
     rest = [c for c in out.columns if c not in order]
     # canonical row order (plate, well; then role, protein, value for tables without wells):
     # every later stage, and every output, is then independent of the input's row order

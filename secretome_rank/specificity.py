@@ -74,13 +74,7 @@ def interaction_stats(
     samples = scored[scored[C.ROLE] == C.SAMPLE]
     veh = samples[samples[C.ARM] == C.ARM_VEHICLE]
     drug = samples[samples[C.ARM] == C.ARM_DRUG]
-    for col in (
-        "interaction_log2",
-        "interaction_t",
-        "interaction_df",
-        "interaction_p",
-        C.INTERACTION_Q,
-    ):
+    for col in C.INTERACTION_COLUMNS:
         out[col] = np.nan
     out["n_vehicle"] = 0
     if veh.empty:
