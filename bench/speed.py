@@ -49,13 +49,27 @@ def make_screen(n_wells: int, path: Path) -> int:
         wells.to_parquet(path, index=False)
     else:
         wells.to_csv(path, index=False)
-    print(f"simulated {len(wells):,} wells ({n_lines} cell lines) in {time.perf_counter() - t0:.0f} s")
+    print(
+        f"simulated {len(wells):,} wells ({n_lines} cell lines) in {time.perf_counter() - t0:.0f} s"
+    )
     return len(wells)
 
 
 def rank(path: Path, out: Path, *extra: str) -> tuple[float, float]:
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, "-m", "secretome_rank", "-q", "rank", str(path), "--out", str(out), "-f", "tsv", *extra]
+    cmd = [
+        sys.executable,
+        "-m",
+        "secretome_rank",
+        "-q",
+        "rank",
+        str(path),
+        "--out",
+        str(out),
+        "-f",
+        "tsv",
+        *extra,
+    ]
     return run(cmd)
 
 
@@ -63,13 +77,20 @@ def compare_read(args: argparse.Namespace, tmp: Path) -> None:
     path = tmp / "screen.csv"
     make_screen(args.wells, path)
     size = path.stat().st_size / 1e6
-    read_t, read_mem = run([sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"])
+    read_t, read_mem = run(
+        [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"]
+    )
     full_t, full_mem = rank(path, tmp / "out")
     bare_t, bare_mem = rank(path, tmp / "out", "--no-report")
     print(f"file: {path.name} {size:.0f} MB")
     print(f"pandas.read_csv             : {read_t:6.2f} s  peak {read_mem:6.0f} MB")
-    print(f"secretome-rank rank         : {full_t:6.2f} s  peak {full_mem:6.0f} MB  ({full_t / read_t:.1f}x read)")
-    print(f"secretome-rank rank --no-report: {bare_t:6.2f} s  peak {bare_mem:6.0f} MB  ({bare_t / read_t:.1f}x read)")
+    for label, t, mem in (
+        ("rank (default)", full_t, full_mem),
+        ("rank --no-report", bare_t, bare_mem),
+    ):
+        print(
+            f"secretome-rank {label:16s}: {t:6.2f} s  peak {mem:6.0f} MB  ({t / read_t:.1f}x read)"
+        )
 
 
 def scaling(args: argparse.Namespace, tmp: Path) -> None:

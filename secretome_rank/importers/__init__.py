@@ -13,6 +13,7 @@ to know which importer ran. See ``docs/import.md``.
 
 from __future__ import annotations
 
+from secretome_rank.importers.assemble import import_plates
 from secretome_rank.importers.cellhts2 import (
     DEFAULT_CELLHTS2_ROLE_MAP,
     import_cellhts2,
@@ -20,13 +21,8 @@ from secretome_rank.importers.cellhts2 import (
     read_plate_conf,
 )
 from secretome_rank.importers.grid import GridSelector, list_grids, read_grid_file
-from secretome_rank.importers.platemap import (
-    CONTROL_WORDS,
-    import_plates,
-    read_plate_list,
-    read_plate_map,
-    validate_role_map,
-)
+from secretome_rank.importers.platelist import read_plate_list
+from secretome_rank.importers.platemap import CONTROL_WORDS, read_plate_map, validate_role_map
 
 __all__ = [
     "CONTROL_WORDS",

@@ -14,12 +14,9 @@ Platelist ``Plate`` number is kept as ``cellhts2_plate`` and ``Replicate`` as ``
 
 from __future__ import annotations
 
-import fnmatch
 import logging
-import os
-import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -27,25 +24,33 @@ import pandas as pd
 
 from secretome_rank import columns as C
 from secretome_rank.errors import LayoutError, SchemaError
-from secretome_rank.importers.grid import (
-    GridSelector,
-    find_grids,
-    read_text,
-    select_grids,
-)
-from secretome_rank.importers.platemap import (
-    _LINE,
+from secretome_rank.importers._tables import (
     CONTENT,
     SOURCE_FILE,
+    PathLike,
     _lines,
-    _norm,
-    _suggest,
     finish_well_table,
-    map_roles,
     read_table,
-    validate_role_map,
 )
-from secretome_rank.layout import FORMATS, PlateFormat, format_for, parse_wells, well_id
+from secretome_rank.importers.cellhts2_conf import (
+    CELLHTS2_PLATE,
+    apply_plate_conf,
+    read_plate_conf,
+)
+from secretome_rank.importers.cellhts2_files import (
+    FLAG_COMMENT,
+    _apply_screen_log,
+    _col,
+    _find,
+    _int_column,
+    _join_annotation,
+    _read_three_columns,
+    _values_from_three_columns,
+    read_description,
+)
+from secretome_rank.importers.grid import GridSelector, find_grids, read_text, select_grids
+from secretome_rank.importers.platemap import _suggest, map_roles, validate_role_map
+from secretome_rank.layout import FORMATS, PlateFormat, format_for, well_id
 
 __all__ = [
     "CELLHTS2_PLATE",
@@ -58,11 +63,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-PathLike = str | os.PathLike[str]
-
-CELLHTS2_PLATE = "cellhts2_plate"
-FLAG_COMMENT = "flag_comment"
 
 #: Default translation of cellHTS2 well contents (case-insensitive) to our roles.
 #: cellHTS2's ``neg`` wells are the *no-effect* reference and ``pos`` wells the *full-effect*
@@ -77,316 +77,6 @@ DEFAULT_CELLHTS2_ROLE_MAP: dict[str, str] = {
     "other": C.EMPTY,
     "empty": C.EMPTY,
 }
-
-_PLAIN_WELL = re.compile(r"^[A-Za-z]{1,2}\d{1,3}$")
-_GLOB = re.compile(r"^[A-Za-z0-9*?]+$")
-
-
-# ----------------------------------------------------------------------------------------
-# small files
-# ----------------------------------------------------------------------------------------
-def _find(folder: Path, name: str | None) -> Path | None:
-    """Find a file of the folder by exact or case-insensitive name."""
-    if not name:
-        return None
-    exact = folder / name
-    if exact.is_file():
-        return exact
-    lower = name.lower()
-    for p in sorted(folder.iterdir()):
-        if p.is_file() and p.name.lower() == lower:
-            return p
-    return None
-
-
-def read_description(path: PathLike) -> dict[str, dict[str, str]]:
-    """Read a cellHTS2 ``Description.txt`` into sections of key/value pairs.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The description file (``[Section]`` lines followed by ``Key: value`` lines).
-
-    Returns
-    -------
-    dict
-        Section name -> {key -> value (stripped, ``""`` when empty)}; lines before the first
-        section go to section ``""``.
-    """
-    sections: dict[str, dict[str, str]] = {}
-    current = ""
-    for line in read_text(path):
-        text = line.strip()
-        if not text:
-            continue
-        if text.startswith("[") and text.endswith("]"):
-            current = text[1:-1].strip()
-            sections.setdefault(current, {})
-            continue
-        key, sep, value = text.partition(":")
-        if sep:
-            sections.setdefault(current, {})[key.strip()] = value.strip()
-    return sections
-
-
-def read_plate_conf(path: PathLike) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Read a cellHTS2 ``Plateconf.txt``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        Header lines (``Wells: 384``, ``Plates: 3``) followed by a tab-separated table with
-        columns ``Plate``, ``Well``, ``Content`` (others are kept).
-
-    Returns
-    -------
-    rules : pandas.DataFrame
-        One row per rule, in file order: ``plate``, ``well``, ``content`` (as written) and
-        ``line`` (1-based line in the file), plus any extra columns.
-    header : dict
-        ``{"Wells": int, "Plates": int}`` for the header lines present.
-
-    Raises
-    ------
-    SchemaError
-        No ``Plate Well Content`` header, rows with missing cells, non-integer header values.
-    """
-    lines = read_text(path)
-    header: dict[str, int] = {}
-    problems: list[str] = []
-    start = None
-    for k, line in enumerate(lines):
-        cells = [c.strip() for c in re.split(r"\t|;|,", line)]
-        if [c.lower() for c in cells[:3]] == ["plate", "well", "content"]:
-            start = k
-            break
-        key, sep, value = line.partition(":")
-        if sep and key.strip():
-            try:
-                header[key.strip().capitalize()] = int(value.strip().split()[0])
-            except (ValueError, IndexError):
-                problems.append(
-                    f"line {k + 1}: {line.strip()!r}: expected '{key.strip()}: <whole number>'"
-                )
-    if start is None:
-        raise SchemaError(
-            f"{path}: no header line 'Plate<TAB>Well<TAB>Content' found; a cellHTS2 plate "
-            "configuration has 'Wells: N' and 'Plates: N' lines, then that header and one "
-            "rule per line"
-        )
-    sep = "\t" if "\t" in lines[start] else (";" if ";" in lines[start] else ",")
-    names = [c.strip() for c in lines[start].split(sep)]
-    rows = []
-    for k in range(start + 1, len(lines)):
-        if not lines[k].strip():
-            continue
-        cells = [c.strip() for c in lines[k].split(sep)]
-        cells += [""] * (len(names) - len(cells))
-        if not all(cells[:3]):
-            problems.append(
-                f"line {k + 1}: {lines[k].strip()!r}: expected Plate, Well and Content "
-                "(tab-separated; '*' for all plates or wells)"
-            )
-            continue
-        rows.append([*cells[: len(names)], k + 1])
-    if problems:
-        raise SchemaError(
-            f"{path}: {len(problems)} problem(s) in the plate configuration", problems=problems
-        )
-    extra = [_snake(n) for n in names[3:]]
-    rules = pd.DataFrame(rows, columns=["plate", "well", "content", *extra, "line"])
-    return rules, header
-
-
-def _snake(name: str) -> str:
-    """``GeneSymbol`` -> ``gene_symbol``; ``HFAID`` -> ``hfaid``."""
-    s = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name.strip())
-    return re.sub(r"[^0-9a-zA-Z]+", "_", s).strip("_").lower()
-
-
-def _match(pattern: str, ids: pd.Series) -> np.ndarray:
-    """Rows of ``ids`` matched by a cellHTS2 plate or well pattern (see import_cellhts2)."""
-    p = pattern.strip()
-    if p == "*":
-        return np.ones(len(ids), dtype=bool)
-    if _PLAIN_WELL.match(p):
-        wells = parse_wells(pd.Series([p]))
-        if bool(wells["ok"].iloc[0]):
-            return (ids == wells["well"].iloc[0]).to_numpy()
-    if p.isdecimal():
-        return (ids == str(int(p))).to_numpy()
-    if _GLOB.match(p):
-        return ids.str.upper().str.match(fnmatch.translate(p.upper())).to_numpy()
-    rx = re.compile(p)  # Python semantics (raises re.error), not the pyarrow engine's
-    return ids.astype(object).str.contains(rx).to_numpy(dtype=bool)
-
-
-def apply_plate_conf(
-    rules: pd.DataFrame, *, n_plates: int, fmt: PlateFormat, source: str = "Plateconf.txt"
-) -> pd.DataFrame:
-    """Resolve plate-configuration rules to one content per plate and well.
-
-    Rules are applied in order; later rules override earlier ones (cellHTS2 ``configure``).
-    ``Plate``: ``*`` (all), a number, or a pattern matched against the plate numbers.
-    ``Well``: ``*`` (all), a well id (``A1``/``A01``/``A001``, exact), a wildcard pattern of
-    letters, digits, ``*`` and ``?`` matched against the whole canonical id (``?01`` = column 1,
-    ``B*`` = row B), or else a regular expression searched in the canonical id as cellHTS2 does
-    (``[A-P]02``, ``A0[1-2]``, ``B01|G02``).
-
-    Parameters
-    ----------
-    rules : pandas.DataFrame
-        From :func:`read_plate_conf`.
-    n_plates : int
-        Number of plates (Platelist ``Plate`` numbers 1..n).
-    fmt : PlateFormat
-        The plate format.
-    source : str
-        File name for messages.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``n_plates * n_wells`` rows: ``cellhts2_plate`` (int), ``well``, ``content`` and
-        ``conf_line`` (the rule's line).
-
-    Raises
-    ------
-    SchemaError
-        Invalid regular expressions, rules that match no plate or no well, wells that no
-        rule covers.
-    """
-    rows = np.repeat(np.arange(1, fmt.n_rows + 1), fmt.n_cols)
-    cols = np.tile(np.arange(1, fmt.n_cols + 1), fmt.n_rows)
-    ids = pd.Series(well_id(rows, cols))
-    plate_ids = pd.Series([str(i) for i in range(1, n_plates + 1)])
-    which = np.full((n_plates, fmt.n_wells), -1, dtype=np.int64)
-    problems: list[str] = []
-    for r, rule in enumerate(rules.itertuples(index=False)):
-        try:
-            pm = _match(str(rule.plate), plate_ids)
-            wm = _match(str(rule.well), ids)
-        except re.error as exc:
-            problems.append(
-                f"line {rule.line}: pattern {rule.plate!r}/{rule.well!r} is not a valid regular "
-                f"expression ({exc}); fix the pattern"
-            )
-            continue
-        if not pm.any():
-            problems.append(
-                f"line {rule.line}: Plate {rule.plate!r} matches none of plates 1-{n_plates}; "
-                "fix the plate number or pattern"
-            )
-        if not wm.any():
-            problems.append(
-                f"line {rule.line}: Well {rule.well!r} matches no well of a {fmt.n_wells}-well "
-                "plate; fix the well id or pattern"
-            )
-        which[np.ix_(pm, wm)] = r
-    uncovered = which < 0
-    if uncovered.any():
-        p_idx, w_idx = np.nonzero(uncovered)
-        ex = ", ".join(f"plate {p + 1} {ids[w]}" for p, w in zip(p_idx[:5], w_idx[:5], strict=True))
-        problems.append(
-            f"{int(uncovered.sum())} well(s) not covered by any rule ({ex}"
-            f"{', ...' if uncovered.sum() > 5 else ''}); add a rule, e.g. '*<TAB>*<TAB>sample' "
-            "as the first rule"
-        )
-    if problems:
-        raise SchemaError(
-            f"{source}: {len(problems)} problem(s) in the plate configuration", problems=problems
-        )
-    flat = which.ravel()
-    return pd.DataFrame(
-        {
-            CELLHTS2_PLATE: np.repeat(np.arange(1, n_plates + 1), fmt.n_wells),
-            C.WELL: np.tile(ids.to_numpy(dtype=object), n_plates),
-            CONTENT: rules["content"].to_numpy(dtype=object)[flat],
-            "conf_line": rules["line"].to_numpy()[flat],
-        }
-    )
-
-
-# ----------------------------------------------------------------------------------------
-# result files
-# ----------------------------------------------------------------------------------------
-def _read_three_columns(lines: Sequence[str]) -> pd.DataFrame | None:
-    """Parse cellHTS2's default result format (``id<TAB>well<TAB>value``), or ``None``."""
-    body = [line for line in lines if line.strip()]
-    if not body:
-        return None
-    parts = pd.Series(body).str.split("\t", expand=True)
-    if parts.shape[1] < 3:
-        return None
-    wells = parse_wells(parts[1].astype(object))
-    if not wells["ok"].all():
-        return None
-    text = parts[2].fillna("").astype(str).str.strip()
-    missing = text.str.lower().isin({"", "na", "nan", "n/a"})
-    values = pd.to_numeric(text.where(~missing), errors="coerce")
-    return pd.DataFrame(
-        {
-            "well": wells["well"].to_numpy(),
-            "row": wells["row"].to_numpy(),
-            "col": wells["col"].to_numpy(),
-            "value": values.to_numpy(dtype=float),
-            "bad": (values.isna() & ~missing).to_numpy(),
-            "text": parts[2].to_numpy(),
-            "line": np.flatnonzero((pd.Series(list(lines)).str.strip() != "").to_numpy()) + 1,
-        }
-    )
-
-
-def _values_from_three_columns(
-    table: pd.DataFrame, fmt: PlateFormat, name: str, problems: list[str]
-) -> tuple[np.ndarray, int]:
-    """Place three-column readings on the plate (NaN for wells not listed)."""
-    out = np.full(fmt.n_wells, np.nan)
-    outside = (table["row"] > fmt.n_rows) | (table["col"] > fmt.n_cols)
-    if outside.any():
-        problems.append(
-            f"{name}: lines {', '.join(map(str, table.loc[outside, 'line'].head(5)))}: wells "
-            f"{', '.join(table.loc[outside, 'well'].head(5))} outside a {fmt.n_wells}-well plate"
-        )
-    bad = table["bad"].to_numpy()
-    if bad.any():
-        problems.append(
-            f"{name}: lines {', '.join(map(str, table.loc[bad, 'line'].head(5)))}: values "
-            f"{', '.join(map(repr, table.loc[bad, 'text'].head(5)))} are not numbers; expected "
-            "a number or NA in the third column"
-        )
-    dup = table.duplicated("well", keep=False).to_numpy()
-    if dup.any():
-        problems.append(
-            f"{name}: wells listed more than once "
-            f"({', '.join(table.loc[dup, 'well'].unique()[:5])}); keep one line per well"
-        )
-    ok = ~outside.to_numpy() & ~dup
-    pos = (table["row"].to_numpy()[ok].astype(int) - 1) * fmt.n_cols + (
-        table["col"].to_numpy()[ok].astype(int) - 1
-    )
-    out[pos] = table["value"].to_numpy()[ok]
-    return out, fmt.n_wells - int(ok.sum())
-
-
-# ----------------------------------------------------------------------------------------
-# import
-# ----------------------------------------------------------------------------------------
-def _col(table: pd.DataFrame, name: str) -> str | None:
-    return next((c for c in table.columns if _norm(c) == _norm(name)), None)
-
-
-def _int_column(
-    df: pd.DataFrame, col: str, what: str, problems: list[str], *, source: str
-) -> pd.Series:
-    text = df[col].astype(object).where(df[col].notna(), "").astype(str)
-    values = pd.to_numeric(text.where(text != ""), errors="coerce")
-    bad = (values.isna() | (values < 1) | (values != np.floor(values))).to_numpy()
-    if bad.any():
-        problems.append(
-            f"{source}, {_lines(df, bad)}, column {col!r}: {what} must be a whole number >= 1"
-        )
-    return values.where(~bad, 0).astype(np.int64)
 
 
 def import_cellhts2(
@@ -685,105 +375,12 @@ def import_cellhts2(
     wells[FLAG_COMMENT] = None
     log_records: list[dict[str, object]] = []
     if log_path is not None:
-        log = read_table(log_path, what="screen log").frame
-        src = log_path.name
-        need = {n: _col(log, n) for n in ("Plate", "Well", "Flag")}
-        absent = [n for n, c in need.items() if c is None]
-        if absent:
-            raise SchemaError(
-                f"{log_path}: screen log lacks column(s) {', '.join(absent)}; expected Plate, "
-                "Well, Flag and optionally Sample (replicate), Channel, Comment"
-            )
-        lp = _int_column(log, str(need["Plate"]), "Plate", problems, source=src)
-        s_col = _col(log, "Sample")
-        lr = (
-            _int_column(log, s_col, "Sample", problems, source=src)
-            if s_col
-            else pd.Series(1, index=log.index)
-        )
-        c_col = _col(log, "Channel")
-        keep = np.ones(len(log), dtype=bool)
-        if c_col is not None:
-            keep = (pd.to_numeric(log[c_col], errors="coerce") == channel).to_numpy()
-        lw = parse_wells(log[str(need["Well"])].astype(object))
-        bad = (~lw["ok"]).to_numpy()
-        if bad.any():
-            problems.append(
-                f"{src}, {_lines(log, bad)}: not a well id "
-                f"({', '.join(map(repr, log.loc[bad, str(need['Well'])].head(5)))})"
-            )
-        comment_col = _col(log, "Comment")
-        comment = log[comment_col] if comment_col else log[str(need["Flag"])]
-        flags = pd.DataFrame(
-            {
-                CELLHTS2_PLATE: lp.to_numpy(),
-                C.REPLICATE: lr.to_numpy(),
-                C.WELL: lw["well"].to_numpy(),
-                "_flag": comment.where(comment.notna(), "flagged").to_numpy(dtype=object),
-                "_log_line": log[_LINE].to_numpy(),
-                "_raw_flag": log[str(need["Flag"])].to_numpy(dtype=object),
-            }
-        )[keep & ~bad]
-        hit = flags.merge(
-            wells[[CELLHTS2_PLATE, C.REPLICATE, C.WELL]].drop_duplicates(),
-            how="left",
-            indicator=True,
-        )
-        nowhere = (hit["_merge"] == "left_only").to_numpy()
-        if nowhere.any():
-            problems.append(
-                f"{src}: line(s) {', '.join(map(str, hit.loc[nowhere, '_log_line'].head(8)))} "
-                "name a plate, replicate (Sample) or well that is not in the screen; fix them"
-            )
-        if problems:
-            raise SchemaError(
-                f"{log_path}: {len(problems)} problem(s) in the screen log", problems=problems
-            )
-        flags = flags.drop_duplicates([CELLHTS2_PLATE, C.REPLICATE, C.WELL], keep="last")
-        wells = wells.merge(
-            flags[[CELLHTS2_PLATE, C.REPLICATE, C.WELL, "_flag"]],
-            how="left",
-            on=[CELLHTS2_PLATE, C.REPLICATE, C.WELL],
-            validate="many_to_one",
-        )
-        flagged = wells["_flag"].notna().to_numpy()
-        wells.loc[flagged, C.VALUE] = np.nan
-        wells[FLAG_COMMENT] = wells["_flag"]
-        wells = wells.drop(columns="_flag")
-        log_records = [
-            {
-                "plate": int(r[CELLHTS2_PLATE]),
-                "replicate": int(r[C.REPLICATE]),
-                "well": str(r[C.WELL]),
-                "flag": None if r["_raw_flag"] is None else str(r["_raw_flag"]),
-                "comment": str(r["_flag"]),
-            }
-            for r in flags.to_dict("records")
-        ]
+        wells, log_records = _apply_screen_log(wells, log_path, channel=channel)
 
     # --- annotation -> protein ----------------------------------------------------------------
     ann_cols: list[str] = []
     if ann_path is not None:
-        ann = read_table(ann_path, what="gene annotation").frame
-        pc, wc = _col(ann, "Plate"), _col(ann, "Well")
-        if pc is None or wc is None:
-            raise SchemaError(f"{ann_path}: annotation needs columns Plate and Well")
-        aw = parse_wells(ann[wc].astype(object))
-        ap = pd.to_numeric(ann[pc], errors="coerce")
-        ok = (aw["ok"] & ap.notna()).to_numpy()
-        extra = [c for c in ann.columns if c not in (pc, wc, _LINE)]
-        taken = set(wells.columns)
-        rename = {}
-        for c in extra:
-            s = _snake(c)
-            rename[c] = s if s not in taken else f"annotation_{s}"
-        table = ann.loc[ok, extra].rename(columns=rename)
-        table = table.mask(table.isin(["NA", "N/A", "NaN", ""]))
-        table[CELLHTS2_PLATE] = ap[ok].astype(np.int64).to_numpy()
-        table[C.WELL] = aw.loc[ok, "well"].to_numpy()
-        table = table.drop_duplicates([CELLHTS2_PLATE, C.WELL], keep="last")
-        wells = wells.merge(table, how="left", on=[CELLHTS2_PLATE, C.WELL], validate="many_to_one")
-        ann_cols = list(rename.values())
+        wells, ann_cols = _join_annotation(wells, ann_path)
     protein = pd.Series(np.nan, index=wells.index, dtype=object)
     preferred = [c for c in ("gene_symbol", "symbol", "gene_id", "geneid") if c in ann_cols]
     for c in preferred + [c for c in ann_cols if c not in preferred]:
