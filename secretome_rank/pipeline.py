@@ -250,7 +250,15 @@ def rank_screen(
     # 7. across contexts: Stouffer and robust rank aggregation per protein, rescue matrix
     summary = summarize_contexts(hits, fdr=cfg.fdr, alternative=cfg.alternative, adjust=cfg.adjust)
     matrix = rescue_matrix(hits)
-    config = cfg.to_dict() | {"test_reference": TESTS[cfg.test].reference}
+    config = cfg.to_dict() | {
+        "test_reference": TESTS[cfg.test].reference,
+        "resource": "bundled"
+        if resource is None
+        else ("table" if isinstance(resource, pd.DataFrame) else str(resource)),
+        "resource_mode": resource_mode,
+        "expression": expression is not None,
+        "expression_threshold": expression_threshold,
+    }
     logger.info(
         "ranked %d proteins in %d context(s); %d hit(s)",
         hits[C.PROTEIN].nunique(),
