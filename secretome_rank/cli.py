@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -322,43 +323,45 @@ def _grid(grid: str | None) -> int | str | None:
     return int(grid) if grid is not None and grid.isdecimal() else grid
 
 
-def _check_out_dir(out: Path, *, force: bool) -> None:
-    from secretome_rank.report import check_out_dir as check
+@dataclass(frozen=True)
+class _Output:
+    """Where and how `rank`/`demo` write their results."""
 
-    check(out, force=force)
+    out: Path
+    fmt: OutputFormat
+    top: int
+    report: bool | None
+    plots: Path | None
+    excel: bool
+    safe_text: bool
+    force: bool
 
 
-def _rank_and_write(
-    wells: Any,
-    sources: list[Path],
-    *,
-    out: Path,
-    options: dict[str, Any],
-    fmt: OutputFormat,
-    top: int,
-    report: bool | None = None,
-    plots: Path | None = None,
-    excel: bool = False,
-    safe_text: bool = False,
+def _run_rank(
+    load: Callable[[], tuple[Any, list[Path]]], options: dict[str, Any], output: _Output
 ) -> None:
+    """Check the output folder, load the screen, rank it, write everything, print results."""
     import secretome_rank as sr
     from secretome_rank.io import format_tsv
     from secretome_rank.progress import Progress
-    from secretome_rank.report import hits_json, render_summary, write_outputs
+    from secretome_rank.report import check_out_dir, hits_json, render_summary, write_outputs
 
+    check_out_dir(output.out, force=output.force)  # before any work: fail fast
+    wells, sources = load()
     log = logging.getLogger("secretome_rank.cli")
     log.info("read %d wells on %d plates", len(wells), wells["plate"].nunique())
+    report = output.report
     with Progress(quiet=_STATE["quiet"]) as progress:
         with progress.stage(f"ranking {len(wells):,} wells on {wells['plate'].nunique()} plates"):
             result = sr.rank_screen(wells, **options)
         with progress.stage("writing tables"):
             written = write_outputs(
                 result,
-                out,
+                output.out,
                 inputs=sources,
                 command=" ".join(sys.argv),
-                excel=excel,
-                safe_text=safe_text,
+                excel=output.excel,
+                safe_text=output.safe_text,
             )
         if report is None:
             report = len(wells) <= REPORT_AUTO_MAX_WELLS
@@ -367,20 +370,20 @@ def _rank_and_write(
                     "report.html skipped for %d wells (it takes a while); build it with "
                     "`secretome-rank report %s`",
                     len(wells),
-                    out,
+                    output.out,
                 )
         if report:
             from secretome_rank.html_report import build_report
 
-            written.append(build_report(out, plots_dir=plots, progress=progress))
+            written.append(build_report(output.out, plots_dir=output.plots, progress=progress))
     log.info("wrote %s", ", ".join(p.name for p in written))
-    if fmt is OutputFormat.tsv:
+    if output.fmt is OutputFormat.tsv:
         format_tsv(result.hits, sys.stdout)
-    elif fmt is OutputFormat.json:
+    elif output.fmt is OutputFormat.json:
         sys.stdout.write(hits_json(result.hits) + "\n")
     else:
-        render_summary(result, _stdout(), top=top)
-        _stderr().print(f"outputs in {out}/")
+        render_summary(result, _stdout(), top=output.top)
+        _stderr().print(f"outputs in {output.out}/")
 
 
 def _expression(path: Path | None) -> Any:
@@ -513,9 +516,26 @@ def rank(
     resource_mode = resource_mode or ResourceMode.replace
     _need_inputs(inputs, cellhts2, plate_list)
 
-    def run() -> None:
-        _check_out_dir(out, force=force)
-        wells, sources = _load_wells(
+    options = {
+        "fdr": fdr,
+        "min_rescue": min_rescue,
+        "test": test.value,
+        "alternative": alternative.value,
+        "adjust": adjust.value,
+        "spatial": spatial.value,
+        "exclude_failed": exclude_failed,
+        "normalization": normalization.value,
+        "cellhts2_sign": cellhts2_sign,
+        "resource": resource,
+        "resource_mode": resource_mode.value,
+        "expression_threshold": expression_threshold,
+        "pool": pool.value,
+    }
+    output = _Output(out, fmt, top, report, plots, excel, safe_text, force)
+
+    def load() -> tuple[Any, list[Path]]:
+        options["expression"] = _expression(expression)
+        return _load_wells(
             inputs,
             column=column,
             role_map=role_map,
@@ -529,36 +549,8 @@ def rank(
             default=default,
             sheet=sheet,
         )
-        options = {
-            "fdr": fdr,
-            "min_rescue": min_rescue,
-            "test": test.value,
-            "alternative": alternative.value,
-            "adjust": adjust.value,
-            "spatial": spatial.value,
-            "exclude_failed": exclude_failed,
-            "normalization": normalization.value,
-            "cellhts2_sign": cellhts2_sign,
-            "resource": resource,
-            "resource_mode": resource_mode.value,
-            "expression": _expression(expression),
-            "expression_threshold": expression_threshold,
-            "pool": pool.value,
-        }
-        _rank_and_write(
-            wells,
-            sources,
-            out=out,
-            options=options,
-            fmt=fmt,
-            top=top,
-            report=report,
-            plots=plots,
-            excel=excel,
-            safe_text=safe_text,
-        )
 
-    _guard(run)
+    _guard(lambda: _run_rank(load, options, output))
 
 
 @app.command()
@@ -580,24 +572,8 @@ def demo(
     from secretome_rank.examples import example_screen_path
 
     options = {"fdr": fdr, "min_rescue": min_rescue, "test": test.value, "spatial": spatial.value}
-
-    def run() -> None:
-        _check_out_dir(out, force=force)
-        wells, sources = _load_wells([example_screen_path()])
-        _rank_and_write(
-            wells,
-            sources,
-            out=out,
-            options=options,
-            fmt=fmt,
-            top=top,
-            report=report,
-            plots=plots,
-            excel=excel,
-            safe_text=safe_text,
-        )
-
-    _guard(run)
+    output = _Output(out, fmt, top, report, plots, excel, safe_text, force)
+    _guard(lambda: _run_rank(lambda: _load_wells([example_screen_path()]), options, output))
 
 
 @app.command()

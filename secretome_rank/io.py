@@ -335,7 +335,7 @@ def _arrow_table(frame: pd.DataFrame) -> Any:
         return None
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+    except (pa.ArrowException, TypeError, ValueError):  # columns pyarrow cannot hold
         return None
     # the writer has no dictionary or null-typed columns: decode / cast them to text
     columns = []
@@ -367,7 +367,7 @@ def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
     )
     try:
         pacsv.write_csv(table, buf, write_options=options)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a tab, quote or newline in text
+    except pa.ArrowException:  # a tab, quote or newline inside a text cell
         return False
     body = buf.getvalue()
     if isinstance(sink, Path):
