@@ -45,6 +45,7 @@ from secretome_rank.importers.cellhts2_files import (
     _int_column,
     _join_annotation,
     _read_three_columns,
+    _require_columns,
     _values_from_three_columns,
     read_description,
 )
@@ -210,13 +211,13 @@ def import_cellhts2(
     if plist_path is not None:
         plist = read_table(plist_path, what="plate list").frame
         src = plist_path.name
-        need = {n: _col(plist, n) for n in ("Filename", "Plate", "Replicate")}
-        absent = [n for n, c in need.items() if c is None]
-        if absent:
-            raise SchemaError(
-                f"{plist_path}: plate list lacks column(s) {', '.join(absent)}; expected "
-                "Filename, Plate, Replicate (tab-separated, with a header line)"
-            )
+        need = _require_columns(
+            plist,
+            ("Filename", "Plate", "Replicate"),
+            path=plist_path,
+            what="plate list",
+            expected="Filename, Plate, Replicate (tab-separated, with a header line)",
+        )
         ch_col = _col(plist, "Channel")
         if ch_col is not None:
             ch = pd.to_numeric(plist[ch_col], errors="coerce")
@@ -226,9 +227,9 @@ def import_cellhts2(
                     f"{', '.join(map(str, sorted(ch.dropna().unique())))}); pass channel=..."
                 )
             plist = plist[(ch == channel).to_numpy()].reset_index(drop=True)
-        plates = _int_column(plist, str(need["Plate"]), "Plate", problems, source=src)
-        reps = _int_column(plist, str(need["Replicate"]), "Replicate", problems, source=src)
-        entries = plist[str(need["Filename"])].astype(str).tolist()
+        plates = _int_column(plist, need["Plate"], "Plate", problems, source=src)
+        reps = _int_column(plist, need["Replicate"], "Replicate", problems, source=src)
+        entries = plist[need["Filename"]].astype(str).tolist()
         batch_col = _col(plist, "Batch")
         batches = plist[batch_col].to_numpy(dtype=object) if batch_col else None
         dup = pd.DataFrame({"p": plates, "r": reps}).duplicated(keep=False).to_numpy()

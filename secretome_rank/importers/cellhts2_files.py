@@ -141,6 +141,19 @@ def _col(table: pd.DataFrame, name: str) -> str | None:
     return next((c for c in table.columns if _norm(c) == _norm(name)), None)
 
 
+def _require_columns(
+    table: pd.DataFrame, names: tuple[str, ...], *, path: Path, what: str, expected: str
+) -> dict[str, str]:
+    """Map each required column to the table's own spelling; raise naming the absent ones."""
+    found = {n: _col(table, n) for n in names}
+    absent = [n for n, c in found.items() if c is None]
+    if absent:
+        raise SchemaError(
+            f"{path}: {what} lacks column(s) {', '.join(absent)}; expected {expected}"
+        )
+    return {n: str(c) for n, c in found.items()}
+
+
 def _int_column(
     df: pd.DataFrame, col: str, what: str, problems: list[str], *, source: str
 ) -> pd.Series:
@@ -161,14 +174,14 @@ def _apply_screen_log(
     problems: list[str] = []  # earlier stages raise on their own problems
     log = read_table(log_path, what="screen log").frame
     src = log_path.name
-    need = {n: _col(log, n) for n in ("Plate", "Well", "Flag")}
-    absent = [n for n, c in need.items() if c is None]
-    if absent:
-        raise SchemaError(
-            f"{log_path}: screen log lacks column(s) {', '.join(absent)}; expected Plate, "
-            "Well, Flag and optionally Sample (replicate), Channel, Comment"
-        )
-    lp = _int_column(log, str(need["Plate"]), "Plate", problems, source=src)
+    need = _require_columns(
+        log,
+        ("Plate", "Well", "Flag"),
+        path=log_path,
+        what="screen log",
+        expected="Plate, Well, Flag and optionally Sample (replicate), Channel, Comment",
+    )
+    lp = _int_column(log, need["Plate"], "Plate", problems, source=src)
     s_col = _col(log, "Sample")
     lr = (
         _int_column(log, s_col, "Sample", problems, source=src)
@@ -179,15 +192,15 @@ def _apply_screen_log(
     keep = np.ones(len(log), dtype=bool)
     if c_col is not None:
         keep = (pd.to_numeric(log[c_col], errors="coerce") == channel).to_numpy()
-    lw = parse_wells(log[str(need["Well"])].astype(object))
+    lw = parse_wells(log[need["Well"]].astype(object))
     bad = (~lw["ok"]).to_numpy()
     if bad.any():
         problems.append(
             f"{src}, {_lines(log, bad)}: not a well id "
-            f"({', '.join(map(repr, log.loc[bad, str(need['Well'])].head(5)))})"
+            f"({', '.join(map(repr, log.loc[bad, need['Well']].head(5)))})"
         )
     comment_col = _col(log, "Comment")
-    comment = log[comment_col] if comment_col else log[str(need["Flag"])]
+    comment = log[comment_col] if comment_col else log[need["Flag"]]
     flags = pd.DataFrame(
         {
             CELLHTS2_PLATE: lp.to_numpy(),
@@ -195,7 +208,7 @@ def _apply_screen_log(
             C.WELL: lw["well"].to_numpy(),
             "_flag": comment.where(comment.notna(), "flagged").to_numpy(dtype=object),
             "_log_line": log[_LINE].to_numpy(),
-            "_raw_flag": log[str(need["Flag"])].to_numpy(dtype=object),
+            "_raw_flag": log[need["Flag"]].to_numpy(dtype=object),
         }
     )[keep & ~bad]
     hit = flags.merge(
