@@ -7,6 +7,7 @@ for library sizes (thousands of tests).
 
 from __future__ import annotations
 
+import logging
 from typing import Literal, get_args
 
 import numpy as np
@@ -18,6 +19,8 @@ __all__ = ["AdjustMethod", "adjust_pvalues", "storey_pi0"]
 
 AdjustMethod = Literal["bh", "by", "holm", "bonferroni", "hommel", "storey"]
 ADJUST_METHODS: tuple[str, ...] = get_args(AdjustMethod)
+
+logger = logging.getLogger(__name__)
 
 
 def _bh(p: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -171,7 +174,8 @@ def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
         p-values in [0, 1]; NaN for tests that could not be done.
     method : {"bh", "by", "holm", "bonferroni", "hommel", "storey"}
         Benjamini-Hochberg (default), Benjamini-Yekutieli, Holm, Bonferroni, Hommel, or
-        Storey q-values (``pi0`` from qvalue's default smoother, df = 3).
+        Storey q-values (``pi0`` from qvalue's default smoother, df = 3; with fewer than
+        20 p-values, or an estimate <= 0 where R qvalue stops, ``pi0 = 1``, i.e. BH).
 
     Returns
     -------
@@ -218,6 +222,9 @@ def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
             adj = _hommel(vals)
         else:
             pi0 = storey_pi0(vals) if vals.size >= 20 else 1.0
+            if pi0 <= 0:  # R qvalue stops here and recommends pi0 = 1; we use it (BH)
+                logger.warning("Storey pi0 estimate %.3g <= 0; using pi0 = 1 (BH)", pi0)
+                pi0 = 1.0
             adj = pi0 * _bh(vals)
         out[ok] = adj
     return out.reshape(arr.shape)

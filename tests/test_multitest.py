@@ -67,3 +67,10 @@ def test_properties(p, method, rnd):
     perm = np.arange(p.size)
     rnd.shuffle(perm)
     np.testing.assert_allclose(adjust_pvalues(p[perm], method), q[perm], rtol=1e-12)
+
+
+def test_storey_nonpositive_pi0_falls_back_to_bh():
+    # found by the pipeline property test: 28 p-values whose smoothed pi0 is -0.037
+    p = np.r_[np.full(20, 1e-6), np.linspace(0.001, 0.3, 8)]
+    assert storey_pi0(p) <= 0
+    np.testing.assert_allclose(adjust_pvalues(p, "storey"), adjust_pvalues(p, "bh"))
