@@ -7,7 +7,7 @@ was expected and how to fix it) and raises one :class:`~secretome_rank.errors.Sc
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,76 @@ def _text(series: pd.Series) -> pd.Series:
     mapped = np.where(codes < 0, -1, new_codes[np.maximum(codes, 0)] if len(new_codes) else -1)
     cat = pd.Categorical.from_codes(mapped, categories=pd.Index(new_uniques, dtype=object))
     return pd.Series(cat, index=series.index)
+
+
+def _recode(series: pd.Series, func: Callable[[str], str]) -> pd.Series:
+    """Apply ``func`` to the categories of a :func:`_text` result, then clean them again."""
+    cats = [func(c) for c in series.cat.categories]
+    small = _text(pd.Series([*cats, None], dtype=object))
+    codes = series.cat.codes.to_numpy()
+    new_codes = small.cat.codes.to_numpy()[np.where(codes < 0, len(cats), codes)]
+    return pd.Series(
+        pd.Categorical.from_codes(new_codes, categories=small.cat.categories), index=series.index
+    )
+
+
+def _parse_well_codes(well: pd.Series) -> pd.DataFrame:
+    """:func:`~secretome_rank.layout.parse_wells` on the distinct ids of a categorical column.
+
+    ``well`` comes back categorical (canonical ids; the text of malformed ones).
+    """
+    codes = well.cat.codes.to_numpy()
+    parsed = parse_wells(pd.Series(np.asarray(well.cat.categories, dtype=object)))
+    canonical = pd.Categorical(parsed["well"].astype(object))
+    take = np.where(codes < 0, len(parsed), codes)
+    well_codes = np.append(canonical.codes, -1)[take]
+    row = np.append(parsed["row"].to_numpy(dtype=float, na_value=np.nan), np.nan)[take]
+    col = np.append(parsed["col"].to_numpy(dtype=float, na_value=np.nan), np.nan)[take]
+    return pd.DataFrame(
+        {
+            "well": pd.Categorical.from_codes(well_codes, categories=canonical.categories),
+            "row": pd.array(row, dtype="Float64").astype("Int64"),
+            "col": pd.array(col, dtype="Float64").astype("Int64"),
+            "ok": np.append(parsed["ok"].to_numpy(dtype=bool), False)[take],
+        },
+        index=well.index,
+    )
+
+
+def _well_key(plate: pd.Series, parsed: pd.DataFrame) -> np.ndarray:
+    """One int64 per well ordering by plate code, row, column (missing parts last)."""
+    p = plate.cat.codes.to_numpy().astype(np.int64)
+    p = np.where(p < 0, plate.cat.categories.size, p)
+    r = parsed["row"].to_numpy(dtype=float, na_value=np.nan)
+    c = parsed["col"].to_numpy(dtype=float, na_value=np.nan)
+    r = np.where(np.isnan(r), 63, r).astype(np.int64)  # rows <= 32, columns <= 999
+    c = np.where(np.isnan(c), 1023, c).astype(np.int64)
+    return (p << 16) | (r << 10) | c
+
+
+def _duplicated_wells(plate: pd.Series, parsed: pd.DataFrame) -> pd.Series:
+    """True for every well whose (plate, row, column) occurs more than once."""
+    key = _well_key(plate, parsed)
+    dup = np.zeros(key.size, dtype=bool)
+    if key.size > 1 and not bool(np.all(key[1:] > key[:-1])):  # sorted and unique: done
+        order = np.argsort(key, kind="stable")
+        same = key[order][1:] == key[order][:-1]
+        dup[order[1:][same]] = True
+        dup[order[:-1][same]] = True
+    return pd.Series(dup, index=plate.index)
+
+
+def _mixed_plates(out: pd.DataFrame) -> list[object]:
+    """Plates holding more than one cell line or treatment."""
+    plate = out[C.PLATE].cat.codes.to_numpy()
+    seen = plate >= 0
+    mixed = np.zeros(out[C.PLATE].cat.categories.size, dtype=bool)
+    for col in (C.CELL_LINE, C.TREATMENT):
+        codes = pd.Series(out[col]).astype("category").cat.codes.to_numpy()
+        ref = np.full(mixed.size, -2)
+        ref[plate[seen]] = codes[seen]  # one of each plate's codes
+        mixed[plate[seen][codes[seen] != ref[plate[seen]]]] = True
+    return list(out[C.PLATE].cat.categories[mixed])
 
 
 def validate_wells(
@@ -115,7 +185,7 @@ def validate_wells(
 
     # role ------------------------------------------------------------------------------
     role_raw = _text(frame[C.ROLE].reset_index(drop=True))
-    role = _text(role_raw.str.lower())
+    role = _recode(role_raw, str.lower)
     if role_map:
         lower_map = {str(k).strip().lower(): str(v).strip().lower() for k, v in role_map.items()}
         bad_targets = sorted(set(lower_map.values()) - set(C.ROLES))
@@ -124,8 +194,7 @@ def validate_wells(
                 f"role mapping targets {bad_targets} are not roles; expected one of "
                 f"{', '.join(C.ROLES)}"
             )
-        cats = [lower_map.get(c, c) for c in role.cat.categories]
-        role = _text(pd.Series(np.array([*cats, None], dtype=object)[role.cat.codes.to_numpy()]))
+        role = _recode(role, lambda c: lower_map.get(c, c))
     unknown = role.notna() & ~role.isin(C.ROLES)
     if unknown.any():
         words = role_raw[unknown].astype(str).value_counts()
@@ -179,14 +248,15 @@ def validate_wells(
 
     # well ------------------------------------------------------------------------------
     if C.WELL in frame.columns:
-        parsed = parse_wells(frame[C.WELL].reset_index(drop=True))
-        given = _text(frame[C.WELL].reset_index(drop=True)).notna()
+        well_text = _text(frame[C.WELL].reset_index(drop=True))
+        parsed = _parse_well_codes(well_text)
+        given = well_text.notna()
         malformed = given & ~parsed["ok"]
         if malformed.any():
             problems.append(
                 f"column 'well': malformed well id in "
-                f"{describe_rows(line[malformed], parsed['well'][malformed])}; expected a row "
-                "letter and a column number such as A1, A01 or A001"
+                f"{describe_rows(line[malformed], parsed['well'][malformed].astype(object))}; "
+                "expected a row letter and a column number such as A1, A01 or A001"
             )
         if (~given).any():
             problems.append(
@@ -194,7 +264,7 @@ def validate_wells(
                 "or drop the column"
             )
         ok = parsed["ok"]
-        out[C.WELL] = pd.Categorical(parsed["well"].where(given))
+        out[C.WELL] = parsed["well"]
         out[C.ROW] = parsed["row"]
         out[C.COL] = parsed["col"]
         if ok.any():
@@ -209,11 +279,11 @@ def validate_wells(
                 last = row_letters(fmt.n_rows)[-1]
                 problems.append(
                     f"column 'well': well outside a {fmt.n_wells}-well plate in "
-                    f"{describe_rows(line[outside], parsed['well'][outside])}; expected rows "
-                    f"A-{last} and columns 1-{fmt.n_cols} (pass --plate-format if the plates "
-                    "are larger)"
+                    f"{describe_rows(line[outside], parsed['well'][outside].astype(object))}; "
+                    f"expected rows A-{last} and columns 1-{fmt.n_cols} (pass --plate-format if "
+                    "the plates are larger)"
                 )
-            dup = ok & out.duplicated([C.PLATE, C.WELL], keep=False) & plate.notna()
+            dup = ok & plate.notna() & _duplicated_wells(plate, parsed)
             if dup.any():
                 pairs = (
                     out.loc[dup, C.PLATE].astype(str) + ":" + out.loc[dup, C.WELL].astype(str)
@@ -259,15 +329,16 @@ def validate_wells(
         else:
             out[col] = pd.Categorical([default] * len(out))
     vehicle = {w.lower() for w in vehicle_words}
-    is_vehicle = out[C.TREATMENT].str.lower().isin(vehicle).to_numpy()
+    treatment = out[C.TREATMENT].astype("category")
+    vehicle_cats = np.array([str(c).lower() in vehicle for c in treatment.cat.categories] + [False])
+    is_vehicle = vehicle_cats[treatment.cat.codes.to_numpy()]
     out[C.ARM] = pd.Categorical.from_codes(
         is_vehicle.astype(np.int8), categories=[C.ARM_DRUG, C.ARM_VEHICLE]
     )
-    mixed = out.groupby(C.PLATE, sort=False)[[C.CELL_LINE, C.TREATMENT]].nunique()
-    mixed = mixed[(mixed > 1).any(axis=1)]
+    mixed = _mixed_plates(out)
     if len(mixed):
         problems.append(
-            f"plates {', '.join(map(str, mixed.index[:_MAX_LISTED]))}: more than one cell line "
+            f"plates {', '.join(map(str, mixed[:_MAX_LISTED]))}: more than one cell line "
             "or treatment on one plate; each plate must be one cell line and one arm (give "
             "plates distinct ids)"
         )
@@ -295,7 +366,9 @@ def validate_wells(
     # canonical row order (plate, well; then role, protein, value for tables without wells):
     # every later stage, and every output, is then independent of the input's row order
     out = out[order + rest]
-    out = out.iloc[_canonical_order(out)].reset_index(drop=True)
+    order = _canonical_order(out)
+    if not np.array_equal(order, np.arange(len(out))):
+        out = out.iloc[order].reset_index(drop=True)
     # categorical keys: grouping and mapping a million wells stays fast
     for col in (C.PLATE, C.WELL, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT, C.ARM):
         out[col] = out[col].astype("category")
@@ -303,7 +376,11 @@ def validate_wells(
 
 
 def _canonical_order(out: pd.DataFrame) -> np.ndarray:
-    """Row order by plate, row, column, role, protein, value, input line (integer keys)."""
+    """Row order by plate, row, column, role, protein, value, input line (integer keys).
+
+    With unique (plate, well) ids (validation guarantees them when wells are given) the
+    plate/row/column key alone decides, and an already sorted table costs one comparison.
+    """
 
     def codes(col: str) -> np.ndarray:
         c = out[col]
@@ -311,6 +388,14 @@ def _canonical_order(out: pd.DataFrame) -> np.ndarray:
             c = pd.Categorical(c.astype(object).where(c.notna(), None))
         k = np.asarray(c.codes if hasattr(c, "codes") else c.cat.codes, dtype=np.int64)
         return np.where(k < 0, np.iinfo(np.int64).max, k)
+
+    if out[C.WELL].notna().all():
+        key = _well_key(out[C.PLATE], out[[C.ROW, C.COL]].rename(columns={C.ROW: "row"}))
+        if key.size < 2 or bool(np.all(key[1:] > key[:-1])):
+            return np.arange(key.size)
+        order = np.argsort(key, kind="stable")
+        if bool(np.all(np.diff(key[order]) > 0)):
+            return order
 
     def ints(col: str) -> np.ndarray:
         return out[col].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
@@ -331,10 +416,16 @@ def _canonical_order(out: pd.DataFrame) -> np.ndarray:
 def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
     """Drug-arm plates need drug controls; every cell line needs a vehicle reference."""
     problems = []
-    roles = pd.crosstab(out[C.PLATE], out[C.ROLE])
-    for r in C.ROLES:
-        if r not in roles.columns:
-            roles[r] = 0
+    plate = out[C.PLATE].astype("category")
+    pcodes = plate.cat.codes.to_numpy()
+    role_codes = pd.Categorical(out[C.ROLE], categories=list(C.ROLES)).codes
+    seen = (pcodes >= 0) & (role_codes >= 0)
+    n_plates = plate.cat.categories.size
+    counts = np.bincount(
+        pcodes[seen] * len(C.ROLES) + role_codes[seen], minlength=n_plates * len(C.ROLES)
+    ).reshape(n_plates, len(C.ROLES))
+    index = pd.Index(plate.cat.categories, name=C.PLATE)
+    roles = pd.DataFrame(counts, index=index, columns=list(C.ROLES))
     plates = out.drop_duplicates(C.PLATE).set_index(C.PLATE)[[C.CELL_LINE, C.TREATMENT, C.ARM]]
     plates = plates.join(roles)
     drug = plates[plates[C.ARM] == C.ARM_DRUG]
