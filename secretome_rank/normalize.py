@@ -210,53 +210,75 @@ def apply_plate_params(
         ``no_drug_controls``, ``vehicle_from_context``) and ``bscore`` if requested.
     """
     out = wells.copy()
-    p = params.set_index(C.PLATE)
-    ref = out[C.PLATE].map(p["reference"]).to_numpy(dtype=float)
-    d = out[C.PLATE].map(p["drug_median"]).to_numpy(dtype=float)
-    v = out[C.PLATE].map(p["vehicle_median"]).to_numpy(dtype=float)
-    method = out[C.PLATE].map(p["norm_method"])
+    # per-plate parameters broadcast to wells through integer plate codes
+    codes, plates = pd.factorize(out[C.PLATE])
+    p = params.set_index(C.PLATE).reindex(plates)
+
+    def per_well(name: str) -> NDArray[np.float64]:
+        return np.append(p[name].to_numpy(dtype=float), np.nan)[codes]
+
+    ref = per_well("reference")
+    d = per_well("drug_median")
+    v = per_well("vehicle_median")
+    method_cat = pd.Categorical(p["norm_method"].astype(object).to_numpy())
+    method = pd.Categorical.from_codes(
+        np.append(method_cat.codes, -1)[codes], categories=method_cat.categories
+    )
     x = out[C.VALUE].to_numpy(dtype=float)
     floor = FLOOR_FRACTION * ref
     floored = x < floor
     with np.errstate(divide="ignore", invalid="ignore"):
         logx = np.log2(np.maximum(x, floor))
-    logx_s = pd.Series(logx, index=out.index)
     if spatial == "bscore":
-        offset, bscore = _spatial_offsets(out, logx_s)
-        logx_s = logx_s - offset
+        offset, bscore = _spatial_offsets(out, pd.Series(logx, index=out.index))
+        logx = logx - offset.to_numpy()
         out[C.BSCORE] = bscore.to_numpy()
-        x = np.exp2(logx_s.to_numpy())
+        x = np.exp2(logx)
     drug = (out[C.ARM] == C.ARM_DRUG).to_numpy()
-    controls = (method == "controls").to_numpy()
+    controls = np.asarray(method == "controls")
     with np.errstate(divide="ignore", invalid="ignore"):
         rescue = 100.0 * (x - d) / (v - d)
-        log_ratio = logx_s.to_numpy() - np.log2(ref)
+        log_ratio = logx - np.log2(ref)
     out[C.RESCUE_PCT] = np.where(drug & controls, rescue, np.nan)
     out[C.LOG2_RATIO] = np.where(drug, log_ratio, np.nan)
     out[C.GROWTH_LOG2] = np.where(~drug, log_ratio, np.nan)
-    is_sample = (out[C.ROLE] == C.SAMPLE).to_numpy() & ~np.isnan(x)
-    lr = pd.Series(np.where(is_sample, log_ratio, np.nan), index=out.index)
-    bulk = lr.groupby(out[C.PLATE]).transform("median").to_numpy()
-    out[C.TEST_VALUE] = np.where(out[C.ROLE] == C.SAMPLE, log_ratio - bulk, np.nan)
-    out[C.NORM_METHOD] = method.to_numpy()
-    flags = pd.Series("", index=out.index, dtype=object)
-    flags = flags.mask(out[C.VALUE].isna(), "missing")
-    flags = _add_flag(flags, floored & ~np.isnan(x), "floored")
-    flags = _add_flag(flags, drug & ~controls, "no_drug_controls")
-    vsrc = out[C.PLATE].map(p["vehicle_source"]).to_numpy()
-    flags = _add_flag(flags, drug & (vsrc == "context"), "vehicle_from_context")
-    out[C.FLAGS] = flags
+    sample = (out[C.ROLE] == C.SAMPLE).to_numpy()
+    lr = pd.Series(np.where(sample & ~np.isnan(x), log_ratio, np.nan))
+    bulk = lr.groupby(codes).median().reindex(range(len(plates))).to_numpy()
+    bulk = np.append(bulk, np.nan)[codes]
+    out[C.TEST_VALUE] = np.where(sample, log_ratio - bulk, np.nan)
+    out[C.NORM_METHOD] = method
+    from_context = np.append(p["vehicle_source"].to_numpy() == "context", False)[codes]
+    out[C.FLAGS] = flag_column(
+        {
+            "missing": out[C.VALUE].isna().to_numpy(),
+            "floored": floored & ~np.isnan(x),
+            "no_drug_controls": drug & ~controls,
+            "vehicle_from_context": drug & from_context,
+        }
+    )
     return out
 
 
-def _add_flag(flags: pd.Series, mask: NDArray[np.bool_], name: str) -> pd.Series:
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return flags
-    cur = flags[mask]
-    flags = flags.copy()
-    flags[mask] = np.where(cur == "", name, cur + ";" + name)
-    return flags
+def flag_column(masks: dict[str, NDArray[np.bool_]]) -> pd.Categorical:
+    """``;``-joined names of the masks true in each row, as a categorical ("" for none).
+
+    Built from a bit code per row, so a million rows cost a few distinct strings.
+
+    Examples
+    --------
+    >>> flag_column({"a": np.array([True, False, True]), "b": np.array([True, False, False])})
+    ['a;b', '', 'a']
+    Categories (3, str): ['', 'a', 'a;b']
+    """
+    names = list(masks)
+    bits = np.zeros(len(next(iter(masks.values()))) if masks else 0, dtype=np.int64)
+    for i, name in enumerate(names):
+        bits |= np.asarray(masks[name], dtype=np.int64) << i
+    used, inverse = np.unique(bits, return_inverse=True)
+    labels = [";".join(n for i, n in enumerate(names) if int(b) >> i & 1) for b in used]
+    cat = pd.Categorical(np.asarray(labels, dtype=object))
+    return pd.Categorical.from_codes(cat.codes[inverse], categories=cat.categories)
 
 
 def normalize_plates(

@@ -205,13 +205,12 @@ def rank_screen(
     if len(failed):
         notes.append(f"{len(failed)} plate(s) failed QC: {', '.join(map(str, failed[:10]))}")
         if cfg.exclude_failed:
-            drop = scored[C.PLATE].isin(failed)
+            drop = scored[C.PLATE].isin(failed).to_numpy()
             scored.loc[drop, C.TEST_VALUE] = np.nan
-            scored.loc[drop, C.FLAGS] = np.where(
-                scored.loc[drop, C.FLAGS] == "",
-                "plate_failed_qc",
-                scored.loc[drop, C.FLAGS] + ";plate_failed_qc",
-            )
+            flags = scored[C.FLAGS].astype(object).to_numpy(copy=True)
+            cur = flags[drop]
+            flags[drop] = np.where(cur == "", "plate_failed_qc", cur + ";plate_failed_qc")
+            scored[C.FLAGS] = pd.Categorical(flags)
             notes.append(
                 "wells of failed plates were excluded from the statistics (--exclude-failed)"
             )

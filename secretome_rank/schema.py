@@ -417,7 +417,7 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
     """Drug-arm plates need drug controls; every cell line needs a vehicle reference."""
     problems = []
     plate = out[C.PLATE].astype("category")
-    pcodes = plate.cat.codes.to_numpy()
+    pcodes = plate.cat.codes.to_numpy().astype(np.int64)
     role_codes = pd.Categorical(out[C.ROLE], categories=list(C.ROLES)).codes
     seen = (pcodes >= 0) & (role_codes >= 0)
     n_plates = plate.cat.categories.size
