@@ -275,10 +275,12 @@ def flag_column(masks: dict[str, NDArray[np.bool_]]) -> pd.Categorical:
     bits = np.zeros(len(next(iter(masks.values()))) if masks else 0, dtype=np.int64)
     for i, name in enumerate(names):
         bits |= np.asarray(masks[name], dtype=np.int64) << i
-    used, inverse = np.unique(bits, return_inverse=True)
+    used = np.flatnonzero(np.bincount(bits, minlength=1))
     labels = [";".join(n for i, n in enumerate(names) if int(b) >> i & 1) for b in used]
     cat = pd.Categorical(np.asarray(labels, dtype=object))
-    return pd.Categorical.from_codes(cat.codes[inverse], categories=cat.categories)
+    lookup = np.zeros(1 << len(names), dtype=cat.codes.dtype)
+    lookup[used] = cat.codes
+    return pd.Categorical.from_codes(lookup[bits], categories=cat.categories)
 
 
 def normalize_plates(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from scipy import special
 
 from secretome_rank import columns as C
@@ -102,64 +103,73 @@ def _control_gradient(scored: pd.DataFrame) -> pd.Series:
     return diff.groupby(level=0, observed=True).mean()
 
 
+def _codes(col: pd.Series) -> tuple[NDArray[np.intp], pd.Index]:
+    """Integer codes (-1 for missing) and the distinct values of a key column."""
+    codes, uniques = pd.factorize(col)
+    return codes.astype(np.intp), pd.Index(uniques)
+
+
 def _spatial(scored: pd.DataFrame, by: str) -> pd.DataFrame:
     """One-way ANOVA of sample log2 values on row (or column) per plate: F p-value and R^2."""
-    sel = (scored[C.ROLE] == C.SAMPLE) & scored[C.VALUE].gt(0) & scored[by].notna()
-    sub = pd.DataFrame(
-        {
-            "plate": scored.loc[sel, C.PLATE],
-            "g": scored.loc[sel, by],
-            "y": np.log2(scored.loc[sel, C.VALUE]),
-        }
-    )
-    if sub.empty:
+    sel = ((scored[C.ROLE] == C.SAMPLE) & scored[C.VALUE].gt(0) & scored[by].notna()).to_numpy()
+    if not sel.any():
         return pd.DataFrame(columns=["p", "r2"])
-    gm = sub.groupby(["plate", "g"])["y"].transform("mean")
-    pm = sub.groupby("plate")["y"].transform("mean")
-    ss_b = ((gm - pm) ** 2).groupby(sub["plate"]).sum()
-    ss_w = ((sub["y"] - gm) ** 2).groupby(sub["plate"]).sum()
-    k = sub.groupby("plate")["g"].nunique()
-    n = sub.groupby("plate").size()
-    df1 = k - 1
-    df2 = n - k
+    plate, plates = _codes(scored.loc[sel, C.PLATE])
+    g = scored.loc[sel, by].to_numpy(dtype=np.intp)
+    y = np.log2(scored.loc[sel, C.VALUE].to_numpy(dtype=float))
+    n_p = len(plates)
+    cell = plate * (int(g.max()) + 1) + g  # one code per plate x row (or column)
+    n_cell = np.bincount(cell, minlength=n_p * (int(g.max()) + 1))
     with np.errstate(divide="ignore", invalid="ignore"):
+        gm = (np.bincount(cell, weights=y, minlength=n_cell.size) / n_cell)[cell]
+        n = np.bincount(plate, minlength=n_p)
+        pm = (np.bincount(plate, weights=y, minlength=n_p) / n)[plate]
+        ss_b = np.bincount(plate, weights=(gm - pm) ** 2, minlength=n_p)
+        ss_w = np.bincount(plate, weights=(y - gm) ** 2, minlength=n_p)
+        k = (n_cell.reshape(n_p, -1) > 0).sum(axis=1)
+        df1 = k - 1
+        df2 = n - k
         f = (ss_b / df1) / (ss_w / df2)
-        p = pd.Series(special.fdtrc(df1.clip(lower=1), df2.clip(lower=1), f), index=f.index).where(
-            (df1 > 0) & (df2 > 0)
+        p = np.where(
+            (df1 > 0) & (df2 > 0), special.fdtrc(np.maximum(df1, 1), np.maximum(df2, 1), f), np.nan
         )
         r2 = ss_b / (ss_b + ss_w)
-    return pd.DataFrame({"p": p, "r2": r2})
+    return pd.DataFrame({"p": p, "r2": r2}, index=plates)
 
 
 def _replicate_r(scored: pd.DataFrame) -> pd.Series:
     """Pearson r of each plate's sample scores with the mean of their other replicates."""
-    sel = (scored[C.ROLE] == C.SAMPLE) & scored[C.TEST_VALUE].notna()
-    sub = scored.loc[sel, [C.PLATE, C.CELL_LINE, C.TREATMENT, C.PROTEIN, C.TEST_VALUE]]
-    g = sub.groupby([C.CELL_LINE, C.TREATMENT, C.PROTEIN], sort=False)[C.TEST_VALUE]
-    s = g.transform("sum")
-    n = g.transform("count")
-    x = sub[C.TEST_VALUE]
-    keep = n > 1
-    y = ((s - x) / (n - 1))[keep]
-    x = x[keep]
-    plate = sub.loc[keep, C.PLATE]
-    if x.empty:
+    sel = ((scored[C.ROLE] == C.SAMPLE) & scored[C.TEST_VALUE].notna()).to_numpy()
+    if not sel.any():
         return pd.Series(dtype=float)
-    frame = pd.DataFrame({"x": x, "y": y, "xy": x * y, "xx": x * x, "yy": y * y, "plate": plate})
-    a = frame.groupby("plate").agg(
-        n=("x", "size"),
-        sx=("x", "sum"),
-        sy=("y", "sum"),
-        sxy=("xy", "sum"),
-        sxx=("xx", "sum"),
-        syy=("yy", "sum"),
-    )
-    cov = a["sxy"] - a["sx"] * a["sy"] / a["n"]
-    vx = a["sxx"] - a["sx"] ** 2 / a["n"]
-    vy = a["syy"] - a["sy"] ** 2 / a["n"]
+    sub = scored.loc[sel]
+    key = np.zeros(int(sel.sum()), dtype=np.int64)
+    for col in (C.CELL_LINE, C.TREATMENT, C.PROTEIN):
+        codes, uniques = _codes(sub[col])
+        key = key * (len(uniques) + 1) + codes + 1
+    protein, _ = pd.factorize(key)  # one code per protein x context
+    x = sub[C.TEST_VALUE].to_numpy(dtype=float)
+    s = np.bincount(protein, weights=x)[protein]
+    n = np.bincount(protein)[protein]
+    keep = n > 1
+    if not keep.any():
+        return pd.Series(dtype=float)
+    y = ((s - x) / np.maximum(n - 1, 1))[keep]
+    x = x[keep]
+    plate_all, plates = _codes(sub[C.PLATE])
+    plate = plate_all[keep]
+
+    def total(w: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.bincount(plate, weights=w, minlength=len(plates))
+
+    m = np.bincount(plate, minlength=len(plates)).astype(float)
+    sx, sy = total(x), total(y)
+    cov = total(x * y) - sx * sy / m
+    vx = total(x * x) - sx**2 / m
+    vy = total(y * y) - sy**2 / m
     with np.errstate(divide="ignore", invalid="ignore"):
         r = cov / np.sqrt(vx * vy)
-    return r.where(a["n"] >= 3)
+    return pd.Series(np.where(m >= 3, r, np.nan), index=plates)
 
 
 def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
