@@ -348,6 +348,33 @@ def _arrow_table(frame: pd.DataFrame) -> Any:
     return pa.table(columns, names=[str(c) for c in frame.columns])
 
 
+#: rows per slice formatted in parallel by :func:`_write_arrow`
+_ROWS_PER_SLICE = 200_000
+
+
+def _format_slices(table: Any, options: Any) -> list[Any]:
+    """Format a pyarrow table as delimited text, large tables in parallel row slices.
+
+    Arrow's writer runs without the GIL, so slices of a million-row table use every core.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    def one(part: Any) -> Any:
+        buf = pa.BufferOutputStream()
+        pacsv.write_csv(part, buf, write_options=options)
+        return buf.getvalue()
+
+    n = table.num_rows
+    if n <= _ROWS_PER_SLICE:
+        return [one(table)]
+    from concurrent.futures import ThreadPoolExecutor
+
+    slices = [table.slice(i, _ROWS_PER_SLICE) for i in range(0, n, _ROWS_PER_SLICE)]
+    with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
+        return list(pool.map(one, slices))
+
+
 def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
     """Write TSV with pyarrow's C++ writer (about 10x faster than pandas).
 
@@ -360,23 +387,23 @@ def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    buf = pa.BufferOutputStream()
     header = ("\t".join(map(str, frame.columns)) + "\n").encode("utf-8")
     options = pacsv.WriteOptions(
         include_header=False, delimiter="\t", quoting_style="none", null_string="NA"
     )
     try:
-        pacsv.write_csv(table, buf, write_options=options)
+        parts = _format_slices(table, options)
     except pa.ArrowException:  # a tab, quote or newline inside a text cell
         return False
-    body = buf.getvalue()
     if isinstance(sink, Path):
         with pa.OSFile(str(sink), "wb") as out:
             out.write(header)
-            out.write(body)
+            for part in parts:
+                out.write(part)
     else:
         sink.write(header)
-        sink.write(memoryview(body))
+        for part in parts:
+            sink.write(memoryview(part))
     return True
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -161,10 +163,14 @@ def write_outputs(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(result)
-    written = [
-        write_table(neutralize_formulas(t) if safe_text else t, out / f"{name}.tsv")
-        for name, t in tables.items()
-    ]
+
+    def write(item: tuple[str, pd.DataFrame]) -> Path:
+        name, t = item
+        return write_table(neutralize_formulas(t) if safe_text else t, out / f"{name}.tsv")
+
+    # Arrow formats text without the GIL: the tables are written side by side
+    with ThreadPoolExecutor(max_workers=min(len(tables), os.cpu_count() or 1)) as pool:
+        written = list(pool.map(write, tables.items()))
     if excel:
         sheets = {k: v for k, v in tables.items() if k != "wells"}
         written.append(write_excel(sheets, out / "results.xlsx"))
