@@ -21,6 +21,7 @@ from secretome_rank.io import neutralize_formulas, write_excel, write_json, writ
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
+    from rich.table import Table
 
     from secretome_rank.pipeline import PipelineResult
 
@@ -191,8 +192,22 @@ def _fmt(x: object, spec: str) -> str:
     return format(x, spec)
 
 
-def render_summary(result: PipelineResult, console: Console, *, top: int = 10) -> None:
-    """Print counts, QC verdicts and the top hits per context as rich tables."""
+#: above this many contexts the summary shows one overview table instead of one per context
+MAX_CONTEXT_TABLES = 8
+
+
+def render_summary(
+    result: PipelineResult,
+    console: Console,
+    *,
+    top: int = 10,
+    max_contexts: int = MAX_CONTEXT_TABLES,
+) -> None:
+    """Print counts, QC verdicts and the top hits per context as rich tables.
+
+    With more than ``max_contexts`` contexts, one overview table lists the ``top`` contexts
+    with most hits (their best hits named) instead of a table per context.
+    """
     from rich.markup import escape
     from rich.table import Table
 
@@ -221,39 +236,119 @@ def render_summary(result: PipelineResult, console: Console, *, top: int = 10) -
         if len(bad) > top:
             t.caption = f"{len(bad) - top} more in qc.tsv"
         console.print(t)
-    for (line, drug), ctx in hits.groupby([C.CELL_LINE, C.TREATMENT], sort=True):
-        n_hit = int(ctx[C.IS_HIT].sum())
-        classes = ctx.loc[ctx[C.IS_HIT], C.CLASS].value_counts()
-        cls_text = ", ".join(f"{v} {k}" for k, v in classes.items())
-        t = Table(
-            title=f"{escape(str(line))} + {escape(str(drug))}: "
-            f"{n_hit} hit(s) of {len(ctx)} proteins" + (f" ({cls_text})" if cls_text else ""),
-            title_justify="left",
-        )
-        for col, justify in (
-            ("rank", "right"),
-            ("protein", "left"),
-            ("symbol", "left"),
-            ("rescue %", "right"),
-            ("q", "right"),
-            ("class", "left"),
-            ("receptors", "left"),
-        ):
-            t.add_column(col, justify=justify)  # type: ignore[arg-type]
-        for _, row in ctx.head(top).iterrows():
-            style = "bold green" if row[C.IS_HIT] else ""
-            receptors = row.get(C.RECEPTORS)
-            rec = "" if receptors is None or pd.isna(receptors) else str(receptors)
-            t.add_row(
-                str(row[C.RANK]),
-                escape(str(row[C.PROTEIN])),
-                "" if pd.isna(row[C.SYMBOL]) else escape(str(row[C.SYMBOL])),
-                _fmt(row[C.RESCUE_PCT], ".1f"),
-                _fmt(row[C.Q_VALUE], ".2g"),
-                str(row[C.CLASS]),
-                escape(rec[:40] + ("..." if len(rec) > 40 else "")),
-                style=style,
-            )
-        console.print(t)
+    contexts = hits.groupby([C.CELL_LINE, C.TREATMENT], sort=True, observed=True)
+    if contexts.ngroups > max_contexts:
+        console.print(_context_overview(hits, top=top))
+        if result.summary is not None and len(result.summary):
+            console.print(_protein_overview(result.summary, n_contexts=contexts.ngroups, top=top))
+    else:
+        for (line, drug), ctx in contexts:
+            console.print(_context_table(line, drug, ctx, top=top))
     for note in result.notes:
         console.print(f"[yellow]note:[/] {escape(note)}")
+
+
+def _context_table(line: object, drug: object, ctx: pd.DataFrame, *, top: int) -> Table:
+    """Top hits of one context."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    n_hit = int(ctx[C.IS_HIT].sum())
+    classes = ctx.loc[ctx[C.IS_HIT], C.CLASS].value_counts()
+    cls_text = ", ".join(f"{v} {k}" for k, v in classes.items())
+    t = Table(
+        title=f"{escape(str(line))} + {escape(str(drug))}: "
+        f"{n_hit} hit(s) of {len(ctx)} proteins" + (f" ({cls_text})" if cls_text else ""),
+        title_justify="left",
+    )
+    for col, justify in (
+        ("rank", "right"),
+        ("protein", "left"),
+        ("symbol", "left"),
+        ("rescue %", "right"),
+        ("q", "right"),
+        ("class", "left"),
+        ("receptors", "left"),
+    ):
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for _, row in ctx.head(top).iterrows():
+        style = "bold green" if row[C.IS_HIT] else ""
+        receptors = row.get(C.RECEPTORS)
+        rec = "" if receptors is None or pd.isna(receptors) else str(receptors)
+        t.add_row(
+            str(row[C.RANK]),
+            escape(str(row[C.PROTEIN])),
+            "" if pd.isna(row[C.SYMBOL]) else escape(str(row[C.SYMBOL])),
+            _fmt(row[C.RESCUE_PCT], ".1f"),
+            _fmt(row[C.Q_VALUE], ".2g"),
+            str(row[C.CLASS]),
+            escape(rec[:40] + ("..." if len(rec) > 40 else "")),
+            style=style,
+        )
+    return t
+
+
+def _context_overview(hits: pd.DataFrame, *, top: int) -> Table:
+    """One row per context (most hits first, ``top`` rows): hit count, classes, best hits."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    keys = [C.CELL_LINE, C.TREATMENT]
+    is_hit = hits[C.IS_HIT].to_numpy(dtype=bool)
+    n_hit = hits.groupby(keys, sort=True, observed=True)[C.IS_HIT].sum().astype(int)
+    order = n_hit.reset_index(name="n").sort_values("n", ascending=False, kind="mergesort")
+    shown = order.head(top)
+    hit_rows = hits[is_hit].sort_values([*keys, C.RANK], kind="mergesort")
+    best = hit_rows.groupby(keys, sort=False, observed=True)[C.PROTEIN].agg(
+        lambda s: ", ".join(map(str, s.head(3)))
+    )
+    t = Table(
+        title=f"{len(order)} contexts: {int(is_hit.sum())} hits "
+        f"({int((n_hit > 0).sum())} contexts with a hit)",
+        title_justify="left",
+    )
+    for col, justify in (("cell line", "left"), ("treatment", "left"), ("hits", "right")):
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    t.add_column("best hits", justify="left")
+    for line, drug, n in shown.itertuples(index=False):
+        t.add_row(
+            escape(str(line)),
+            escape(str(drug)),
+            str(n),
+            escape(str(best.get((line, drug), ""))),
+        )
+    if len(order) > top:
+        t.caption = f"{len(order) - top} more contexts: hits.tsv, summary.tsv"
+    return t
+
+
+def _protein_overview(summary: pd.DataFrame, *, n_contexts: int, top: int) -> Table:
+    """The ``top`` proteins of the across-context summary (``summary.tsv`` order)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(title="Across contexts (summary.tsv)", title_justify="left")
+    for col, justify in (
+        ("protein", "left"),
+        ("symbol", "left"),
+        ("hit in", "right"),
+        ("mean rescue %", "right"),
+        ("pattern", "left"),
+        ("receptors", "left"),
+    ):
+        t.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for row in summary.head(top).itertuples(index=False):
+        rec = "" if pd.isna(row.receptors) else str(row.receptors)
+        pattern = f"{row.drug_pattern}, {row.line_pattern}"
+        t.add_row(
+            escape(str(row.protein)),
+            "" if pd.isna(row.symbol) else escape(str(row.symbol)),
+            f"{int(row.n_hit)} / {n_contexts}",
+            _fmt(row.mean_rescue_pct, ".1f"),
+            escape(pattern),
+            escape(rec[:40] + ("..." if len(rec) > 40 else "")),
+            style="bold green" if bool(row.is_combined_hit) else "",
+        )
+    if len(summary) > top:
+        t.caption = f"{len(summary) - top} more proteins in summary.tsv"
+    return t
