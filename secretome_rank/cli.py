@@ -344,16 +344,24 @@ def _run_rank(
     import secretome_rank as sr
     from secretome_rank.io import format_tsv
     from secretome_rank.progress import Progress
-    from secretome_rank.report import check_out_dir, hits_json, render_summary, write_outputs
+    from secretome_rank.report import (
+        check_out_dir,
+        early_wells_writer,
+        hits_json,
+        render_summary,
+        write_outputs,
+    )
 
     check_out_dir(output.out, force=output.force)  # before any work: fail fast
     wells, sources = load()
     log = logging.getLogger("secretome_rank.cli")
     log.info("read %d wells on %d plates", len(wells), wells["plate"].nunique())
     report = output.report
-    with Progress(quiet=_STATE["quiet"]) as progress:
+    wells_job, on_wells = early_wells_writer(output.out, safe_text=output.safe_text)
+    with Progress(quiet=_STATE["quiet"]) as progress, wells_job:
         with progress.stage(f"ranking {len(wells):,} wells on {wells['plate'].nunique()} plates"):
-            result = sr.rank_screen(wells, **options)
+            # wells.tsv is written in the background while the statistics run
+            result = sr.rank_screen(wells, on_wells=on_wells, **options)
         with progress.stage("writing tables"):
             written = write_outputs(
                 result,
@@ -362,6 +370,7 @@ def _run_rank(
                 command=" ".join(sys.argv),
                 excel=output.excel,
                 safe_text=output.safe_text,
+                wells_job=wells_job,
             )
         if report is None:
             report = len(wells) <= REPORT_AUTO_MAX_WELLS

@@ -280,20 +280,31 @@ def read_screen(
     )
 
 
+def _temp_beside(path: Path) -> Path:
+    """A new empty temporary file in the folder of ``path`` (created if needed)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(tmp)
+
+
+def _commit(tmp: Path, path: Path) -> None:
+    """Give ``tmp`` the usual permissions and rename it to ``path`` (atomic on one disk)."""
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
+    os.replace(tmp, path)
+
+
 def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Call ``write(tmp)`` on a temporary file in the same folder, then rename it to ``path``.
 
     A crash or an error leaves no partial ``path`` behind.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = _temp_beside(path)
     try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
+        write(tmp)
+        _commit(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
@@ -446,13 +457,81 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         The written path.
     """
     p = Path(path)
-
-    def write(tmp: Path) -> None:
-        if not _write_arrow(frame, tmp):
-            tmp.write_bytes(_pandas_tsv(frame))
-
-    _atomic_write(p, write)
+    _atomic_write(p, lambda tmp: _write_tsv(frame, tmp))
     return p
+
+
+def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
+    if not _write_arrow(frame, path):
+        path.write_bytes(_pandas_tsv(frame))
+
+
+class BackgroundTable:
+    """Write a table in a background thread; it appears under its name only on :meth:`commit`.
+
+    Arrow formats text without the GIL, so a large table (``wells.tsv``) is written while
+    the caller goes on computing. Until :meth:`commit` the text sits in a hidden temporary
+    file beside ``path``; :meth:`discard` (or leaving the ``with`` block without committing)
+    removes it (and the folder, if it was made for it), so a failed run leaves nothing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> with BackgroundTable(folder / "t.tsv") as job:
+    ...     job.submit(pd.DataFrame({"a": [1.5, None]}))
+    ...     path = job.commit()
+    >>> path.read_text().splitlines()
+    ['a', '1.5', 'NA']
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.path = Path(path)
+        self._pool = ThreadPoolExecutor(max_workers=1)
+        self._tmp: Path | None = None
+        self._future: Any = None
+        self._made_dir = False
+
+    def submit(self, frame: pd.DataFrame) -> None:
+        """Start writing ``frame`` (a shallow copy is taken: later edits do not reach it)."""
+        if self._future is not None:
+            raise RuntimeError(f"{self.path.name}: already submitted")
+        self._made_dir = not self.path.parent.exists()
+        self._tmp = _temp_beside(self.path)
+        self._future = self._pool.submit(_write_tsv, frame.copy(deep=False), self._tmp)
+
+    @property
+    def submitted(self) -> bool:
+        """True once :meth:`submit` was called."""
+        return self._future is not None
+
+    def commit(self) -> Path:
+        """Wait for the write to finish and move the file to its name."""
+        if self._future is None or self._tmp is None:
+            raise RuntimeError(f"{self.path.name}: nothing submitted")
+        self._future.result()
+        _commit(self._tmp, self.path)
+        self._tmp = None
+        return self.path
+
+    def discard(self) -> None:
+        """Wait for a running write and delete its temporary file."""
+        if self._future is not None:
+            self._future.exception()  # wait; its error no longer matters
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+            self._tmp = None
+            if self._made_dir and not any(self.path.parent.iterdir()):
+                self.path.parent.rmdir()  # a folder made only for this file goes too
+        self._pool.shutdown()
+
+    def __enter__(self) -> BackgroundTable:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()
 
 
 #: first characters that make a spreadsheet treat a text cell as a formula (OWASP CSV injection)

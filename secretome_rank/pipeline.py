@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -117,6 +118,7 @@ def rank_screen(
     resource_mode: str = "replace",
     expression: pd.DataFrame | None = None,
     expression_threshold: float = 1.0,
+    on_wells: Callable[[pd.DataFrame], None] | None = None,
 ) -> PipelineResult:
     """Rank a rescue screen: normalise, QC, test, adjust, call hits, classify, rank.
 
@@ -160,6 +162,10 @@ def rank_screen(
         expressed (every receptor misses a subunit) are ranked after the other hits.
     expression_threshold : float
         A gene is expressed when ``value >= expression_threshold``.
+    on_wells : callable, optional
+        Called once with the final normalised wells (the result's ``wells``) as soon as QC
+        has run, before the statistics: lets a caller write ``wells.tsv`` meanwhile
+        (:func:`secretome_rank.report.early_wells_writer`).
 
     Returns
     -------
@@ -214,6 +220,8 @@ def rank_screen(
             notes.append(
                 "wells of failed plates were excluded from the statistics (--exclude-failed)"
             )
+    if on_wells is not None:
+        on_wells(scored)
     # 3. per-protein statistics per context, FDR, hit calls
     stats_table = protein_stats(
         scored, test=cfg.test, alternative=cfg.alternative, adjust=cfg.adjust

@@ -7,7 +7,7 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +17,13 @@ import pandas as pd
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError
-from secretome_rank.io import neutralize_formulas, write_excel, write_json, write_table
+from secretome_rank.io import (
+    BackgroundTable,
+    neutralize_formulas,
+    write_excel,
+    write_json,
+    write_table,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -27,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "check_out_dir",
+    "early_wells_writer",
     "file_sha256",
     "hits_json",
     "output_tables",
@@ -107,11 +114,16 @@ def run_info(
     }
 
 
+def wells_table(wells: pd.DataFrame) -> pd.DataFrame:
+    """The columns of ``wells.tsv`` from the pipeline's scored wells."""
+    return wells[[c for c in WELL_COLUMNS if c in wells.columns]]
+
+
 def output_tables(result: PipelineResult) -> dict[str, pd.DataFrame]:
     """The result tables by output name (``hits``, ``wells``, ``qc``, ...), present ones only."""
     tables = {
         "hits": result.hits,
-        "wells": result.wells[[c for c in WELL_COLUMNS if c in result.wells.columns]],
+        "wells": wells_table(result.wells),
         "qc": result.qc,
         "receptors": result.receptors,
         "receptor_families": result.receptor_families,
@@ -144,6 +156,24 @@ def check_out_dir(out_dir: str | Path, *, force: bool = False) -> None:
             )
 
 
+def early_wells_writer(
+    out_dir: str | Path, *, safe_text: bool = False
+) -> tuple[BackgroundTable, Callable[[pd.DataFrame], None]]:
+    """A background job for ``wells.tsv`` and the ``on_wells`` hook of ``rank_screen`` feeding it.
+
+    Pass the hook to :func:`secretome_rank.rank_screen` and the job to :func:`write_outputs`:
+    the largest table is then written while the statistics run. Use the job as a context
+    manager so a failed run leaves no temporary file.
+    """
+    job = BackgroundTable(Path(out_dir) / "wells.tsv")
+
+    def hook(wells: pd.DataFrame) -> None:
+        table = wells_table(wells)
+        job.submit(neutralize_formulas(table) if safe_text else table)
+
+    return job, hook
+
+
 def write_outputs(
     result: PipelineResult,
     out_dir: str | Path,
@@ -152,6 +182,7 @@ def write_outputs(
     command: str = "",
     excel: bool = False,
     safe_text: bool = False,
+    wells_job: BackgroundTable | None = None,
 ) -> list[Path]:
     """Write the output tables and ``run.json`` into ``out_dir``, each atomically.
 
@@ -159,11 +190,16 @@ def write_outputs(
     ``receptor_families.tsv``, ``summary.tsv`` and ``rescue_matrix.tsv`` when present.
     ``excel`` also writes ``results.xlsx`` (every table but wells, one sheet each, text
     cells that would run as formulas neutralised); ``safe_text`` neutralises them in the
-    TSV files too. Returns the written paths.
+    TSV files too. ``wells_job``: ``wells.tsv`` already being written in the background
+    (see :func:`early_wells_writer`); it is committed instead of written again. Returns the
+    written paths.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(result)
+    early = wells_job if wells_job is not None and wells_job.submitted else None
+    if early is not None:
+        del tables["wells"]
 
     def write(item: tuple[str, pd.DataFrame]) -> Path:
         name, t = item
@@ -172,6 +208,8 @@ def write_outputs(
     # Arrow formats text without the GIL: the tables are written side by side
     with ThreadPoolExecutor(max_workers=min(len(tables), os.cpu_count() or 1)) as pool:
         written = list(pool.map(write, tables.items()))
+    if early is not None:
+        written.insert(1, early.commit())
     if excel:
         sheets = {k: v for k, v in tables.items() if k != "wells"}
         written.append(write_excel(sheets, out / "results.xlsx"))

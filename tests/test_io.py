@@ -201,3 +201,37 @@ def test_large_tables_written_in_parallel_slices_are_byte_identical(tmp_path, mo
     sio.write_table(frame, tmp_path / "q.tsv")
     back = pd.read_csv(tmp_path / "q.tsv", sep="\t", keep_default_na=False)
     assert back["t"].tolist() == frame["t"].tolist()
+
+
+def test_background_table_commits_or_leaves_nothing(tmp_path):
+    from secretome_rank.io import BackgroundTable, tsv_bytes
+
+    frame = pd.DataFrame({"a": [1.0, np.nan], "b": ["x", "y"]})
+    with BackgroundTable(tmp_path / "t.tsv") as job:
+        job.submit(frame)
+        frame.loc[0, "a"] = 99.0  # an edit after submit does not reach the file
+        path = job.commit()
+    assert path.read_bytes() == tsv_bytes(frame.assign(a=[1.0, np.nan]))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.tsv"]
+
+    other = tmp_path / "sub"
+    with pytest.raises(RuntimeError, match="statistics failed"):
+        with BackgroundTable(other / "u.tsv") as job:
+            job.submit(frame)
+            raise RuntimeError("statistics failed")
+    assert not other.exists()  # no temporary file, no u.tsv, no folder made for them
+
+
+def test_early_wells_write_matches_the_plain_write(example_result, tmp_path):
+    from secretome_rank.report import early_wells_writer, write_outputs
+
+    plain = write_outputs(example_result, tmp_path / "plain")
+    job, hook = early_wells_writer(tmp_path / "early")
+    with job:
+        hook(example_result.wells)
+        early = write_outputs(example_result, tmp_path / "early", wells_job=job)
+    assert [p.name for p in early] == [p.name for p in plain]
+    for a, b in zip(plain, early, strict=True):
+        if a.suffix == ".tsv":
+            assert a.read_bytes() == b.read_bytes(), a.name
+    assert not [p for p in (tmp_path / "early").iterdir() if p.name.startswith(".")]
