@@ -1,13 +1,13 @@
 """Speed and memory of `secretome-rank rank`, and how they scale.
 
-    python bench/speed.py [--wells 1000000] [--keep DIR]      # CSV, against pandas.read_csv
+    python bench/speed.py [--wells 1000000] [--keep DIR] [--repeat 3]  # CSV vs pandas.read_csv
     python bench/speed.py --scaling [--sizes 0.5,1,2,5]       # Parquet, millions of wells
 
 Screens are simulated (2 drugs + a vehicle arm, 3 replicates, ~490 proteins, as many cell
 lines as needed: 1M wells ~ 145 lines x 2 drugs = 290 contexts; 5M ~ 1,450 contexts).
 Every command runs in a fresh interpreter; wall time and peak resident memory (ru_maxrss of
-that child) are reported. `rank` runs as a user would run it (report.html included) and, for
-comparison, with --no-report.
+that child) are reported. `rank` runs as a user would run it (`-q`, default summary table on
+stdout, report.html included) and, for comparison, with --no-report.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -66,8 +67,6 @@ def rank(path: Path, out: Path, *extra: str) -> tuple[float, float]:
         str(path),
         "--out",
         str(out),
-        "-f",
-        "tsv",
         *extra,
     ]
     return run(cmd)
@@ -77,12 +76,18 @@ def compare_read(args: argparse.Namespace, tmp: Path) -> None:
     path = tmp / "screen.csv"
     make_screen(args.wells, path)
     size = path.stat().st_size / 1e6
-    read_t, read_mem = run(
-        [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"]
+
+    def median_of(measure: Callable[[], tuple[float, float]]) -> tuple[float, float]:
+        """Median wall time (and the largest peak memory) of --repeat runs."""
+        runs = [measure() for _ in range(args.repeat)]
+        return float(np.median([r[0] for r in runs])), max(r[1] for r in runs)
+
+    read_t, read_mem = median_of(
+        lambda: run([sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"])
     )
-    full_t, full_mem = rank(path, tmp / "out")
-    bare_t, bare_mem = rank(path, tmp / "out", "--no-report")
-    print(f"file: {path.name} {size:.0f} MB")
+    full_t, full_mem = median_of(lambda: rank(path, tmp / "out"))
+    bare_t, bare_mem = median_of(lambda: rank(path, tmp / "out", "--no-report"))
+    print(f"file: {path.name} {size:.0f} MB; median of {args.repeat} run(s) each")
     print(f"pandas.read_csv             : {read_t:6.2f} s  peak {read_mem:6.0f} MB")
     for label, t, mem in (
         ("rank (default)", full_t, full_mem),
@@ -114,6 +119,7 @@ def main() -> None:
     ap.add_argument("--scaling", action="store_true")
     ap.add_argument("--sizes", default="0.5,1,2,5")
     ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--repeat", type=int, default=3, help="runs per command (median reported)")
     args = ap.parse_args()
     tmp = Path(args.keep or tempfile.mkdtemp())
     tmp.mkdir(parents=True, exist_ok=True)
