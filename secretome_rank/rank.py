@@ -34,22 +34,23 @@ def rank_hits(
     if "receptor_expressed" in out.columns:  # hits whose receptors are absent: after other hits
         absent = out["receptor_expressed"].astype("boolean").eq(False).fillna(False).to_numpy()
         group = np.where(out[C.IS_HIT].to_numpy() & absent, 2.5, group)
-    keys = pd.DataFrame(
-        {
-            "g": group,
-            "q_missing": out[C.Q_VALUE].isna(),
-            "q": out[C.Q_VALUE].fillna(np.inf),
-            "e_missing": out[C.RESCUE_PCT].isna(),
-            "e": -out[C.RESCUE_PCT].fillna(0.0),
-            "p": out[C.PROTEIN].astype(str),
-        },
-        index=out.index,
+    def text_order(col: str) -> np.ndarray:
+        """Rank of each row's text in sorted order (what a string sort compares)."""
+        codes, _ = pd.factorize(out[col].astype(str), sort=True)
+        return codes
+
+    # np.lexsort: the last key is the primary one; stable, so ties keep the input order
+    order = np.lexsort(
+        (
+            text_order(C.PROTEIN),
+            -out[C.RESCUE_PCT].fillna(0.0).to_numpy(dtype=float),
+            out[C.RESCUE_PCT].isna().to_numpy(),
+            out[C.Q_VALUE].fillna(np.inf).to_numpy(dtype=float),
+            out[C.Q_VALUE].isna().to_numpy(),
+            group,
+            *(text_order(c) for c in reversed(context)),
+        )
     )
-    for c in context:
-        keys[c] = out[c].astype(str)
-    order = keys.sort_values(
-        [*context, "g", "q_missing", "q", "e_missing", "e", "p"], kind="stable"
-    ).index
-    out = out.loc[order].reset_index(drop=True)
+    out = out.iloc[order].reset_index(drop=True)
     out[C.RANK] = out.groupby(list(context), sort=False).cumcount() + 1
     return out
