@@ -34,6 +34,7 @@ def rank_hits(
     if "receptor_expressed" in out.columns:  # hits whose receptors are absent: after other hits
         absent = out["receptor_expressed"].astype("boolean").eq(False).fillna(False).to_numpy()
         group = np.where(out[C.IS_HIT].to_numpy() & absent, 2.5, group)
+
     def text_order(col: str) -> np.ndarray:
         """Rank of each row's text in sorted order (what a string sort compares)."""
         codes, _ = pd.factorize(out[col].astype(str), sort=True)
