@@ -16,7 +16,8 @@ receptors in one cell are separated with ``;``.
 
 Modules, one per stage: ``table`` (the bundled table, families, roles and column names),
 ``loaders`` (external resources), ``annotation`` (names -> receptors, expression), ``combine``
-(p-value combination kernels) and ``ranking`` (receptor and family evidence).
+(p-value combination kernels), ``grouping`` (sorting and grouping kernels on integer codes) and
+``ranking`` (receptor and family evidence).
 """
 
 from __future__ import annotations

@@ -19,14 +19,18 @@ from secretome_rank.receptors.table import CombineName
 
 def _simes(p: NDArray[np.float64], codes: NDArray[np.intp], n_groups: int) -> NDArray[np.float64]:
     """Simes combined p per group: min_k n * p_(k) / k over the sorted p of the group."""
-    order = np.lexsort((p, codes))
-    ps, cs = p[order], codes[order]
-    counts = np.bincount(cs, minlength=n_groups)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    k = np.arange(ps.size) - starts[cs] + 1
-    vals = counts[cs] * ps / k
+    dc = np.diff(codes)
+    if not np.all((dc > 0) | ((dc == 0) & (np.diff(p) >= 0))):  # else sorted by group, p already
+        order = np.lexsort((p, codes))
+        p, codes = p[order], codes[order]
+    counts = np.bincount(codes, minlength=n_groups)
+    starts = np.cumsum(counts) - counts
+    k = np.arange(p.size) - starts[codes] + 1
+    vals = counts[codes] * p / k
     out = np.full(n_groups, np.nan)
-    np.fmin.at(out, cs, vals)
+    if vals.size:  # groups are runs of the sorted codes: minimum of each run
+        has = counts > 0
+        out[has] = np.minimum.reduceat(vals, starts[has])
     return np.minimum(out, 1.0)
 
 

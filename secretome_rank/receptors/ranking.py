@@ -3,20 +3,38 @@
 :func:`rank_receptors` / :func:`rank_receptor_families` / :func:`rank_receptors_and_families`:
 per context, the ligands in the library, hit ligands, best ligand, the ligands' p-values combined
 (:func:`~secretome_rank.receptors.combine.combine_pvalues_grouped`) and their FDR.
+
+How: the protein -> receptor pairs are resolved once per distinct protein (and symbol); the long
+context x protein x receptor table is a pair of index arrays (hits row, pair) sorted by integer
+codes whose order is the text order, so sorting, grouping and joining are numpy operations over
+all groups at once and text columns are built only for the output rows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError, SchemaError
 from secretome_rank.names import SEP, NameResolver, default_resolver, normalize_key
 from secretome_rank.receptors.combine import combine_pvalues_grouped
+from secretome_rank.receptors.grouping import (
+    bh_sorted,
+    categorical,
+    first_rows,
+    join_runs,
+    repeat_pairs,
+    runs,
+    stable_order,
+    text_codes,
+)
 from secretome_rank.receptors.loaders import _as_table
 from secretome_rank.receptors.table import (
     BEST_LIGAND,
@@ -45,24 +63,52 @@ from secretome_rank.receptors.table import (
 )
 
 _HITS_REQUIRED = (C.CELL_LINE, C.TREATMENT, C.PROTEIN, C.P_VALUE, C.Q_VALUE, C.IS_HIT, C.RESCUE_PCT)
+_Ints = NDArray[np.intp]
+_Floats = NDArray[np.float64]
 
 
-def _long_hits(
-    hits: pd.DataFrame,
-    *,
-    resource: pd.DataFrame | str | Path | None,
-    roles: Iterable[str] | None,
-    min_resources: int,
-    resolver: NameResolver | None,
-) -> pd.DataFrame:
-    """One row per context x protein x receptor."""
-    missing = [c for c in _HITS_REQUIRED if c not in hits.columns]
-    if missing:
-        raise SchemaError(
-            f"hits table lacks column(s) {', '.join(missing)}; expected {', '.join(_HITS_REQUIRED)}"
-            " (symbol optional) as in hits.tsv"
-        )
-    df = hits[[*_HITS_REQUIRED, *([C.SYMBOL] if C.SYMBOL in hits.columns else [])]].copy()
+@dataclass(frozen=True)
+class _Long:
+    """The context x protein x receptor expansion of a hits table, as integer codes.
+
+    Codes index sorted name indexes (NaN last), so comparing codes compares text. A long row
+    is a (hits row, pair) couple; ``rows``/``pairs`` (receptor level, one row per context x
+    protein x receptor) and ``fam_rows``/``fam_pairs`` (one row per context x protein x family)
+    are sorted by context, group (receptor, family, role; or family), then the hits order
+    (q, p, larger rescue, protein; NaN last).
+    """
+
+    ctx: _Ints  # per hits row
+    prot: _Ints
+    p: _Floats
+    q: _Floats
+    rescue: _Floats
+    hit: NDArray[np.bool_]
+    ctx_cell_line: _Ints  # per context
+    ctx_treatment: _Ints
+    cell_lines: pd.Index
+    treatments: pd.Index
+    proteins: pd.Index
+    used_cell_lines: NDArray[np.bool_]  # names present in the long table (the categories)
+    used_treatments: NDArray[np.bool_]
+    used_proteins: NDArray[np.bool_]
+    group: _Ints  # per pair: code of (receptor, family, role)
+    family: _Ints  # per pair
+    group_receptor: _Ints  # per group code
+    group_family: _Ints
+    group_role: _Ints
+    receptors: pd.Index
+    families: pd.Index
+    roles: pd.Index
+    rows: _Ints
+    pairs: _Ints
+    fam_rows: _Ints
+    fam_pairs: _Ints
+
+
+def _hit_values(df: pd.DataFrame) -> tuple[_Floats, _Floats, _Floats, NDArray[np.bool_]]:
+    """p, q, rescue and is_hit of the hits rows, validated."""
+    num = {}
     for col in (C.P_VALUE, C.Q_VALUE):
         vals = pd.to_numeric(df[col], errors="coerce")
         bad = np.flatnonzero(((vals < 0) | (vals > 1) | (df[col].notna() & vals.isna())).to_numpy())
@@ -72,118 +118,213 @@ def _long_hits(
                 f"hits: column {col!r} has values outside [0, 1] or non-numeric at row(s) {rows}; "
                 "expected p-values in [0, 1] (empty/NaN allowed)"
             )
-        df[col] = vals.astype(float)
-    df[C.RESCUE_PCT] = pd.to_numeric(df[C.RESCUE_PCT], errors="coerce").astype(float)
-    df[C.IS_HIT] = df[C.IS_HIT].astype("boolean").fillna(False).astype(bool)
+        num[col] = vals.astype(float).to_numpy()
+    rescue = pd.to_numeric(df[C.RESCUE_PCT], errors="coerce").astype(float).to_numpy()
+    hit = df[C.IS_HIT].astype("boolean").fillna(False).astype(bool).to_numpy()
+    return num[C.P_VALUE], num[C.Q_VALUE], rescue, hit
+
+
+def _symbols(
+    sub: pd.DataFrame, resource: pd.DataFrame | str | Path | None, resolver: NameResolver | None
+) -> tuple[pd.Series, pd.DataFrame]:
+    """Symbol(s) of each row of ``sub`` (one row per distinct protein x symbol) and the table."""
     res = resolver or default_resolver()
-    if C.SYMBOL in df.columns:
-        sym = df[C.SYMBOL].astype(object).where(df[C.SYMBOL].notna(), "").astype(str)
+    if C.SYMBOL in sub.columns:
+        sym = sub[C.SYMBOL].astype(object).where(sub[C.SYMBOL].notna(), "").astype(str)
         need = sym.str.strip() == ""
         if need.any():
-            sym[need] = res.resolve_many(df.loc[need, C.PROTEIN])[C.SYMBOL].to_numpy()
+            sym[need] = res.resolve_many(sub.loc[need, C.PROTEIN])[C.SYMBOL].to_numpy()
     else:
-        sym = res.resolve_many(df[C.PROTEIN])[C.SYMBOL]
+        sym = res.resolve_many(sub[C.PROTEIN])[C.SYMBOL]
     table = _as_table(resource)
-    own = _ligand_keys(table)
-    empty = sym.str.strip() == ""
+    empty = (sym.str.strip() == "").to_numpy()
     if empty.any():  # names only the given resource knows
-        keys = df.loc[empty.to_numpy(), C.PROTEIN].astype(str).map(normalize_key)
-        sym[empty.to_numpy()] = keys.map(own).fillna("").to_numpy()
-    df[C.SYMBOL] = sym.to_numpy()
-    df = df.assign(_lig=df[C.SYMBOL].str.split(SEP)).explode("_lig")
+        keys = sub.loc[empty, C.PROTEIN].astype(str).map(normalize_key)
+        sym[empty] = keys.map(_ligand_keys(table)).fillna("").to_numpy()
+    return sym, table
+
+
+def _long_hits(
+    hits: pd.DataFrame,
+    *,
+    resource: pd.DataFrame | str | Path | None,
+    roles: Iterable[str] | None,
+    min_resources: int,
+    resolver: NameResolver | None,
+) -> _Long:
+    """One row per context x protein x receptor (and per context x protein x family)."""
+    missing = [c for c in _HITS_REQUIRED if c not in hits.columns]
+    if missing:
+        raise SchemaError(
+            f"hits table lacks column(s) {', '.join(missing)}; expected {', '.join(_HITS_REQUIRED)}"
+            " (symbol optional) as in hits.tsv"
+        )
+    df = hits[[*_HITS_REQUIRED, *([C.SYMBOL] if C.SYMBOL in hits.columns else [])]]
+    p, q, rescue, hit = _hit_values(df)
+    # names resolved once per distinct protein (x given symbol): code `u`, rows `sub`
+    key = np.zeros(len(df), dtype=np.int64)
+    for col in (C.PROTEIN, C.SYMBOL):
+        if col in df.columns:
+            codes, uniq = pd.factorize(df[col])  # missing: -1
+            key = key * (len(uniq) + 1) + codes + 1
+    u = np.asarray(pd.factorize(key)[0], dtype=np.intp)  # numbered in order of appearance
+    sub = df.iloc[np.flatnonzero(np.diff(np.maximum.accumulate(u), prepend=-1) > 0)]
+    sym, table = _symbols(sub.reset_index(drop=True), resource, resolver)
     keep = table[
         table[RECEPTOR_ROLE].isin(_check_roles(roles)) & (table[N_RESOURCES] >= min_resources)
     ]
     pairs = keep[[LIGAND, RECEPTOR, RECEPTOR_FAMILY, RECEPTOR_ROLE]].rename(
         columns={LIGAND: "_lig"}
     )
-    long = df.merge(pairs, on="_lig", how="inner")
-    # categorical keys (categories sorted, so code order is text order): sorting, grouping
-    # and de-duplicating ~1M context x ligand x receptor rows stays fast
-    for col in (C.CELL_LINE, C.TREATMENT, C.PROTEIN, RECEPTOR, RECEPTOR_FAMILY):
-        long[col] = pd.Categorical(long[col].astype(str))
+    lig = pd.DataFrame({"_u": np.arange(len(sym)), "_lig": sym.str.split(SEP)}).explode("_lig")
+    pairs = lig.merge(pairs, on="_lig", how="inner").sort_values("_u", kind="stable")
+    # the pairs of each distinct protein, in table order (categories: all names met)
+    rec, receptors = text_codes(pairs[RECEPTOR])
+    fam, families = text_codes(pairs[RECEPTOR_FAMILY])
+    role, roles_ix = pd.factorize(pairs[RECEPTOR_ROLE], sort=True, use_na_sentinel=False)
+    pair_u = pairs["_u"].to_numpy(dtype=np.intp)
     # a protein reaching one receptor through two symbols (PDGF-AB -> PDGFRA) counts once
-    return long.drop_duplicates([C.CELL_LINE, C.TREATMENT, C.PROTEIN, RECEPTOR]).drop(
-        columns="_lig"
+    once = first_rows(pair_u, rec)
+    pair_u, rec, fam, role = pair_u[once], rec[once], fam[once], role[once]
+    nf, nr = len(families), len(roles_ix)
+    group, gcodes = pd.factorize((rec * nf + fam) * nr + role, sort=True)
+    gcodes = np.asarray(gcodes, dtype=np.intp)
+    fp = np.flatnonzero(first_rows(pair_u, fam))  # the first pair of each family
+    count = np.bincount(pair_u, minlength=len(sym))
+    fcount = np.bincount(pair_u[fp], minlength=len(sym))
+    count_r, start_r = count[u], (np.cumsum(count) - count)[u]
+    count_f, start_f = fcount[u], (np.cumsum(fcount) - fcount)[u]
+    # contexts and proteins as codes; hits rows in ligand order (q, p, -rescue, protein)
+    cl, cell_lines = text_codes(df[C.CELL_LINE])
+    tr, treatments = text_codes(df[C.TREATMENT])
+    ctx, ctx_key = pd.factorize(cl * len(treatments) + tr, sort=True)
+    ctx, ctx_key = np.asarray(ctx, dtype=np.intp), np.asarray(ctx_key, dtype=np.intp)
+    sub_prot, proteins = text_codes(sub[C.PROTEIN])
+    prot = sub_prot[u]
+    live = np.flatnonzero(count_r > 0)
+    order = live[stable_order(ctx[live], q[live], p[live], -rescue[live], prot[live])]
+    all_pairs = np.arange(len(pair_u))
+    if pd.Index(ctx[live] * len(proteins) + prot[live]).is_unique:
+        rows, prs = repeat_pairs(order, count_r, start_r, all_pairs)
+        frows, fprs = repeat_pairs(order, count_f, start_f, fp)
+    else:  # a context x protein in several rows: first row wins per receptor, then family
+        rows, prs = repeat_pairs(live, count_r, start_r, all_pairs)
+        once = first_rows(ctx[rows], prot[rows], rec[prs])
+        rows, prs = rows[once], prs[once]
+        ffirst = first_rows(ctx[rows], prot[rows], fam[prs])
+        frows, fprs = rows[ffirst], prs[ffirst]
+        pos = np.empty(len(df), dtype=np.intp)
+        pos[order] = np.arange(order.size)
+        by, fby = np.argsort(pos[rows], kind="stable"), np.argsort(pos[frows], kind="stable")
+        rows, prs, frows, fprs = rows[by], prs[by], frows[fby], fprs[fby]
+    by = stable_order(ctx[rows], group[prs])  # stable: ligand order kept within groups
+    fby = stable_order(ctx[frows], fam[fprs])
+    used = [np.zeros(len(names), dtype=bool) for names in (cell_lines, treatments, proteins)]
+    for mask, codes in zip(used, (cl, tr, prot), strict=True):
+        mask[codes[live]] = True
+    return _Long(
+        ctx=ctx,
+        prot=prot,
+        p=p,
+        q=q,
+        rescue=rescue,
+        hit=hit,
+        ctx_cell_line=ctx_key // max(len(treatments), 1),
+        ctx_treatment=ctx_key % max(len(treatments), 1),
+        cell_lines=cell_lines,
+        treatments=treatments,
+        proteins=proteins,
+        used_cell_lines=used[0],
+        used_treatments=used[1],
+        used_proteins=used[2],
+        group=np.asarray(group, dtype=np.intp),
+        family=fam,
+        group_receptor=gcodes // (nf * nr),
+        group_family=gcodes // nr % nf,
+        group_role=gcodes % nr,
+        receptors=receptors,
+        families=families,
+        roles=roles_ix,
+        rows=rows[by],
+        pairs=prs[by],
+        fam_rows=frows[fby],
+        fam_pairs=fprs[fby],
     )
-
-
-def _join_by_group(values: pd.Series, groups: pd.DataFrame, index: pd.MultiIndex) -> pd.Series:
-    """``;``-join the distinct values of each group, in the rows' order, vectorised.
-
-    ``np.add.reduceat`` concatenates the strings of each run of equal group keys in C; no
-    Python call per group.
-    """
-    frame = groups.assign(_v=values.astype(str).to_numpy())
-    frame = frame.drop_duplicates([*groups.columns, "_v"])
-    codes = index.get_indexer(pd.MultiIndex.from_frame(frame[list(groups.columns)]))
-    order = np.argsort(codes, kind="stable")
-    codes = codes[order]
-    text = (frame["_v"].to_numpy(dtype=object)[order] + SEP).astype(object)
-    out = pd.Series("", index=index, dtype=object)
-    if codes.size:
-        starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-        joined = np.add.reduceat(text, starts)
-        out.iloc[codes[starts]] = [j[: -len(SEP)] for j in joined]
-    return out
 
 
 def _aggregate(
-    long: pd.DataFrame,
-    keys: list[str],
-    *,
-    fdr: float,
-    method: CombineName,
-) -> pd.DataFrame:
-    ctx = [C.CELL_LINE, C.TREATMENT]
-    gkeys = ctx + keys
-    long = long.sort_values(
-        [*gkeys, C.Q_VALUE, C.P_VALUE, C.RESCUE_PCT, C.PROTEIN],
-        ascending=[True] * len(gkeys) + [True, True, False, True],
-        na_position="last",
-        kind="mergesort",
-    )
-    grouped = long.groupby(gkeys, sort=True, dropna=False)
-    out = grouped.agg(
-        **{
-            N_LIGANDS: (C.PROTEIN, "nunique"),
-            N_TESTED: (C.P_VALUE, "count"),
-            N_HIT_LIGANDS: (C.IS_HIT, "sum"),
-        }
-    )
-    out[LIGANDS] = _join_by_group(long[C.PROTEIN], long[gkeys], out.index)
-    hit_rows = long[long[C.IS_HIT]]
-    out[HIT_LIGANDS] = _join_by_group(hit_rows[C.PROTEIN], hit_rows[gkeys], out.index)
-    best = long.drop_duplicates(gkeys, keep="first").set_index(gkeys)
-    out[BEST_LIGAND] = best[C.PROTEIN].reindex(out.index)
-    out[BEST_Q] = best[C.Q_VALUE].reindex(out.index)
-    out[BEST_RESCUE_PCT] = best[C.RESCUE_PCT].reindex(out.index)
-    # combined p: one p per (group, protein)
-    per = long.drop_duplicates([*gkeys, C.PROTEIN])
-    row_codes = out.index.get_indexer(pd.MultiIndex.from_frame(per[gkeys]))
-    combined = combine_pvalues_grouped(per[C.P_VALUE].to_numpy(), row_codes, method=method)
-    combined = np.concatenate([combined, np.full(len(out) - combined.size, np.nan)])
-    out[COMBINED_P] = combined
-    out = out.reset_index()
-    from secretome_rank.multitest import adjust_pvalues
+    lg: _Long, rows: _Ints, key: _Ints, *, method: CombineName
+) -> dict[str, NDArray[Any]]:
+    """Statistics of each context x group (``key``) run of a sorted long table, group order.
 
-    ctx_codes = out.groupby(ctx, sort=False, dropna=False).ngroup().to_numpy()
-    q = np.full(len(out), np.nan)
-    p = out[COMBINED_P].to_numpy(dtype=float)
-    order = np.argsort(ctx_codes, kind="stable")
-    for idx in np.split(order, np.flatnonzero(np.diff(ctx_codes[order])) + 1):
-        q[idx] = adjust_pvalues(p[idx], method="bh")
-    out[COMBINED_Q] = q
-    out[COMBINE_METHOD] = method
-    out[N_HIT_LIGANDS] = out[N_HIT_LIGANDS].astype(int)
-    out = out.sort_values(
-        [*ctx, COMBINED_Q, COMBINED_P, N_HIT_LIGANDS, BEST_Q, *keys],
-        ascending=[True, True, True, True, False, True] + [True] * len(keys),
-        na_position="last",
-        kind="mergesort",
-    )
-    out[C.RANK] = out.groupby(ctx, sort=False, dropna=False).cumcount() + 1
-    return out.reset_index(drop=True)
+    Within a group the rows are in ligand order (q, p, -rescue, protein), so the first row is
+    the best ligand and the ``;``-joined ligands come best first.
+    """
+    ctx = lg.ctx[rows]
+    starts, gid = runs(ctx, key)
+    n = starts.size
+    p, hit, prot = lg.p[rows], lg.hit[rows], lg.prot[rows]
+    best = rows[starts]
+    names = lg.proteins.to_numpy(dtype=object, na_value="nan")
+    combined = combine_pvalues_grouped(p, gid, method=method)
+    return {
+        "ctx": ctx[starts],
+        "key": key[starts],
+        N_LIGANDS: np.diff(np.append(starts, rows.size)),
+        N_TESTED: np.bincount(gid[~np.isnan(p)], minlength=n),
+        N_HIT_LIGANDS: np.bincount(gid[hit], minlength=n),
+        LIGANDS: join_runs(names, prot, gid, n),
+        HIT_LIGANDS: join_runs(names, prot[hit], gid[hit], n),
+        BEST_LIGAND: lg.prot[best],
+        BEST_Q: lg.q[best],
+        BEST_RESCUE_PCT: lg.rescue[best],
+        COMBINED_P: combined,
+    }
+
+
+def _ranked(stats: dict[str, NDArray[Any]]) -> dict[str, NDArray[Any]]:
+    """Groups with combined q (BH per context), sorted within context and ranked.
+
+    Order: combined q, combined p, more hit ligands, best q (NaN last), then the group (receptor
+    or family name) order, kept by the stable sort. BH q is non-decreasing in p within a
+    context (equal p, equal q), so sorting by p sorts by (q, p) and gives BH its sorted input.
+    """
+    order = stable_order(stats["ctx"], stats[COMBINED_P], -stats[N_HIT_LIGANDS], stats[BEST_Q])
+    out = {k: v[order] for k, v in stats.items()}
+    out[COMBINED_Q] = bh_sorted(out[COMBINED_P], out["ctx"])
+    starts, gid = runs(out["ctx"])
+    out[C.RANK] = np.arange(gid.size) - starts[gid] + 1
+    return out
+
+
+def _frame(
+    lg: _Long,
+    out: dict[str, NDArray[Any]],
+    method: CombineName,
+    head: dict[str, Any],
+    tail: dict[str, Any],
+) -> pd.DataFrame:
+    """Output table: context, ``head`` columns, the statistics, ``tail`` columns, rank."""
+    ctx = out["ctx"]
+    cols = {
+        C.CELL_LINE: categorical(lg.ctx_cell_line[ctx], lg.cell_lines, lg.used_cell_lines),
+        C.TREATMENT: categorical(lg.ctx_treatment[ctx], lg.treatments, lg.used_treatments),
+        **head,
+        N_LIGANDS: out[N_LIGANDS],
+        N_TESTED: out[N_TESTED],
+        N_HIT_LIGANDS: out[N_HIT_LIGANDS],
+        LIGANDS: pd.Series(out[LIGANDS], dtype=object),
+        HIT_LIGANDS: pd.Series(out[HIT_LIGANDS], dtype=object),
+        BEST_LIGAND: categorical(out[BEST_LIGAND], lg.proteins, lg.used_proteins),
+        BEST_Q: out[BEST_Q],
+        BEST_RESCUE_PCT: out[BEST_RESCUE_PCT],
+        COMBINED_P: out[COMBINED_P],
+        COMBINED_Q: out[COMBINED_Q],
+        COMBINE_METHOD: method,
+        **tail,
+        C.RANK: out[C.RANK],
+    }
+    return pd.DataFrame(cols, index=pd.RangeIndex(ctx.size))
 
 
 def _check_fdr(fdr: float) -> None:
@@ -262,31 +403,16 @@ def rank_receptors(
     return _receptor_rows(long, fdr=fdr, method=method)
 
 
-def _receptor_rows(long: pd.DataFrame, *, fdr: float, method: CombineName) -> pd.DataFrame:
+def _receptor_rows(lg: _Long, *, fdr: float, method: CombineName) -> pd.DataFrame:
     """Receptor ranking from the long context x ligand x receptor table."""
-    out = _aggregate(long, [RECEPTOR, RECEPTOR_FAMILY, RECEPTOR_ROLE], fdr=fdr, method=method)
-    out[IS_RECEPTOR_HIT] = (out[COMBINED_Q] <= fdr).fillna(False).astype(bool)
-    cols = [
-        C.CELL_LINE,
-        C.TREATMENT,
-        RECEPTOR,
-        RECEPTOR_FAMILY,
-        RECEPTOR_ROLE,
-        N_LIGANDS,
-        N_TESTED,
-        N_HIT_LIGANDS,
-        LIGANDS,
-        HIT_LIGANDS,
-        BEST_LIGAND,
-        BEST_Q,
-        BEST_RESCUE_PCT,
-        COMBINED_P,
-        COMBINED_Q,
-        COMBINE_METHOD,
-        IS_RECEPTOR_HIT,
-        C.RANK,
-    ]
-    return out[cols]
+    out = _ranked(_aggregate(lg, lg.rows, lg.group[lg.pairs], method=method))
+    g = out["key"]
+    head = {
+        RECEPTOR: categorical(lg.group_receptor[g], lg.receptors),
+        RECEPTOR_FAMILY: categorical(lg.group_family[g], lg.families),
+        RECEPTOR_ROLE: pd.Series(lg.roles.take(lg.group_role[g])),
+    }
+    return _frame(lg, out, method, head, {IS_RECEPTOR_HIT: out[COMBINED_Q] <= fdr})
 
 
 def rank_receptor_families(
@@ -323,48 +449,51 @@ def rank_receptor_families(
     return _family_rows(long, fdr=fdr, method=method)
 
 
-def _family_rows(long: pd.DataFrame, *, fdr: float, method: CombineName) -> pd.DataFrame:
-    """Family roll-up from the long context x ligand x receptor table."""
-    fam = long.drop_duplicates([C.CELL_LINE, C.TREATMENT, C.PROTEIN, RECEPTOR_FAMILY])
-    out = _aggregate(fam, [RECEPTOR_FAMILY], fdr=fdr, method=method)
-    fkeys = [C.CELL_LINE, C.TREATMENT, RECEPTOR_FAMILY]
-    idx = pd.MultiIndex.from_frame(out[fkeys])
-    recs = long.sort_values([*fkeys, RECEPTOR], kind="mergesort")
-    out[N_RECEPTORS] = (
-        recs.groupby(fkeys, sort=False, dropna=False)[RECEPTOR].nunique().reindex(idx).to_numpy()
-    )
-    out["receptors"] = _join_by_group(recs[RECEPTOR], recs[fkeys], idx).to_numpy()
-    out["is_family_hit"] = (out[COMBINED_Q] <= fdr).fillna(False).astype(bool)
-    out[SUMMARY] = (
-        out[RECEPTOR_FAMILY].astype(str)
+def _family_receptors(lg: _Long) -> tuple[_Ints, NDArray[Any]]:
+    """Number and ``;``-joined names of the receptors of each context x family, in that order."""
+    ctx, group = lg.ctx[lg.rows], lg.group[lg.pairs]
+    starts, _ = runs(ctx, group)  # one per context x (receptor, family, role)
+    c, g = ctx[starts], group[starts]
+    f, r = lg.group_family[g], lg.group_receptor[g]
+    by = stable_order(c, f)  # receptor order kept: the groups sort by receptor name first
+    c, f, r = c[by], f[by], r[by]
+    distinct, _ = runs(c, f, r)
+    c, f, r = c[distinct], f[distinct], r[distinct]
+    starts, gid = runs(c, f)
+    names = lg.receptors.to_numpy(dtype=object, na_value="nan")
+    return np.diff(np.append(starts, gid.size)), join_runs(names, r, gid, starts.size)
+
+
+def _summary(families: pd.Index, fam: _Ints, n_hit: _Ints, n_lig: _Ints) -> pd.Series:
+    """``"FGFR: 6 of 18 ligands hit"``, written once per distinct (family, counts)."""
+    width = int(max(n_hit.max(initial=0), n_lig.max(initial=0))) + 1
+    codes, uniq = pd.factorize((fam * width + n_hit) * width + n_lig)
+    text = (
+        pd.Series(families.take(uniq // width // width)).astype(str)
         + ": "
-        + out[N_HIT_LIGANDS].astype(str)
+        + pd.Series(uniq // width % width).astype(str)
         + " of "
-        + out[N_LIGANDS].astype(str)
+        + pd.Series(uniq % width).astype(str)
         + " ligands hit"
     )
-    cols = [
-        C.CELL_LINE,
-        C.TREATMENT,
-        RECEPTOR_FAMILY,
-        N_RECEPTORS,
-        "receptors",
-        N_LIGANDS,
-        N_TESTED,
-        N_HIT_LIGANDS,
-        LIGANDS,
-        HIT_LIGANDS,
-        BEST_LIGAND,
-        BEST_Q,
-        BEST_RESCUE_PCT,
-        COMBINED_P,
-        COMBINED_Q,
-        COMBINE_METHOD,
-        "is_family_hit",
-        SUMMARY,
-        C.RANK,
-    ]
-    return out[cols]
+    return text.take(codes).reset_index(drop=True)
+
+
+def _family_rows(lg: _Long, *, fdr: float, method: CombineName) -> pd.DataFrame:
+    """Family roll-up from the long context x ligand x receptor table."""
+    stats = _aggregate(lg, lg.fam_rows, lg.family[lg.fam_pairs], method=method)
+    stats[N_RECEPTORS], stats["receptors"] = _family_receptors(lg)
+    out = _ranked(stats)
+    head = {
+        RECEPTOR_FAMILY: categorical(out["key"], lg.families),
+        N_RECEPTORS: out[N_RECEPTORS],
+        "receptors": out["receptors"],
+    }
+    tail = {
+        "is_family_hit": out[COMBINED_Q] <= fdr,
+        SUMMARY: _summary(lg.families, out["key"], out[N_HIT_LIGANDS], out[N_LIGANDS]),
+    }
+    return _frame(lg, out, method, head, tail)
 
 
 def rank_receptors_and_families(
