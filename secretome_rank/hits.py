@@ -1,8 +1,13 @@
 """Per-protein statistics per context: effect sizes, test, p-values, FDR, hit calls.
 
 Runner around the kernels in :mod:`secretome_rank.moderated`: groups the drug-arm sample
-wells by (cell_line, treatment, protein) with vectorised pandas aggregations and runs one
-empirical-Bayes fit per context (the library of one context shares the variance prior).
+wells by (cell_line, treatment, protein) and runs one empirical-Bayes fit per context (the
+library of one context shares the variance prior), all contexts vectorised together.
+
+Grouping works on integer codes: each key column is coded once (a categorical column's own
+codes), the codes combine into one id per well, and sums per group come from one pandas
+groupby over those ids, so the arithmetic (pandas' compensated summation, in row order) is
+that of grouping by the text keys, without hashing or building strings per row.
 """
 
 from __future__ import annotations
@@ -13,11 +18,12 @@ from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from scipy import special
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError
-from secretome_rank.moderated import moderated_t, t_sf
+from secretome_rank.moderated import group_median, moderate, t_sf
 from secretome_rank.multitest import adjust_pvalues
 
 __all__ = [
@@ -91,6 +97,124 @@ def group_stats(values: pd.Series, keys: list[pd.Series]) -> pd.DataFrame:
     return pd.DataFrame({"n": n.astype(int), "mean": mean, "var": var}, index=agg.index)
 
 
+def is_value(col: pd.Series, value: str) -> NDArray[np.bool_]:
+    """``col == value`` as a numpy bool array (missing values are False)."""
+    return np.asarray((col == value).to_numpy(dtype=bool, na_value=False))
+
+
+def text_array(choices: list[str], codes: NDArray[np.intp]) -> pd.api.extensions.ExtensionArray:
+    """``choices[codes]`` as a pandas ``str`` array (no per-row string conversion)."""
+    return pd.array(choices, dtype="str").take(codes)
+
+
+def key_codes(col: pd.Series) -> tuple[NDArray[np.int64], pd.Index]:
+    """Integer code of each value of a key column, and the distinct values the codes index.
+
+    Categorical columns reuse their codes (no hashing of strings). A missing value gets the
+    code ``len(levels)``; :func:`encode_keys` uses ``len(levels) + 1`` for values not in
+    ``levels``, so codes combine with ``size = len(levels) + 2``.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy().astype(np.int64)
+        levels = col.cat.categories
+    else:
+        raw, uniques = pd.factorize(col)
+        codes = raw.astype(np.int64)
+        levels = pd.Index(uniques)
+    codes[codes < 0] = len(levels)
+    return codes, levels
+
+
+def encode_keys(col: pd.Series, levels: pd.Index) -> NDArray[np.int64]:
+    """Codes of ``col`` in the code space of ``levels`` (from :func:`key_codes`)."""
+    raw, uniques = pd.factorize(col)
+    known = levels.get_indexer(pd.Index(uniques))
+    lookup = np.append(np.where(known < 0, len(levels) + 1, known), len(levels))
+    return lookup[raw].astype(np.int64)
+
+
+def combine_codes(
+    codes: list[NDArray[np.int64]], sizes: list[int]
+) -> tuple[NDArray[np.int64], int]:
+    """One integer id per row for its combination of key codes, and the id range.
+
+    Equal combinations get equal ids (``0 <= id < size``); ids are renumbered (hashed) only
+    when the product of the sizes would be far larger than the number of rows.
+    """
+    ids, size = codes[0], sizes[0]
+    for c, k in zip(codes[1:], sizes[1:], strict=True):
+        ids = ids * k + c
+        size *= k
+        if size > 4 * ids.size + (1 << 20):
+            ids, uniques = pd.factorize(ids)
+            size = len(uniques)
+    return ids, size
+
+
+def first_appearance(
+    ids: NDArray[np.int64], size: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Group number of each row in order of first appearance (pandas ``sort=False``).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The group of each row (0..G-1) and the position of each group's first row.
+    """
+    n = ids.size
+    pos = np.full(size, n, dtype=np.intp)
+    pos[ids[::-1]] = np.arange(n - 1, -1, -1)  # repeated ids: the last write (first row) wins
+    is_first = np.zeros(n, dtype=bool)
+    is_first[pos[pos < n]] = True
+    first = np.flatnonzero(is_first)
+    label = np.zeros(size, dtype=np.intp)
+    label[ids[first]] = np.arange(first.size)
+    return label[ids], first
+
+
+def group_sums(values: NDArray[np.float64], groups: NDArray[np.intp], n_groups: int) -> NDArray:
+    """Sum of each column of ``values`` per group, skipping NaN (0 for an empty group).
+
+    pandas' groupby sum on the integer labels: its compensated (Kahan) summation in row
+    order gives the same bits whatever the labels, so results match grouping by the keys.
+    """
+    labels = pd.Categorical.from_codes(groups, categories=pd.RangeIndex(n_groups), validate=False)
+    sums = pd.DataFrame(values).groupby(labels, sort=True, observed=False).sum()
+    return np.asarray(sums.to_numpy(dtype=float))
+
+
+def moments(
+    columns: list[NDArray[np.float64]], groups: NDArray[np.intp], n_groups: int
+) -> list[tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]]:
+    """N (non-missing, as float), mean and variance (ddof=1) per group of each column.
+
+    The formulas and summation of :func:`group_stats` (``var = (S2 - n mean^2) / (n - 1)``),
+    without building group labels; group ``i`` is ``groups == i``.
+    """
+    sums = group_sums(
+        np.column_stack([f(c) for c in columns for f in (np.asarray, np.square)]), groups, n_groups
+    )
+    out = []
+    for j, c in enumerate(columns):
+        n = np.bincount(groups, weights=~np.isnan(c), minlength=n_groups)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sums[:, 2 * j] / n
+            var = (sums[:, 2 * j + 1] - n * mean**2) / (n - 1)
+        out.append((n, mean, np.where(n > 1, np.maximum(var, 0.0), np.nan)))
+    return out
+
+
+def _labels(col: pd.Series, rows: NDArray[np.intp], codes: NDArray[np.int64]) -> pd.Index:
+    """Values of ``col`` at ``rows`` (codes ``codes``) as groupby labels them.
+
+    The distinct values become an Index inferred as pandas infers group labels (``str`` for
+    text), then taken per row: no string array is built row by row.
+    """
+    _, where, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    level = pd.Index(col.iloc[rows[where]].to_numpy()).infer_objects()
+    return level.take(inverse)
+
+
 def _welch(
     m1: np.ndarray, v1: np.ndarray, n1: np.ndarray, m2: float, v2: float, n2: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -151,59 +275,82 @@ def protein_stats(
             f"unknown alternative {alternative!r}; "
             f"expected one of {', '.join(get_args(Alternative))}"
         )
-    drug = scored[scored[C.ARM] == C.ARM_DRUG]
-    samples = drug[drug[C.ROLE] == C.SAMPLE]
-    keys = [samples[k] for k in KEY]
-    tv = group_stats(samples[C.TEST_VALUE], keys)
-    lr = group_stats(samples[C.LOG2_RATIO], keys)
-    res = pd.DataFrame(index=tv.index)
-    res["n_wells"] = samples.groupby(KEY, sort=False).size().reindex(res.index).to_numpy()
-    res[C.N_REPLICATES] = tv["n"]
-    res[C.RESCUE_PCT] = samples.groupby(KEY, sort=False)[C.RESCUE_PCT].mean().reindex(res.index)
-    res[C.LOG2_FC] = lr["mean"]
-    res = res.reset_index()
-    res.columns = [*KEY, *res.columns[3:]]
+    drug = is_value(scored[C.ARM], C.ARM_DRUG)
+    rows = np.flatnonzero(drug & is_value(scored[C.ROLE], C.SAMPLE))
+    ctrl_rows = np.flatnonzero(drug & is_value(scored[C.ROLE], C.DRUG_CONTROL))
+    # one integer code per key column, reused for every grouping below
+    codes, levels = zip(*(key_codes(scored[k]) for k in KEY), strict=True)
+    sizes = [len(lv) + 2 for lv in levels]
+    ids, size = combine_codes([c[rows] for c in codes], sizes)
+    gid, first = first_appearance(ids, size)
+    n_groups = first.size
+    tv_values = scored[C.TEST_VALUE].to_numpy(dtype=float)[rows]
+    (n_tv, mean_tv, var_tv), (n_lr, mean_lr, var_lr), (_, rescue, _) = moments(
+        [tv_values, *(scored[k].to_numpy(dtype=float)[rows] for k in (C.LOG2_RATIO, C.RESCUE_PCT))],
+        gid,
+        n_groups,
+    )
+    n_wells = np.bincount(gid, minlength=n_groups)
+    first_rows = rows[first]
+    key_missing = np.zeros(n_groups, dtype=bool)
+    for c, lv in zip(codes, levels, strict=True):
+        key_missing |= c[first_rows] == len(lv)
+    if key_missing.any():  # pandas' default groupby drops missing keys: no count, no mean
+        n_wells = np.where(key_missing, np.nan, n_wells)
+        rescue = np.where(key_missing, np.nan, rescue)
+    res = pd.DataFrame(
+        {k: _labels(scored[k], first_rows, c[first_rows]) for k, c in zip(KEY, codes, strict=True)}
+    )
+    res["n_wells"] = n_wells
+    res[C.N_REPLICATES] = n_tv.astype(int)
+    res[C.RESCUE_PCT] = rescue
+    res[C.LOG2_FC] = mean_lr
 
+    # contexts numbered in order of first appearance in res (as context_codes(res)); the
     # drug controls per context (log2 ratio scale) for SSMD and Welch
-    dc = drug[drug[C.ROLE] == C.DRUG_CONTROL]
-    ctrl = group_stats(dc[C.LOG2_RATIO], [dc[C.CELL_LINE], dc[C.TREATMENT]])
-    ctx = pd.MultiIndex.from_frame(res[[C.CELL_LINE, C.TREATMENT]])
-    cm = ctrl["mean"].reindex(ctx).to_numpy()
-    cv = ctrl["var"].reindex(ctx).to_numpy()
-    cn = ctrl["n"].reindex(ctx).to_numpy(dtype=float)
-    var_p = lr["var"].to_numpy()
-    ctx_codes = context_codes(res)
-    med_var = pd.Series(var_p).groupby(ctx_codes).transform("median").to_numpy()
+    ctx_ids, ctx_size = combine_codes(
+        [np.concatenate([c[first_rows], c[ctrl_rows]]) for c in codes[:2]], sizes[:2]
+    )
+    ctx_all, ctx_first = first_appearance(ctx_ids, ctx_size)
+    ctx_codes = ctx_all[:n_groups]
+    n_ctx = ctx_first.size
+    ctrl = scored[C.LOG2_RATIO].to_numpy(dtype=float)[ctrl_rows]
+    cn, cm, cv = (a[ctx_codes] for a in moments([ctrl], ctx_all[n_groups:], n_ctx)[0])
+    var_p = var_lr
+    med_var = group_median(var_p, ctx_codes, n_ctx)[ctx_codes]
     var_p_ssmd = np.where(np.isnan(var_p), med_var, var_p)
     with np.errstate(invalid="ignore", divide="ignore"):
-        res[C.SSMD] = (res[C.LOG2_FC].to_numpy() - cm) / np.sqrt(var_p_ssmd + cv)
+        res[C.SSMD] = (mean_lr - cm) / np.sqrt(var_p_ssmd + cv)
 
     t = np.full(len(res), np.nan)
     df = np.full(len(res), np.nan)
     s2_prior = np.full(len(res), np.nan)
     df_prior = np.full(len(res), np.nan)
     if test == "moderated":
-        n = tv["n"].to_numpy(dtype=float)
-        sel = n > 0
+        sel = n_tv > 0
         if sel.any():
-            fit = moderated_t(
-                tv["mean"].to_numpy()[sel],
-                1 / np.sqrt(n[sel]),
-                tv["var"].to_numpy()[sel],
-                n[sel] - 1,
-                groups=pd.factorize(ctx_codes[sel])[0],
+            t[sel], df[sel], _, s2_prior[sel], df_prior[sel] = moderate(
+                mean_tv[sel],
+                1 / np.sqrt(n_tv[sel]),
+                var_tv[sel],
+                n_tv[sel] - 1,
+                groups=ctx_codes[sel],
             )
-            t[sel], df[sel] = fit.t, fit.df_total
-            s2_prior[sel], df_prior[sel] = fit.s2_prior, fit.df_prior
+            df[np.isnan(t)] = np.nan
     elif test == "welch":
-        t, df = _welch(res[C.LOG2_FC].to_numpy(), var_p, lr["n"].to_numpy(float), cm, cv, cn)
+        t, df = _welch(mean_lr, var_p, n_lr, cm, cv, cn)
     elif test == "robust_z":
-        plate_s = samples[C.TEST_VALUE]
-        med = plate_s.groupby(samples[C.PLATE]).transform("median")
-        mad = (plate_s - med).abs().groupby(samples[C.PLATE]).transform("median") * 1.4826
-        z = group_stats((plate_s - med) / mad, keys)
-        t = z["mean"].to_numpy() * np.sqrt(z["n"].to_numpy(dtype=float))
-        t = np.where(z["n"].to_numpy() > 0, t, np.nan)
+        plate_codes, plate_levels = key_codes(scored[C.PLATE])
+        plate = plate_codes[rows]
+        n_plates = len(plate_levels) + 1
+        med = group_median(tv_values, plate, n_plates)
+        med[-1] = np.nan  # rows without a plate are not grouped (pandas dropna)
+        dev = tv_values - med[plate]
+        mad = group_median(np.abs(dev), plate, n_plates)[plate] * 1.4826
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = dev / mad
+        n_z, mean_z, _ = moments([z], gid, n_groups)[0]
+        t = np.where(n_z > 0, mean_z * np.sqrt(n_z), np.nan)
     res[C.T] = t
     res[C.DF] = df
     if test == "moderated" or test == "welch":
@@ -253,5 +400,5 @@ def call_hits(
         down_sig & ((r <= -min_rescue) | r.isna()) & (alternative == "two-sided" or test == "ssmd")
     )
     out[C.IS_HIT] = (up | down).fillna(False).astype(bool)
-    out[C.DIRECTION] = np.where(up, C.UP, np.where(down, C.DOWN, C.NONE))
+    out[C.DIRECTION] = text_array([C.UP, C.DOWN, C.NONE], np.where(up, 0, np.where(down, 1, 2)))
     return out

@@ -18,7 +18,15 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-__all__ = ["ModeratedT", "fit_f_dist", "moderated_t", "t_sf", "trigamma_inverse"]
+__all__ = [
+    "ModeratedT",
+    "fit_f_dist",
+    "group_median",
+    "moderate",
+    "moderated_t",
+    "t_sf",
+    "trigamma_inverse",
+]
 
 F64 = NDArray[np.float64]
 
@@ -27,10 +35,11 @@ def t_sf(t: F64, df: F64) -> F64:
     """Upper tail of Student's t (``scipy.special.stdtr``; avoids importing scipy.stats)."""
     t = np.asarray(t, dtype=float)
     df = np.asarray(df, dtype=float)
+    inf = np.isinf(df)
     with np.errstate(invalid="ignore"):
-        out = np.where(
-            np.isinf(df), special.ndtr(-t), special.stdtr(np.where(np.isinf(df), 1.0, df), -t)
-        )
+        out = np.asarray(special.stdtr(np.where(inf, 1.0, df), -t), dtype=float)
+        if inf.any():  # the normal limit; ndtr only where needed (stdtr is the costly part)
+            out = np.where(inf, special.ndtr(-t), out)
     return np.where(np.isnan(t) | np.isnan(df), np.nan, out)
 
 
@@ -54,6 +63,50 @@ def trigamma_inverse(x: F64 | float) -> F64:
                 break
         y[mid] = ym
     return y
+
+
+def group_median(x: F64, groups: NDArray[np.intp], n_groups: int) -> F64:
+    """Median of ``x`` per group, ignoring NaN (NaN for a group without values).
+
+    Vectorised: one sort by value, then a stable sort by group. An even count takes the mean
+    of the two middle values, ``(a + b) / 2``, as pandas' groupby median does.
+
+    Parameters
+    ----------
+    x : ndarray
+        Values.
+    groups : ndarray of int
+        Group code (0..n_groups-1) per value.
+    n_groups : int
+        Number of groups (length of the result).
+
+    Returns
+    -------
+    ndarray
+        Median per group.
+
+    Examples
+    --------
+    >>> x = np.array([3.0, 1.0, 2.0, np.nan, 5.0])
+    >>> group_median(x, np.array([0, 0, 1, 1, 0]), 3).tolist()
+    [3.0, 2.0, nan]
+    """
+    x = np.asarray(x, dtype=float)
+    g = np.asarray(groups, dtype=np.intp)
+    ok = ~np.isnan(x)
+    x, g = x[ok], g[ok]
+    order = np.argsort(x)
+    small = n_groups <= np.iinfo(np.uint16).max  # radix sort for 16-bit keys
+    keys = g[order].astype(np.uint16) if small else g[order]
+    xs = x[order[np.argsort(keys, kind="stable")]]
+    cnt = np.bincount(g, minlength=n_groups)
+    start = np.cumsum(cnt) - cnt
+    has = cnt > 0
+    lo = start[has] + (cnt[has] - 1) // 2
+    hi = start[has] + cnt[has] // 2
+    med = np.full(n_groups, np.nan)
+    med[has] = (xs[lo] + xs[hi]) / 2
+    return med
 
 
 def fit_f_dist(s2: F64, df: F64, groups: NDArray[np.intp] | None = None) -> tuple[F64, F64]:
@@ -89,24 +142,17 @@ def fit_f_dist(s2: F64, df: F64, groups: NDArray[np.intp] | None = None) -> tupl
     d0 = np.full(n_groups, np.nan)
     if x.size == 0:
         return s0, d0
-    # per-group median of x (sort by group then value)
-    order = np.lexsort((x, go))
-    xs, gs = x[order], go[order]
-    start = np.concatenate([[0], np.cumsum(n)[:-1]]).astype(int)
-    cnt = n.astype(int)
-    has = cnt > 0
-    lo = start + (cnt - 1) // 2
-    hi = start + cnt // 2
-    med = np.zeros(n_groups)
-    med[has] = (xs[lo[has]] + xs[hi[has]]) / 2
-    med = np.where(med == 0, 1.0, med)
-    del gs
+    med = group_median(x, go, n_groups)
+    med = np.where(np.isnan(med) | (med == 0), 1.0, med)
     x = np.maximum(x, 1e-5 * med[go])
-    e = np.log(x) - special.digamma(d / 2) + np.log(d / 2)
+    # df takes few distinct values (replicates - 1): the special functions once per value
+    half, where = np.unique(d / 2, return_inverse=True)
+    e = np.log(x) - special.digamma(half)[where] + np.log(d / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         emean = np.bincount(go, weights=e, minlength=n_groups) / n
         evar = np.bincount(go, weights=(e - emean[go]) ** 2, minlength=n_groups) / (n - 1)
-        evar = evar - np.bincount(go, weights=special.polygamma(1, d / 2), minlength=n_groups) / n
+        tri = special.polygamma(1, half)[where]
+        evar = evar - np.bincount(go, weights=tri, minlength=n_groups) / n
         xmean = np.bincount(go, weights=x, minlength=n_groups) / n
     one = n == 1
     s0[one] = xmean[one]
@@ -171,6 +217,45 @@ def moderated_t(
     With ``d0 = inf`` every feature uses ``s0^2``. The p-values use Student's t with
     ``df_total`` degrees of freedom.
     """
+    t, df_total, s2_post, s0, d0 = moderate(coef, stdev_unscaled, s2, df_residual, groups)
+    with np.errstate(invalid="ignore"):
+        p_greater = t_sf(t, df_total)
+        p_less = t_sf(-t, df_total)
+    p_two = 2 * np.where(t >= 0, p_greater, p_less)  # 2 * t_sf(|t|): the smaller tail
+    return ModeratedT(
+        t=t,
+        df_total=np.where(np.isnan(t), np.nan, df_total),
+        s2_post=s2_post,
+        p_two_sided=np.minimum(p_two, 1.0),
+        p_greater=p_greater,
+        p_less=p_less,
+        s2_prior=s0,
+        df_prior=d0,
+    )
+
+
+def moderate(
+    coef: F64,
+    stdev_unscaled: F64,
+    s2: F64,
+    df_residual: F64,
+    groups: NDArray[np.intp] | None = None,
+) -> tuple[F64, F64, F64, F64, F64]:
+    """Moderated t without p-values: the arithmetic of :func:`moderated_t`.
+
+    For runners that need only one tail (Student's t tail is the costly step).
+
+    Parameters
+    ----------
+    coef, stdev_unscaled, s2, df_residual, groups
+        As in :func:`moderated_t`.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(t, df_total, s2_post, s2_prior, df_prior)`` per feature as in
+        :class:`ModeratedT`, except that ``df_total`` is not masked where ``t`` is NaN.
+    """
     coef = np.asarray(coef, dtype=float)
     su = np.asarray(stdev_unscaled, dtype=float)
     d = np.asarray(df_residual, dtype=float)
@@ -184,17 +269,4 @@ def moderated_t(
     pooled = np.bincount(g, weights=np.nan_to_num(d), minlength=s0g.size)
     df_total = np.minimum(d + d0, pooled[g])
     t = np.where(df_total > 0, t, np.nan)
-    with np.errstate(invalid="ignore"):
-        p_greater = t_sf(t, df_total)
-        p_less = t_sf(-t, df_total)
-        p_two = 2 * t_sf(np.abs(t), df_total)
-    return ModeratedT(
-        t=t,
-        df_total=np.where(np.isnan(t), np.nan, df_total),
-        s2_post=s2_post,
-        p_two_sided=np.minimum(p_two, 1.0),
-        p_greater=p_greater,
-        p_less=p_less,
-        s2_prior=s0,
-        df_prior=d0,
-    )
+    return t, df_total, s2_post, s0, d0

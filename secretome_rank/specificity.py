@@ -17,10 +17,41 @@ import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
-from secretome_rank.hits import adjust_by_group, context_codes, group_stats
-from secretome_rank.moderated import moderated_t
+from secretome_rank.hits import (
+    KEY,
+    adjust_by_group,
+    combine_codes,
+    encode_keys,
+    first_appearance,
+    is_value,
+    key_codes,
+    moments,
+    text_array,
+)
+from secretome_rank.moderated import moderate, moderated_t, t_sf
 
 __all__ = ["classify", "interaction_stats", "two_group_moderated"]
+
+
+def _two_group_design(
+    n1: np.ndarray,
+    m1: np.ndarray,
+    v1: np.ndarray,
+    n2: np.ndarray,
+    m2: np.ndarray,
+    v2: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coefficient, unscaled SE, pooled residual variance and its df of ``mean1 - mean2``."""
+    n1 = np.asarray(n1, dtype=float)
+    n2 = np.asarray(n2, dtype=float)
+    v1 = np.where(n1 > 1, v1, 0.0)
+    v2 = np.where(n2 > 1, v2, 0.0)
+    df = np.maximum(n1 - 1, 0) + np.maximum(n2 - 1, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s2 = (np.maximum(n1 - 1, 0) * v1 + np.maximum(n2 - 1, 0) * v2) / df
+        coef = np.where((n1 > 0) & (n2 > 0), m1 - m2, np.nan)
+        su = np.sqrt(1 / n1 + 1 / n2)
+    return coef, su, np.where(df > 0, s2, np.nan), df
 
 
 def two_group_moderated(
@@ -37,16 +68,8 @@ def two_group_moderated(
     Features with only one group still contribute their residual variance to the prior
     (as in limma) but get no coefficient.
     """
-    n1 = np.asarray(n1, dtype=float)
-    n2 = np.asarray(n2, dtype=float)
-    v1 = np.where(n1 > 1, v1, 0.0)
-    v2 = np.where(n2 > 1, v2, 0.0)
-    df = np.maximum(n1 - 1, 0) + np.maximum(n2 - 1, 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        s2 = (np.maximum(n1 - 1, 0) * v1 + np.maximum(n2 - 1, 0) * v2) / df
-        coef = np.where((n1 > 0) & (n2 > 0), m1 - m2, np.nan)
-        su = np.sqrt(1 / n1 + 1 / n2)
-    fit = moderated_t(coef, su, np.where(df > 0, s2, np.nan), df, groups=groups)
+    coef, su, s2, df = _two_group_design(n1, m1, v1, n2, m2, v2)
+    fit = moderated_t(coef, su, s2, df, groups=groups)
     return {
         "coef": coef,
         "t": fit.t,
@@ -56,6 +79,28 @@ def two_group_moderated(
         "s2_prior": fit.s2_prior,
         "df_prior": fit.df_prior,
     }
+
+
+def _arm_stats(
+    table_codes: dict[str, np.ndarray],
+    codes: dict[str, np.ndarray],
+    sizes: dict[str, int],
+    by: list[str],
+    rows: np.ndarray,
+    columns: list[np.ndarray],
+) -> list[tuple[np.ndarray, ...]]:
+    """N, mean and variance of ``columns`` (values at ``rows``) per ``by`` key, per table row.
+
+    ``codes`` are the key codes of the wells, ``table_codes`` those of the table's rows in
+    the same code space. A key without wells in ``rows`` gets ``n = 0``, NaN mean and variance.
+    """
+    ids, size = combine_codes(
+        [np.concatenate([table_codes[k], codes[k][rows]]) for k in by], [sizes[k] for k in by]
+    )
+    labels, first = first_appearance(ids, size)
+    n_table = table_codes[by[0]].size
+    stats = moments(columns, labels[n_table:], first.size)
+    return [tuple(a[labels[:n_table]] for a in st) for st in stats]
 
 
 def interaction_stats(
@@ -71,44 +116,50 @@ def interaction_stats(
     ``interaction_q`` and ``n_vehicle`` (NaN without a vehicle arm).
     """
     out = stats_table.copy()
-    samples = scored[scored[C.ROLE] == C.SAMPLE]
-    veh = samples[samples[C.ARM] == C.ARM_VEHICLE]
-    drug = samples[samples[C.ARM] == C.ARM_DRUG]
+    sample = is_value(scored[C.ROLE], C.SAMPLE)
+    veh_rows = np.flatnonzero(sample & is_value(scored[C.ARM], C.ARM_VEHICLE))
+    drug_rows = np.flatnonzero(sample & is_value(scored[C.ARM], C.ARM_DRUG))
     for col in C.INTERACTION_COLUMNS:
         out[col] = np.nan
     out["n_vehicle"] = 0
-    if veh.empty:
+    if veh_rows.size == 0:
         return out
-    v_tv = group_stats(veh[C.TEST_VALUE], [veh[C.CELL_LINE], veh[C.PROTEIN]])
-    v_gr = group_stats(veh[C.GROWTH_LOG2], [veh[C.CELL_LINE], veh[C.PROTEIN]])
-    d_tv = group_stats(drug[C.TEST_VALUE], [drug[C.CELL_LINE], drug[C.TREATMENT], drug[C.PROTEIN]])
-    key_d = pd.MultiIndex.from_frame(out[[C.CELL_LINE, C.TREATMENT, C.PROTEIN]])
-    key_v = pd.MultiIndex.from_frame(out[[C.CELL_LINE, C.PROTEIN]])
-    d = d_tv.reindex(key_d)
-    v = v_tv.reindex(key_v)
-    vg = v_gr.reindex(key_v)
-    out["n_vehicle"] = v["n"].fillna(0).astype(int).to_numpy()
-    out["interaction_log2"] = out[C.LOG2_FC].to_numpy() - vg["mean"].to_numpy()
-    has_vehicle_line = out[C.CELL_LINE].isin(veh[C.CELL_LINE].unique()).to_numpy()
-    if not has_vehicle_line.any():
+    # integer codes of the wells' keys, and of the table's keys in the same code space
+    codes, sizes, table_codes = {}, {}, {}
+    for k in (C.CELL_LINE, C.TREATMENT, C.PROTEIN):
+        codes[k], levels = key_codes(scored[k])
+        sizes[k] = len(levels) + 2
+        table_codes[k] = encode_keys(out[k], levels)
+    test_value = scored[C.TEST_VALUE].to_numpy(dtype=float)
+    growth = scored[C.GROWTH_LOG2].to_numpy(dtype=float)
+    v, vg = _arm_stats(
+        table_codes,
+        codes,
+        sizes,
+        [C.CELL_LINE, C.PROTEIN],
+        veh_rows,
+        [test_value[veh_rows], growth[veh_rows]],
+    )
+    (d,) = _arm_stats(table_codes, codes, sizes, KEY, drug_rows, [test_value[drug_rows]])
+    out["n_vehicle"] = v[0].astype(int)
+    out["interaction_log2"] = out[C.LOG2_FC].to_numpy() - vg[1]
+    vehicle_lines = np.zeros(sizes[C.CELL_LINE], dtype=bool)
+    vehicle_lines[codes[C.CELL_LINE][veh_rows]] = True
+    sel = vehicle_lines[table_codes[C.CELL_LINE]]
+    if not sel.any():
         return out
-    sel = has_vehicle_line
-    ctx = context_codes(out)[sel]
-    res = two_group_moderated(
-        d["n"].fillna(0).to_numpy()[sel],
-        d["mean"].to_numpy()[sel],
-        d["var"].to_numpy()[sel],
-        v["n"].fillna(0).to_numpy()[sel],
-        v["mean"].to_numpy()[sel],
-        v["var"].to_numpy()[sel],
-        groups=pd.factorize(ctx)[0],
+    context = [C.CELL_LINE, C.TREATMENT]
+    ctx_ids, ctx_size = combine_codes(
+        [table_codes[k][sel] for k in context], [sizes[k] for k in context]
     )
-    p = np.asarray(
-        res["p_greater"] if alternative == "greater" else res["p_two_sided"], dtype=float
-    )
+    ctx = first_appearance(ctx_ids, ctx_size)[0]
+    coef, su, s2, df_resid = _two_group_design(*(a[sel] for a in (*d, *v)))
+    t, df, _, _, _ = moderate(coef, su, s2, df_resid, groups=ctx)
+    with np.errstate(invalid="ignore"):
+        p = t_sf(t, df) if alternative == "greater" else np.minimum(2 * t_sf(np.abs(t), df), 1.0)
     cols = {
-        "interaction_t": res["t"],
-        "interaction_df": res["df"],
+        "interaction_t": t,
+        "interaction_df": np.where(np.isnan(t), np.nan, df),
         "interaction_p": p,
         C.INTERACTION_Q: adjust_by_group(p, ctx, method=adjust),
     }
@@ -137,16 +188,18 @@ def classify(table: pd.DataFrame, *, fdr: float = 0.05) -> pd.DataFrame:
     )
     specific = has_int & (out.get(C.INTERACTION_Q, pd.Series(np.nan, index=out.index)) <= fdr)
     untestable = out[C.P_VALUE].isna() & out[C.SSMD].isna()
-    cls = np.select(
+    classes = [
+        C.CLASS_SENSITIZER,
+        C.CLASS_RESCUER,
+        C.CLASS_MITOGEN,
+        C.CLASS_UNCONFIRMED,
+        C.CLASS_INSUFFICIENT,
+        C.CLASS_INACTIVE,
+    ]
+    which = np.select(
         [hit_down, hit_up & specific, hit_up & has_int, hit_up, untestable],
-        [
-            C.CLASS_SENSITIZER,
-            C.CLASS_RESCUER,
-            C.CLASS_MITOGEN,
-            C.CLASS_UNCONFIRMED,
-            C.CLASS_INSUFFICIENT,
-        ],
-        default=C.CLASS_INACTIVE,
+        [0, 1, 2, 3, 4],
+        default=5,
     )
-    out[C.CLASS] = cls
+    out[C.CLASS] = text_array(classes, which)
     return out
