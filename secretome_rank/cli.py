@@ -392,7 +392,8 @@ def _run_rank(
         sys.stdout.write(hits_json(result.hits) + "\n")
     else:
         render_summary(result, _stdout(), top=output.top)
-        _stderr().print(f"outputs in {output.out}/")
+        if not _STATE["quiet"]:
+            _stderr().print(f"outputs in {output.out}/")
 
 
 def _expression(path: Path | None) -> Any:
