@@ -563,9 +563,9 @@ def summarize_contexts(
     # robust rank aggregation over the ranked contexts (untested protein -> normalised rank 1)
     n_tested_ctx = np.bincount(ctx[tested], minlength=n_ctx).astype(float)
     ranked = n_tested_ctx > 0
-    col = np.cumsum(ranked) - 1
+    column_of = np.cumsum(ranked) - 1
     norm = np.ones((n_prot, int(ranked.sum())))
-    norm[prot[tested], col[ctx[tested]]] = rank[tested] / n_tested_ctx[ctx[tested]]
+    norm[prot[tested], column_of[ctx[tested]]] = rank[tested] / n_tested_ctx[ctx[tested]]
     rho = rra_rho(norm)
     never = out[N_CONTEXTS_TESTED].to_numpy() == 0
     rho[never] = np.nan

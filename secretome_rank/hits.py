@@ -196,7 +196,7 @@ def moments(
     )
     out = []
     for j, c in enumerate(columns):
-        n = np.bincount(groups, weights=~np.isnan(c), minlength=n_groups)
+        n = np.bincount(groups, weights=~np.isnan(c), minlength=n_groups).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = sums[:, 2 * j] / n
             var = (sums[:, 2 * j + 1] - n * mean**2) / (n - 1)
@@ -216,7 +216,12 @@ def _labels(col: pd.Series, rows: NDArray[np.intp], codes: NDArray[np.int64]) ->
 
 
 def _welch(
-    m1: np.ndarray, v1: np.ndarray, n1: np.ndarray, m2: float, v2: float, n2: float
+    m1: np.ndarray,
+    v1: np.ndarray,
+    n1: np.ndarray,
+    m2: float | np.ndarray,
+    v2: float | np.ndarray,
+    n2: float | np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         se2 = v1 / n1 + v2 / n2

@@ -315,7 +315,10 @@ def _umask() -> int:
 
 
 def _write_bytes(data: bytes) -> Callable[[Path], None]:
-    return lambda p: p.write_bytes(data)
+    def write(p: Path) -> None:
+        p.write_bytes(data)
+
+    return write
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> Path:

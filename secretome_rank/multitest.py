@@ -155,7 +155,7 @@ def storey_pi0(
     counts = np.array([np.sum(p >= v) for v in lam])
     pi0_lam = counts / (m * (1 - lam))
     if method == "smoother":
-        smooth = _smoothing_spline_df(lam, pi0_lam, smooth_df)
+        smooth = _smoothing_spline_df(lam.astype(np.float64), pi0_lam, smooth_df)
         return float(min(smooth[-1], 1.0))
     if method == "bootstrap":
         minpi0 = np.quantile(pi0_lam, 0.1)

@@ -35,7 +35,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Final, Literal
 
 import pandas as pd
 
@@ -65,10 +65,10 @@ RESOLUTION = "resolution"
 CANDIDATES = "candidates"
 MATCHED_BY = "matched_by"
 
-EXACT = "exact"
-ALIAS = "alias"
-AMBIGUOUS = "ambiguous"
-UNKNOWN = "unknown"
+EXACT: Final[Resolution] = "exact"
+ALIAS: Final[Resolution] = "alias"
+AMBIGUOUS: Final[Resolution] = "ambiguous"
+UNKNOWN: Final[Resolution] = "unknown"
 _SEVERITY = {EXACT: 0, ALIAS: 1, AMBIGUOUS: 2, UNKNOWN: 3}
 
 SEP = ";"  # between several symbols / candidates in one cell

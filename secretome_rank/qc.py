@@ -160,7 +160,7 @@ def _replicate_r(scored: pd.DataFrame) -> pd.Series:
     plate = plate_all[keep]
 
     def total(w: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.bincount(plate, weights=w, minlength=len(plates))
+        return np.bincount(plate, weights=w, minlength=len(plates)).astype(np.float64)
 
     m = np.bincount(plate, minlength=len(plates)).astype(float)
     sx, sy = total(x), total(y)

@@ -361,11 +361,11 @@ def validate_wells(
 
     if C.REPLICATE not in out.columns:
         out[C.REPLICATE] = infer_replicates(out)
-    order = list(C.WELL_TABLE_COLUMNS)
-    rest = [c for c in out.columns if c not in order]
+    first = list(C.WELL_TABLE_COLUMNS)
+    rest = [c for c in out.columns if c not in first]
     # canonical row order (plate, well; then role, protein, value for tables without wells):
     # every later stage, and every output, is then independent of the input's row order
-    out = out[order + rest]
+    out = out[first + rest]
     order = _canonical_order(out)
     if not np.array_equal(order, np.arange(len(out))):
         out = out.iloc[order].reset_index(drop=True)

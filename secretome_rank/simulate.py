@@ -271,10 +271,10 @@ def simulate_screen(
         wells = wells[wells[C.ROLE] != C.EMPTY].reset_index(drop=True)
 
     # --- truth -----------------------------------------------------------------------------
-    li_idx, d_idx, p_idx = np.meshgrid(
-        np.arange(n_l), np.arange(n_d), np.arange(n_p), indexing="ij"
+    li_idx, d_idx, p_idx = (
+        g.ravel()
+        for g in np.meshgrid(np.arange(n_l), np.arange(n_d), np.arange(n_p), indexing="ij")
     )
-    li_idx, d_idx, p_idx = li_idx.ravel(), d_idx.ravel(), p_idx.ravel()
     rr = r_ld[li_idx, d_idx, p_idx]
     lvl = (drug_survival + rr * (1 - drug_survival)) * growth[p_idx] * toxicity[p_idx]
     truth = pd.DataFrame(

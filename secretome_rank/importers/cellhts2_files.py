@@ -237,7 +237,7 @@ def _apply_screen_log(
     wells.loc[flagged, C.VALUE] = np.nan
     wells[FLAG_COMMENT] = wells["_flag"]
     wells = wells.drop(columns="_flag")
-    log_records = [
+    log_records: list[dict[str, object]] = [
         {
             "plate": int(r[CELLHTS2_PLATE]),
             "replicate": int(r[C.REPLICATE]),

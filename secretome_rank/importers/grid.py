@@ -307,7 +307,7 @@ def _scan(lines: list[str]) -> tuple[list[Grid], list[str]]:
         cols = np.tile(np.arange(1, n_cols + 1), n_rows)
         ids = well_id(rows, cols)
         line_of_cell = np.repeat(np.array(row_lines), n_cols)
-        values, bad = _parse_values(
+        parsed, bad = _parse_values(
             texts.ravel(), name, line_of_cell, ids, decimal_comma=sep != ","
         )
         problems += bad
@@ -319,7 +319,7 @@ def _scan(lines: list[str]) -> tuple[list[Grid], list[str]]:
                 header_line=i + 1,
                 row_lines=tuple(row_lines),
                 separator=sep,
-                values=values.reshape(n_rows, n_cols),
+                values=parsed.reshape(n_rows, n_cols),
             )
         )
         section_start = j
