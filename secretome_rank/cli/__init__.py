@@ -1,0 +1,78 @@
+"""Command-line interface (typer). Thin: parse, call the library, write, render.
+
+This package builds ``app``: here the global callback (``--version``, ``-v``, ``-q``), ``main``
+and the command list in ``--help`` order; ``_common`` holds what the commands share (option
+types, ``_guard``, input loading), ``run`` the commands that analyse a screen (rank, demo, qc) and
+``tools`` the others (simulate, report, import, annotate, receptors). Exit codes: 0 ok, 2 usage
+error, 3 invalid input or options (message only), 1 bug. Heavy modules (pandas, scipy) are
+imported inside the commands so that ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from secretome_rank.cli._common import _STATE as _STATE
+from secretome_rank.cli._common import EXIT_BAD_INPUT as EXIT_BAD_INPUT
+from secretome_rank.cli._common import REPORT_AUTO_MAX_WELLS as REPORT_AUTO_MAX_WELLS
+from secretome_rank.cli._common import _guard as _guard
+from secretome_rank.cli._common import _load_wells as _load_wells
+from secretome_rank.cli._common import _pairs as _pairs
+from secretome_rank.cli.run import _Output as _Output
+from secretome_rank.cli.run import _run_rank as _run_rank
+from secretome_rank.cli.run import demo, qc, rank
+from secretome_rank.cli.tools import annotate, import_, receptors, report_, simulate
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    help="Rank secreted-protein rescue screens: plate QC, moderated statistics with FDR, "
+    "drug-specific rescue vs growth, and the receptors of every hit.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from secretome_rank import __version__
+
+        typer.echo(f"secretome-rank {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More log output on stderr.")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+) -> None:
+    """Rank secreted-protein rescue screens."""
+    from secretome_rank._logging import setup_logging
+
+    _STATE["quiet"] = quiet
+    setup_logging(verbose=verbose, quiet=quiet)
+
+
+# the commands, in the order --help lists them
+app.command()(rank)
+app.command()(demo)
+app.command()(qc)
+app.command()(simulate)
+app.command("report")(report_)
+app.command("import")(import_)
+app.command()(annotate)
+app.command()(receptors)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,352 @@
+"""Commands that analyse a screen: ``rank``, ``demo`` and ``qc``.
+
+``rank`` (the whole pipeline) and ``demo`` (the same on the bundled example) share ``_run_rank``,
+which checks the output folder, loads and ranks the screen, writes the tables (and report.html)
+and prints the results; ``qc`` stops after normalisation and plate QC. The library and pandas are
+imported inside the commands, so importing this module stays cheap for ``--help``.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from secretome_rank.cli._common import (
+    _STATE,
+    REPORT_AUTO_MAX_WELLS,
+    AdjustOpt,
+    AdjustOptT,
+    AlternativeOpt,
+    AltOpt,
+    CellHTS2Opt,
+    ColumnOpt,
+    DataDirOpt,
+    DefaultOpt,
+    ExcelOpt,
+    ExcludeOpt,
+    FdrOpt,
+    ForceOpt,
+    FormatOpt,
+    FormatPlateOpt,
+    GridOpt,
+    InputsArg,
+    MinRescueOpt,
+    MissingControls,
+    MissingOpt,
+    Normalization,
+    OutOpt,
+    OutputFormat,
+    PlateListOpt,
+    PlateMapOpt,
+    PlotsOpt,
+    PoolOpt,
+    ReportOpt,
+    ResourceMode,
+    ResourceModeOpt,
+    ResourceOpt,
+    RoleMapOpt,
+    SafeTextOpt,
+    SheetOpt,
+    SpatialOpt,
+    SpatialOptT,
+    Test,
+    TestOpt,
+    TopOpt,
+    _guard,
+    _load_wells,
+    _need_inputs,
+    _stderr,
+    _stdout,
+)
+
+
+@dataclass(frozen=True)
+class _Output:
+    """Where and how `rank`/`demo` write their results."""
+
+    out: Path
+    fmt: OutputFormat
+    top: int
+    report: bool | None
+    plots: Path | None
+    excel: bool
+    safe_text: bool
+    force: bool
+
+
+def _run_rank(
+    load: Callable[[], tuple[Any, list[Path]]], options: dict[str, Any], output: _Output
+) -> None:
+    """Check the output folder, load the screen, rank it, write everything, print results."""
+    import secretome_rank as sr
+    from secretome_rank.io import format_tsv
+    from secretome_rank.progress import Progress
+    from secretome_rank.report import (
+        check_out_dir,
+        early_wells_writer,
+        hits_json,
+        render_summary,
+        write_outputs,
+    )
+
+    check_out_dir(output.out, force=output.force)  # before any work: fail fast
+    wells, sources = load()
+    log = logging.getLogger("secretome_rank.cli")
+    log.info("read %d wells on %d plates", len(wells), wells["plate"].nunique())
+    report = output.report
+    wells_job, on_wells = early_wells_writer(output.out, safe_text=output.safe_text)
+    with Progress(quiet=_STATE["quiet"]) as progress, wells_job:
+        with progress.stage(f"ranking {len(wells):,} wells on {wells['plate'].nunique()} plates"):
+            # wells.tsv is written in the background while the statistics run
+            result = sr.rank_screen(wells, on_wells=on_wells, **options)
+        with progress.stage("writing tables"):
+            written = write_outputs(
+                result,
+                output.out,
+                inputs=sources,
+                command=" ".join(sys.argv),
+                excel=output.excel,
+                safe_text=output.safe_text,
+                wells_job=wells_job,
+            )
+        if report is None:
+            report = len(wells) <= REPORT_AUTO_MAX_WELLS
+            if not report:
+                log.warning(
+                    "report.html skipped for %d wells (it takes a while); build it with "
+                    "`secretome-rank report %s`",
+                    len(wells),
+                    output.out,
+                )
+        if report:
+            from secretome_rank.html_report import build_report
+
+            written.append(build_report(output.out, plots_dir=output.plots, progress=progress))
+    log.info("wrote %s", ", ".join(p.name for p in written))
+    if output.fmt is OutputFormat.tsv:
+        format_tsv(result.hits, sys.stdout)
+    elif output.fmt is OutputFormat.json:
+        sys.stdout.write(hits_json(result.hits) + "\n")
+    else:
+        render_summary(result, _stdout(), top=output.top)
+        if not _STATE["quiet"]:
+            _stderr().print(f"outputs in {output.out}/")
+
+
+def _expression(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from secretome_rank.io import read_table
+
+    return read_table(path)
+
+
+def rank(
+    inputs: InputsArg = None,
+    out: OutOpt = Path("secretome_rank_out"),
+    column: ColumnOpt = None,
+    role_map: RoleMapOpt = None,
+    fdr: FdrOpt = 0.05,
+    min_rescue: MinRescueOpt = 20.0,
+    test: TestOpt = Test.moderated,
+    alternative: AltOpt = AlternativeOpt.greater,
+    adjust: AdjustOptT = AdjustOpt.bh,
+    spatial: SpatialOptT = SpatialOpt.none,
+    exclude_failed: ExcludeOpt = False,
+    missing_controls: MissingOpt = MissingControls.error,
+    plate_format: FormatPlateOpt = None,
+    plate_map: PlateMapOpt = None,
+    plate_list: PlateListOpt = None,
+    data_dir: DataDirOpt = None,
+    grid: GridOpt = None,
+    cellhts2: CellHTS2Opt = None,
+    default: DefaultOpt = None,
+    sheet: SheetOpt = None,
+    normalization: Annotated[
+        Normalization,
+        typer.Option(
+            "--normalization", help="controls (default) or cellhts2 (cellHTS2's workflow)."
+        ),
+    ] = None,  # type: ignore[assignment]
+    cellhts2_sign: Annotated[
+        int,
+        typer.Option(
+            "--cellhts2-sign", help="cellHTS2 score sign: -1 scores a loss of signal positive."
+        ),
+    ] = 1,
+    resource: ResourceOpt = None,
+    resource_mode: ResourceModeOpt = None,  # type: ignore[assignment]
+    expression: Annotated[
+        Path | None,
+        typer.Option("--expression", help="Receptor expression table: cell_line, gene, value."),
+    ] = None,
+    expression_threshold: Annotated[
+        float, typer.Option("--expression-threshold", help="A gene is expressed at value >= this.")
+    ] = 1.0,
+    pool: Annotated[
+        PoolOpt,
+        typer.Option(
+            "--pool",
+            help="Pool cell lines as replicates per drug (auto: when contexts have one replicate).",
+        ),
+    ] = PoolOpt.auto,
+    report: ReportOpt = None,
+    plots: PlotsOpt = None,
+    excel: ExcelOpt = False,
+    safe_text: SafeTextOpt = False,
+    force: ForceOpt = False,
+    fmt: FormatOpt = OutputFormat.table,
+    top: TopOpt = 10,
+) -> None:
+    """Rank a screen: normalise, QC, test, FDR, classify, map receptors; write --out DIR."""
+    normalization = normalization or Normalization.controls
+    resource_mode = resource_mode or ResourceMode.REPLACE
+    _need_inputs(inputs, cellhts2, plate_list)
+
+    options = {
+        "fdr": fdr,
+        "min_rescue": min_rescue,
+        "test": test.value,
+        "alternative": alternative.value,
+        "adjust": adjust.value,
+        "spatial": spatial.value,
+        "exclude_failed": exclude_failed,
+        "normalization": normalization.value,
+        "cellhts2_sign": cellhts2_sign,
+        "resource": resource,
+        "resource_mode": resource_mode.value,
+        "expression_threshold": expression_threshold,
+        "pool": pool.value,
+    }
+    output = _Output(out, fmt, top, report, plots, excel, safe_text, force)
+
+    def load() -> tuple[Any, list[Path]]:
+        options["expression"] = _expression(expression)
+        return _load_wells(
+            inputs,
+            column=column,
+            role_map=role_map,
+            plate_format=plate_format,
+            missing_controls=missing_controls,
+            plate_map=plate_map,
+            plate_list=plate_list,
+            data_dir=data_dir,
+            grid=grid,
+            cellhts2=cellhts2,
+            default=default,
+            sheet=sheet,
+        )
+
+    _guard(lambda: _run_rank(load, options, output))
+
+
+def demo(
+    out: OutOpt = Path("secretome_rank_demo"),
+    fdr: FdrOpt = 0.05,
+    min_rescue: MinRescueOpt = 20.0,
+    test: TestOpt = Test.moderated,
+    spatial: SpatialOptT = SpatialOpt.none,
+    report: ReportOpt = None,
+    plots: PlotsOpt = None,
+    excel: ExcelOpt = False,
+    safe_text: SafeTextOpt = False,
+    force: ForceOpt = False,
+    fmt: FormatOpt = OutputFormat.table,
+    top: TopOpt = 10,
+) -> None:
+    """Rank the bundled example screen (simulated, known answers) into --out DIR."""
+    from secretome_rank.examples import example_screen_path
+
+    options = {"fdr": fdr, "min_rescue": min_rescue, "test": test.value, "spatial": spatial.value}
+    output = _Output(out, fmt, top, report, plots, excel, safe_text, force)
+    _guard(lambda: _run_rank(lambda: _load_wells([example_screen_path()]), options, output))
+
+
+def qc(
+    inputs: InputsArg = None,
+    column: ColumnOpt = None,
+    role_map: RoleMapOpt = None,
+    spatial: SpatialOptT = SpatialOpt.none,
+    missing_controls: MissingOpt = MissingControls.error,
+    plate_format: FormatPlateOpt = None,
+    plate_map: PlateMapOpt = None,
+    plate_list: PlateListOpt = None,
+    data_dir: DataDirOpt = None,
+    grid: GridOpt = None,
+    cellhts2: CellHTS2Opt = None,
+    default: DefaultOpt = None,
+    sheet: SheetOpt = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Also write qc.tsv into this folder.")
+    ] = None,
+    fmt: FormatOpt = OutputFormat.table,
+) -> None:
+    """Plate QC only: Z', CVs, signal window, edge and spatial effects, verdicts."""
+    _need_inputs(inputs, cellhts2, plate_list)
+
+    def run() -> None:
+        from secretome_rank.io import format_tsv, write_table
+        from secretome_rank.normalize import normalize_plates
+        from secretome_rank.qc import plate_qc
+
+        wells, _ = _load_wells(
+            inputs,
+            column=column,
+            role_map=role_map,
+            plate_format=plate_format,
+            missing_controls=missing_controls,
+            plate_map=plate_map,
+            plate_list=plate_list,
+            data_dir=data_dir,
+            grid=grid,
+            cellhts2=cellhts2,
+            default=default,
+            sheet=sheet,
+        )
+        scored, plates = normalize_plates(wells, spatial=spatial.value)  # type: ignore[arg-type]
+        table = plate_qc(scored, plates)
+        if out is not None:
+            write_table(table, Path(out) / "qc.tsv")
+        if fmt is OutputFormat.tsv:
+            format_tsv(table, sys.stdout)
+        elif fmt is OutputFormat.json:
+            sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
+        else:
+            from rich.markup import escape
+            from rich.table import Table
+
+            t = Table(title=f"Plate QC: {len(table)} plates")
+            for col in (
+                "plate",
+                "cell line",
+                "treatment",
+                "robust Z'",
+                "Z'",
+                "CV drug %",
+                "edge log2",
+                "verdict",
+                "reason",
+            ):
+                t.add_column(col)
+            colours = {"pass": "green", "warn": "yellow", "fail": "red"}
+            for _, r in table.iterrows():
+                t.add_row(
+                    escape(str(r["plate"])),
+                    escape(str(r["cell_line"])),
+                    escape(str(r["treatment"])),
+                    f"{r['robust_z_prime']:.2f}",
+                    f"{r['z_prime']:.2f}",
+                    f"{r['cv_drug_pct']:.1f}",
+                    f"{r['edge_vs_centre_log2']:.2f}",
+                    f"[{colours[r['verdict']]}]{r['verdict']}[/]",
+                    escape(str(r["reason"])),
+                )
+            _stdout().print(t)
+
+    _guard(run)
