@@ -1,0 +1,212 @@
+"""Report sections on the hits of each context: rescue plots, ranked hits, receptors.
+
+Each builder takes the tables read by :mod:`secretome_rank.html_report.load` and returns the HTML
+body of its section: a volcano and a waterfall plot per (cell line, treatment) context (at most
+``MAX_CONTEXT_PLOTS``), the table of ranked hits with their receptors followed by the best-ranked
+non-hits, and the receptor and receptor-family tables (or a roll-up of the hits' receptor
+families when ``receptor_families.tsv`` is absent).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from secretome_rank import columns as C
+from secretome_rank.html_report.load import _as_bool
+from secretome_rank.html_report.markup import (
+    MAX_TABLE_ROWS,
+    _e,
+    _Figures,
+    _label,
+    _missing,
+    _ranked_contexts,
+    _table,
+)
+from secretome_rank.progress import Progress
+
+TOP_NON_HITS = 10
+
+
+def _per_context(d: dict[str, Any], figs: _Figures, progress: Progress) -> str:
+    from secretome_rank import plots
+
+    hits, params = d["hits"], d["run"].get("parameters", {})
+    fdr, min_rescue = float(params.get("fdr", 0.05)), float(params.get("min_rescue", 20.0))
+    adjust = str(params.get("adjust", "bh")).upper()
+    ctxs, note = _ranked_contexts(hits)
+    parts = [f"<p class=note>{_e(note)}</p>" if note else ""]
+    step = progress.stage("report: volcano and waterfall plots", total=len(ctxs))
+    for line, drug in ctxs:
+        g = hits[(hits[C.CELL_LINE] == line) & (hits[C.TREATMENT] == drug)]
+        label = _label((line, drug))
+        n_hit, n_na = (
+            int(g[C.IS_HIT].sum()),
+            int(pd.to_numeric(g[C.Q_VALUE], errors="coerce").isna().sum()),
+        )
+        parts.append(
+            f"<h3>{_e(label)}</h3><p>{n_hit} hit(s) of {len(g)} proteins (q \u2264 {fdr:g}, "
+            f"rescue \u2265 {min_rescue:g} %)."
+            + (f" {n_na} without a q-value are not plotted." if n_na else "")
+            + "</p><div class=pair>"
+        )
+        parts.append(
+            figs(
+                plots.volcano(g, title=label, fdr=fdr, min_rescue=min_rescue, adjust=adjust),
+                f"volcano_{line}_{drug}",
+                f"{label}: rescue vs -log10 q; hits outlined and the top 15 "
+                f"labelled; dashed q = {fdr:g}, dotted rescue = {min_rescue:g} %.",
+            )
+        )
+        parts.append(
+            figs(
+                plots.waterfall(g, title=label, min_rescue=min_rescue),
+                f"waterfall_{line}_{drug}",
+                f"{label}: proteins ranked by rescue; hits coloured by class.",
+            )
+        )
+        parts.append("</div>")
+        step.advance()
+    return "".join(parts)
+
+
+_HIT_COLS = (
+    C.CELL_LINE,
+    C.TREATMENT,
+    C.RANK,
+    C.PROTEIN,
+    C.SYMBOL,
+    C.N_REPLICATES,
+    C.RESCUE_PCT,
+    C.LOG2_FC,
+    C.Q_VALUE,
+    C.CLASS,
+    C.INTERACTION_LOG2,
+    C.INTERACTION_Q,
+    C.RECEPTORS,
+    "receptor_families",
+    C.STATUS,
+)
+
+
+def _hit_table(d: dict[str, Any]) -> str:
+    hits = d["hits"].copy()
+    hits["_r"] = pd.to_numeric(hits.get(C.RANK), errors="coerce")
+    hits = hits.sort_values([C.CELL_LINE, C.TREATMENT, "_r"], kind="stable")
+    top = hits[hits[C.IS_HIT]]
+    rest = hits[~hits[C.IS_HIT]].groupby([C.CELL_LINE, C.TREATMENT], sort=True).head(TOP_NON_HITS)
+    parts = [
+        f"<p>{len(top)} hit(s); then the {TOP_NON_HITS} best-ranked non-hits per context. All "
+        f"{len(hits)} protein x context rows are in hits.tsv.</p>",
+        f"<h3>Hits ({len(top)})</h3>",
+    ]
+    parts.append(
+        _table(top.head(MAX_TABLE_ROWS), _HIT_COLS, pcols=(C.Q_VALUE, C.INTERACTION_Q), cls="hits")
+        if len(top)
+        else _missing("No protein passed the hit thresholds.")
+    )
+    if len(top) > MAX_TABLE_ROWS:
+        parts.append(f"<p class=note>First {MAX_TABLE_ROWS} hits shown.</p>")
+    parts.append(
+        f"<details><summary>Best-ranked non-hits ({len(rest)})</summary>"
+        + _table(rest.head(MAX_TABLE_ROWS), _HIT_COLS, pcols=(C.Q_VALUE, C.INTERACTION_Q))
+        + "</details>"
+    )
+    return "".join(parts)
+
+
+def _receptors(d: dict[str, Any]) -> str:
+    rec, fam, hits = d["receptors"], d["receptor_families"], d["hits"]
+    parts = []
+    if rec is not None and "receptor" in rec:
+        flag = (
+            _as_bool(rec["is_receptor_hit"])
+            if "is_receptor_hit" in rec
+            else pd.Series(True, index=rec.index)
+        )
+        shown = rec[flag]
+        parts.append(
+            f"<h3>Receptors with combined evidence (receptors.tsv: {int(flag.sum())} of {len(rec)} "
+            "context x receptor rows pass the receptor FDR)</h3>"
+        )
+        parts.append(
+            _table(
+                shown.head(MAX_TABLE_ROWS),
+                (
+                    C.CELL_LINE,
+                    C.TREATMENT,
+                    C.RANK,
+                    "receptor",
+                    "receptor_family",
+                    "role",
+                    "combined_q",
+                    "n_hit_ligands",
+                    "n_ligands",
+                    "best_ligand",
+                    "best_q_value",
+                    "best_rescue_pct",
+                    "hit_ligands",
+                ),
+                pcols=("best_q_value", "combined_q"),
+            )
+            if len(shown)
+            else _missing("No receptor passed the receptor-level FDR.")
+        )
+    else:
+        parts.append(
+            _missing("receptors.tsv not found: receptor-level ranking not available for this run.")
+        )
+    if fam is not None and "receptor_family" in fam:
+        flag = (
+            _as_bool(fam["is_family_hit"])
+            if "is_family_hit" in fam
+            else pd.Series(True, index=fam.index)
+        )
+        parts.append(
+            f"<h3>Receptor families (receptor_families.tsv: {int(flag.sum())} family hits)</h3>"
+        )
+        parts.append(
+            _table(
+                fam[flag].head(MAX_TABLE_ROWS),
+                (
+                    C.CELL_LINE,
+                    C.TREATMENT,
+                    C.RANK,
+                    "receptor_family",
+                    "summary",
+                    "combined_q",
+                    "best_ligand",
+                    "hit_ligands",
+                ),
+                pcols=("combined_q",),
+            )
+        )
+    elif "receptor_families" in hits and hits[C.IS_HIT].any():
+        h = hits[hits[C.IS_HIT]].dropna(subset=["receptor_families"])
+        long = h.assign(receptor_family=h["receptor_families"].astype(str).str.split(";")).explode(
+            "receptor_family"
+        )
+        roll = (
+            long.groupby([C.CELL_LINE, C.TREATMENT, "receptor_family"], sort=True)
+            .agg(
+                n_hits=(C.PROTEIN, "nunique"),
+                hit_proteins=(C.PROTEIN, lambda s: ";".join(map(str, s))),
+            )
+            .reset_index()
+        )
+        roll = roll.sort_values(
+            [C.CELL_LINE, C.TREATMENT, "n_hits"], ascending=[True, True, False], kind="stable"
+        )
+        parts.append(
+            "<h3>Receptor families of the hits (derived from hits.tsv; receptor_families.tsv not "
+            "found)</h3>" + _table(roll, list(roll.columns))
+        )
+    else:
+        parts.append(
+            _missing(
+                "No receptor family summary: receptor_families.tsv not found and no hit has "
+                "receptor families."
+            )
+        )
+    return "".join(parts)
