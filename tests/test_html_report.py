@@ -128,6 +128,11 @@ def test_missing_inputs_say_so_and_plots_dir(tmp_path, sim_result):
     assert pngs and [p.stem for p in pngs] == [s.stem for s in svgs]
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     assert all(b"<svg" in s.read_bytes()[:2000] for s in svgs)
+    # a second build writes the same figure files (stable SVG ids, no dates)
+    again = tmp_path / "plots2"
+    build_report(tmp_path, plots_dir=again)
+    for f in (*pngs, *svgs):
+        assert (again / f.name).read_bytes() == f.read_bytes(), f.name
 
 
 def test_not_an_output_folder(tmp_path):

@@ -108,7 +108,7 @@ class _Figures:
     def __call__(
         self, fig: Any, name: str, caption: str, *, png: bool = False, dpi: int = 110
     ) -> str:
-        from secretome_rank.plots import to_png, to_svg
+        from secretome_rank.plots import to_png, to_svg, to_svg_file
 
         slug = _slug(name)
         base, k = slug, 2
@@ -121,12 +121,8 @@ class _Figures:
         else:
             body = to_svg(fig, salt=slug)
         if self.plots_dir is not None:
-            import io as _io
-
             write_bytes_atomic(self.plots_dir / f"{slug}.png", to_png(fig, dpi=200))
-            buf = _io.BytesIO()
-            fig.savefig(buf, format="svg", metadata={"Date": None})
-            write_bytes_atomic(self.plots_dir / f"{slug}.svg", buf.getvalue())
+            write_bytes_atomic(self.plots_dir / f"{slug}.svg", to_svg_file(fig, salt=slug))
         return f'<figure id="fig-{_e(slug)}">{body}<figcaption>{_e(caption)}</figcaption></figure>'
 
 

@@ -15,7 +15,7 @@ report imports it only when it draws.
 
 from __future__ import annotations
 
-from secretome_rank.plots._style import CLASS_COLOURS, VERDICT_COLOURS, to_png, to_svg
+from secretome_rank.plots._style import CLASS_COLOURS, VERDICT_COLOURS, to_png, to_svg, to_svg_file
 from secretome_rank.plots.hits import context_matrix, specificity, volcano, waterfall
 from secretome_rank.plots.qc import (
     normalised_column,  # noqa: F401  (public helper, importable as before)
@@ -35,6 +35,7 @@ __all__ = [
     "specificity",
     "to_png",
     "to_svg",
+    "to_svg_file",
     "volcano",
     "waterfall",
     "zprime_chart",

@@ -101,6 +101,14 @@ def to_svg(fig: Figure, *, salt: str) -> str:
     return text
 
 
+def to_svg_file(fig: Figure, *, salt: str) -> bytes:
+    """Render ``fig`` as a standalone SVG file; ids are stable between runs (``salt``)."""
+    buf = io.BytesIO()
+    with mpl.rc_context(_RC | {"svg.hashsalt": salt}):
+        fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    return buf.getvalue()
+
+
 def to_png(fig: Figure, *, dpi: int = 110) -> bytes:
     """Render ``fig`` as PNG bytes (Agg)."""
     buf = io.BytesIO()
