@@ -52,7 +52,7 @@ def _fmt(value: object, kind: str = "") -> str:
     if isinstance(value, (float, np.floating)):
         if kind == "p":
             return f"{value:.2g}"
-        return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
+        return f"{value:.1f}" if abs(float(value)) >= 10 else f"{value:.3g}"
     text = str(value)
     return _e(text if len(text) <= 90 else text[:87] + "\u2026")
 

@@ -43,9 +43,10 @@ def _matrix(d: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame, str]:
             for c in mat.columns:  # "cell_line|treatment" (aggregate.rescue_matrix) -> "A + x"
                 label = str(c).replace("|", " + ", 1)
                 if label not in flags.columns:  # other separators: match ignoring punctuation
-                    key = re.sub(r"[^0-9A-Za-z]+", "", str(c))
+                    plain = re.sub(r"[^0-9A-Za-z]+", "", str(c))
                     label = next(
-                        (f for f in flags.columns if re.sub(r"[^0-9A-Za-z]+", "", f) == key), label
+                        (f for f in flags.columns if re.sub(r"[^0-9A-Za-z]+", "", f) == plain),
+                        label,
                     )
                 cols[c] = label
             return mat.rename(columns=cols), flags, "rescue_matrix.tsv"

@@ -33,7 +33,7 @@ _OTHER = "#56B4E9"
 _EMPTY = "#d9d9d9"
 F = TypeVar("F", bound=Callable[..., Any])
 _RASTER_ABOVE = 1500  # scatter points beyond which SVG markers are rasterised
-_RC = {
+_RC: Any = {  # rc settings of every figure (Any: matplotlib types keys as a Literal)
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.labelsize": 9,

@@ -62,7 +62,7 @@ def _label_points(
     """Write ``names`` at (``lx``, spread y) with leader lines to the points; return label y."""
     ly = _spread_labels(y, gap, down=down)
     segments = np.stack([np.column_stack([x, y]), np.column_stack([lx, ly])], axis=1)
-    ax.add_collection(LineCollection(segments, colors="#777777", linewidths=0.5))
+    ax.add_collection(LineCollection(list(segments), colors="#777777", linewidths=0.5))
     for xx, yy, name, px in zip(lx, ly, names, x, strict=True):
         right = xx >= px
         ax.text(
@@ -161,7 +161,9 @@ def waterfall(ctx: pd.DataFrame, *, title: str, min_rescue: float, n_labels: int
         ],
         axis=1,
     )
-    ax.add_collection(PolyCollection(verts, facecolors=[colours[i] for i in h], edgecolors="none"))
+    ax.add_collection(
+        PolyCollection(list(verts), facecolors=[colours[i] for i in h], edgecolors="none")
+    )
     if n:
         ax.set_ylim(min(0.0, float(hs.min())) - 5, max(float(hs.max()), min_rescue) * 1.25 + 5)
     ax.axhline(min_rescue, color="#555555", linestyle=":", linewidth=0.8)

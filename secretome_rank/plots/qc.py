@@ -166,7 +166,7 @@ def plate_detail(plate: pd.DataFrame, *, title: str) -> Figure:
             (C.VEHICLE_CONTROL, "o", "white"),
         ):
             sel = role == r
-            style = (
+            style: dict[str, Any] = (
                 {"color": colour} if marker == "x" else {"facecolors": "none", "edgecolors": colour}
             )
             ax.scatter(
