@@ -1,30 +1,40 @@
-"""Read well tables (CSV, TSV, Parquet, Excel) and write outputs atomically.
+"""Read well tables (CSV, TSV, Parquet, Excel); the writers live in :mod:`secretome_rank.writers`.
 
 No statistics here: :func:`read_screen` reads, maps column names, and hands the frame to
 :func:`secretome_rank.schema.validate_wells`, which reports every problem of the file at once.
+The output writers are re-exported here, so ``secretome_rank.io`` stays the one place for
+reading and writing tables.
 """
 
 from __future__ import annotations
 
 import csv
 import io as _io
-import json
 import logging
-import os
-import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
 from secretome_rank.errors import SchemaError
 from secretome_rank.schema import validate_wells
+from secretome_rank.writers import (
+    FORMULA_STARTS,
+    BackgroundTable,
+    format_tsv,
+    neutralize_formulas,
+    tsv_bytes,
+    write_bytes_atomic,
+    write_excel,
+    write_json,
+    write_table,
+)
 
 __all__ = [
     "FORMULA_STARTS",
+    "BackgroundTable",
     "format_tsv",
     "neutralize_formulas",
     "read_screen",
@@ -278,323 +288,3 @@ def read_screen(
         plate_format=plate_format,
         missing_controls=missing_controls,
     )
-
-
-def _temp_beside(path: Path) -> Path:
-    """A new empty temporary file in the folder of ``path`` (created if needed)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    return Path(tmp)
-
-
-def _commit(tmp: Path, path: Path) -> None:
-    """Give ``tmp`` the usual permissions and rename it to ``path`` (atomic on one disk)."""
-    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600
-    os.replace(tmp, path)
-
-
-def _atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file in the same folder, then rename it to ``path``.
-
-    A crash or an error leaves no partial ``path`` behind.
-    """
-    tmp = _temp_beside(path)
-    try:
-        write(tmp)
-        _commit(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _write_bytes(data: bytes) -> Callable[[Path], None]:
-    def write(p: Path) -> None:
-        p.write_bytes(data)
-
-    return write
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file, then rename)."""
-    p = Path(path)
-    _atomic_write(p, _write_bytes(data))
-    return p
-
-
-def _bool_text(col: pd.Series) -> np.ndarray:
-    """``true``/``false`` (``NA`` for missing) for a boolean column, nullable or not."""
-    values = col.astype("boolean")
-    text = np.where(values.fillna(False).to_numpy(dtype=bool), "true", "false").astype(object)
-    text[values.isna().to_numpy()] = "NA"
-    return text
-
-
-def _arrow_table(frame: pd.DataFrame) -> Any:
-    """Convert the frame to a pyarrow table the CSV writer formats natively.
-
-    Categoricals become dictionary arrays, NaN becomes null, booleans stay booleans
-    (written ``true``/``false``). Returns None when pyarrow is not installed or a column
-    has mixed types pyarrow cannot hold.
-    """
-    try:
-        import pyarrow as pa
-    except ImportError:
-        return None
-    try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-    except (pa.ArrowException, TypeError, ValueError):  # columns pyarrow cannot hold
-        return None
-    # the writer has no dictionary or null-typed columns: decode / cast them to text
-    columns = []
-    for col in table.columns:
-        if pa.types.is_dictionary(col.type):
-            col = col.cast(col.type.value_type)
-        elif pa.types.is_null(col.type):
-            col = pa.nulls(len(col), pa.string())
-        columns.append(col)
-    return pa.table(columns, names=[str(c) for c in frame.columns])
-
-
-#: rows per slice formatted in parallel by :func:`_write_arrow`
-_ROWS_PER_SLICE = 200_000
-
-
-def _format_slices(table: Any, options: Any) -> list[Any]:
-    """Format a pyarrow table as delimited text, large tables in parallel row slices.
-
-    Arrow's writer runs without the GIL, so slices of a million-row table use every core.
-    """
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    def one(part: Any) -> Any:
-        buf = pa.BufferOutputStream()
-        pacsv.write_csv(part, buf, write_options=options)
-        return buf.getvalue()
-
-    n = table.num_rows
-    if n <= _ROWS_PER_SLICE:
-        return [one(table)]
-    from concurrent.futures import ThreadPoolExecutor
-
-    slices = [table.slice(i, _ROWS_PER_SLICE) for i in range(0, n, _ROWS_PER_SLICE)]
-    with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
-        return list(pool.map(one, slices))
-
-
-def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
-    """Write TSV with pyarrow's C++ writer (about 10x faster than pandas).
-
-    ``sink`` is a path or a binary stream. Returns False (nothing written) without pyarrow,
-    for columns pyarrow cannot hold, or when a text cell needs quoting.
-    """
-    table = _arrow_table(frame)
-    if table is None:
-        return False
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    header = ("\t".join(map(str, frame.columns)) + "\n").encode("utf-8")
-    options = pacsv.WriteOptions(
-        include_header=False, delimiter="\t", quoting_style="none", null_string="NA"
-    )
-    try:
-        parts = _format_slices(table, options)
-    except pa.ArrowException:  # a tab, quote or newline inside a text cell
-        return False
-    if isinstance(sink, Path):
-        with pa.OSFile(str(sink), "wb") as out:
-            out.write(header)
-            for part in parts:
-                out.write(part)
-    else:
-        sink.write(header)
-        for part in parts:
-            sink.write(memoryview(part))
-    return True
-
-
-def _pandas_tsv(frame: pd.DataFrame) -> bytes:
-    out = frame.copy()
-    for name in out.columns:
-        if pd.api.types.is_bool_dtype(out[name]):
-            out[name] = _bool_text(out[name])
-    buf = _io.StringIO()
-    out.to_csv(buf, sep="\t", index=False, na_rep="NA", lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
-
-
-def tsv_bytes(frame: pd.DataFrame) -> bytes:
-    """A table as TSV bytes: ``NA`` for missing, ``true``/``false``, shortest exact floats."""
-    buf = _io.BytesIO()
-    if _write_arrow(frame, buf):
-        return buf.getvalue()
-    return _pandas_tsv(frame)
-
-
-def format_tsv(frame: pd.DataFrame, handle: Any) -> None:
-    """Write ``frame`` as TSV to an open text or binary handle (see :func:`tsv_bytes`)."""
-    binary = getattr(handle, "buffer", None)
-    if binary is not None:
-        handle.flush()
-        if not _write_arrow(frame, binary):
-            binary.write(_pandas_tsv(frame))
-        binary.flush()
-    else:
-        handle.write(tsv_bytes(frame).decode("utf-8"))
-
-
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a tab-separated table atomically (conventions of :func:`tsv_bytes`).
-
-    Returns
-    -------
-    pathlib.Path
-        The written path.
-    """
-    p = Path(path)
-    _atomic_write(p, lambda tmp: _write_tsv(frame, tmp))
-    return p
-
-
-def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
-    if not _write_arrow(frame, path):
-        path.write_bytes(_pandas_tsv(frame))
-
-
-class BackgroundTable:
-    """Write a table in a background thread; it appears under its name only on :meth:`commit`.
-
-    Arrow formats text without the GIL, so a large table (``wells.tsv``) is written while
-    the caller goes on computing. Until :meth:`commit` the text sits in a hidden temporary
-    file beside ``path``; :meth:`discard` (or leaving the ``with`` block without committing)
-    removes it (and the folder, if it was made for it), so a failed run leaves nothing.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> folder = Path(tempfile.mkdtemp())
-    >>> with BackgroundTable(folder / "t.tsv") as job:
-    ...     job.submit(pd.DataFrame({"a": [1.5, None]}))
-    ...     path = job.commit()
-    >>> path.read_text().splitlines()
-    ['a', '1.5', 'NA']
-    """
-
-    def __init__(self, path: str | Path) -> None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        self.path = Path(path)
-        self._pool = ThreadPoolExecutor(max_workers=1)
-        self._tmp: Path | None = None
-        self._future: Any = None
-        self._made_dir = False
-
-    def submit(self, frame: pd.DataFrame) -> None:
-        """Start writing ``frame`` (a shallow copy is taken: later edits do not reach it)."""
-        if self._future is not None:
-            raise RuntimeError(f"{self.path.name}: already submitted")
-        self._made_dir = not self.path.parent.exists()
-        self._tmp = _temp_beside(self.path)
-        self._future = self._pool.submit(_write_tsv, frame.copy(deep=False), self._tmp)
-
-    @property
-    def submitted(self) -> bool:
-        """True once :meth:`submit` was called."""
-        return self._future is not None
-
-    def commit(self) -> Path:
-        """Wait for the write to finish and move the file to its name."""
-        if self._future is None or self._tmp is None:
-            raise RuntimeError(f"{self.path.name}: nothing submitted")
-        self._future.result()
-        _commit(self._tmp, self.path)
-        self._tmp = None
-        return self.path
-
-    def discard(self) -> None:
-        """Wait for a running write and delete its temporary file."""
-        if self._future is not None:
-            self._future.exception()  # wait; its error no longer matters
-        if self._tmp is not None:
-            self._tmp.unlink(missing_ok=True)
-            self._tmp = None
-            if self._made_dir and not any(self.path.parent.iterdir()):
-                self.path.parent.rmdir()  # a folder made only for this file goes too
-        self._pool.shutdown()
-
-    def __enter__(self) -> BackgroundTable:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.discard()
-
-
-#: first characters that make a spreadsheet treat a text cell as a formula (OWASP CSV injection)
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would run as a formula with ``'``.
-
-    Text cells starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return become
-    ``'=...`` etc.; numbers are left alone (a negative number is not text). Returns a copy.
-
-    Examples
-    --------
-    >>> neutralize_formulas(pd.DataFrame({"p": ["=cmd|' /C calc'!A0", "HGF"], "x": [-1.0, 2.0]}))
-                         p    x
-    0  '=cmd|' /C calc'!A0 -1.0
-    1                  HGF  2.0
-    """
-    out = frame.copy()
-    for name in out.columns:
-        col = out[name]
-        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-            continue
-        text = col.astype(object)
-        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
-        if risky.any():
-            out[name] = text.where(~risky, "'" + text[risky].astype(str))
-    return out
-
-
-def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
-    """Write tables as sheets of one Excel workbook, atomically, formulas neutralised.
-
-    Needs openpyxl (``pip install 'secretome-rank[excel]'``).
-    """
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError as exc:
-        raise SchemaError(
-            "writing Excel needs openpyxl; install it with `pip install 'secretome-rank[excel]'`"
-        ) from exc
-
-    def write(tmp: Path) -> None:
-        with pd.ExcelWriter(tmp, engine="openpyxl") as xl:
-            for name, frame in sheets.items():
-                neutralize_formulas(frame).to_excel(xl, sheet_name=name[:31], index=False)
-
-    p = Path(path)
-    _atomic_write(p, write)
-    return p
-
-
-def write_json(obj: Any, path: str | Path) -> Path:
-    """Write JSON atomically (sorted keys, indented)."""
-    p = Path(path)
-    _atomic_write(
-        p,
-        _write_bytes(
-            (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")
-        ),
-    )
-    return p

@@ -17,7 +17,7 @@ import pandas as pd
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError
-from secretome_rank.io import (
+from secretome_rank.writers import (
     BackgroundTable,
     neutralize_formulas,
     write_excel,

@@ -136,7 +136,7 @@ def test_input_not_mutated_and_replicates_inferred(small_screen):
 
 
 def test_writers_agree_and_are_atomic(tmp_path, monkeypatch):
-    from secretome_rank import io as sio
+    from secretome_rank import writers as sio
 
     frame = pd.DataFrame(
         {
@@ -179,7 +179,7 @@ def test_text_with_tab_is_quoted(tmp_path):
 
 
 def test_large_tables_written_in_parallel_slices_are_byte_identical(tmp_path, monkeypatch):
-    from secretome_rank import io as sio
+    from secretome_rank import writers as sio
 
     rng = np.random.default_rng(0)
     n = 1003
@@ -204,7 +204,7 @@ def test_large_tables_written_in_parallel_slices_are_byte_identical(tmp_path, mo
 
 
 def test_background_table_commits_or_leaves_nothing(tmp_path):
-    from secretome_rank.io import BackgroundTable, tsv_bytes
+    from secretome_rank.writers import BackgroundTable, tsv_bytes
 
     frame = pd.DataFrame({"a": [1.0, np.nan], "b": ["x", "y"]})
     with BackgroundTable(tmp_path / "t.tsv") as job:

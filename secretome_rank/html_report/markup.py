@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
-from secretome_rank.io import write_bytes_atomic
+from secretome_rank.writers import write_bytes_atomic
 
 MAX_CONTEXT_PLOTS = 12
 MAX_TABLE_ROWS = 1000

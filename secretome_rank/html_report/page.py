@@ -15,8 +15,8 @@ from secretome_rank.html_report.markup import _e, _Figures
 from secretome_rank.html_report.sections_across import _across, _specificity
 from secretome_rank.html_report.sections_hits import _hit_table, _per_context, _receptors
 from secretome_rank.html_report.sections_qc import _plate_qc, _replicates, _run_summary
-from secretome_rank.io import write_bytes_atomic
 from secretome_rank.progress import Progress
+from secretome_rank.writers import write_bytes_atomic
 
 __all__ = ["SECTIONS", "build_report"]
 
