@@ -20,7 +20,7 @@ import pandas as pd
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError, SchemaError
-from secretome_rank.importers.grid import _DECIMAL_COMMA, _trim, read_text
+from secretome_rank.importers.grid_parse import _DECIMAL_COMMA, _trim, read_text
 
 __all__ = ["Table", "finish_well_table", "read_table"]
 

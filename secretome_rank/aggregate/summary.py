@@ -1,58 +1,36 @@
-"""Across contexts (DESIGN 2.6): per protein, where it hits and how strong the combined evidence is.
+"""The across-context runner: one row per protein from a ``hits`` table (``summary.tsv``).
 
-Kernels (numpy in, numpy out) and the runner are separate, as everywhere in the package:
-
-* :func:`rra_rho` and :func:`rra_pvalue`: robust rank aggregation (Kolde et al. 2012), equal to
-  R ``RobustRankAggreg::aggregateRanks(method = "RRA")`` (fixtures ``rra_*``);
-* :func:`stouffer`: Stouffer's combination of one-sided z-scores (Stouffer et al. 1949);
-* :func:`summarize_contexts`: one row per protein from a ``hits`` table;
-* :func:`rescue_matrix`: protein x context matrix of ``rescue_pct`` for heatmaps.
-
-Formulas and the pattern rules are written out in ``docs/aggregate.md``.
-
-References
-----------
-Kolde R, Laur S, Adler P, Vilo J (2012). Robust rank aggregation for gene list integration and
-meta-analysis. Bioinformatics 28:573-580. doi:10.1093/bioinformatics/btr709
-
-Stouffer SA, Suchman EA, DeVinney LC, Star SA, Williams RM Jr (1949). The American Soldier,
-Vol. 1: Adjustment during Army Life. Princeton University Press.
+:func:`summarize_contexts` keys the hits table by context
+(:mod:`~secretome_rank.aggregate._contexts`), turns p-values into one-sided rescue p-values,
+ranks proteins within each context, combines the contexts with the kernels of
+:mod:`~secretome_rank.aggregate.kernels` (Stouffer, robust rank aggregation), adjusts the
+combined p-values across proteins and labels each protein's drug and line pattern; the
+``summary.tsv`` column names (:data:`SUMMARY_COLUMNS`) and pattern values are defined here.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike, NDArray
-from scipy import special
+from numpy.typing import NDArray
 
 from secretome_rank import columns as C
-from secretome_rank.errors import ConfigError, SchemaError
+from secretome_rank.aggregate._contexts import _Keys, _keys
+from secretome_rank.aggregate.kernels import F64, rra_pvalue, rra_rho, stouffer
+from secretome_rank.errors import ConfigError
 from secretome_rank.multitest import adjust_pvalues
-from secretome_rank.pooled import POOLED  # pooled rows are left out by default
 
 __all__ = [
     "DRUG_PATTERNS",
     "LINE_PATTERNS",
-    "MATRIX_SEPARATOR",
     "SUMMARY_COLUMNS",
-    "rescue_matrix",
-    "rra_pvalue",
-    "rra_rho",
-    "stouffer",
     "summarize_contexts",
 ]
 
 logger = logging.getLogger(__name__)
-
-F64 = NDArray[np.float64]
-
-#: separator of ``cell_line`` and ``treatment`` in the column names of :func:`rescue_matrix`
-MATRIX_SEPARATOR = "|"
 
 # --- summary.tsv column names (candidates for columns.py) --------------------------------
 N_CONTEXTS = "n_contexts"
@@ -102,203 +80,6 @@ DrugPattern = Literal["pan-drug", "drug-specific", "mixed", "undetermined", "non
 LinePattern = Literal["pan-line", "line-specific", "undetermined", "none"]
 DRUG_PATTERNS: tuple[str, ...] = get_args(DrugPattern)
 LINE_PATTERNS: tuple[str, ...] = get_args(LinePattern)
-
-_P_LO = np.finfo(float).tiny
-_P_HI = 1.0 - np.finfo(float).epsneg
-
-
-# --- kernels -------------------------------------------------------------------------------
-def rra_rho(norm_ranks: ArrayLike) -> F64:
-    """Kolde's rho score per row of normalised ranks (``RobustRankAggreg`` ``betaScores``).
-
-    Parameters
-    ----------
-    norm_ranks : array_like, shape (n_items, n_lists)
-        Normalised ranks ``rank / N`` in (0, 1] of each item (row) in each list (column).
-        An item missing from a list should get 1 (as ``rankMatrix`` does); NaN entries are
-        dropped, so ``k`` (the number of ranks) may differ between rows.
-
-    Returns
-    -------
-    ndarray, shape (n_items,)
-        ``rho = min_i pbeta(r_(i), i, k - i + 1)`` over the ``k`` non-missing ranks sorted
-        ascending (``r_(i)`` is the i-th smallest): the smallest probability, under uniform
-        null ranks, of an i-th order statistic at least as small as observed. NaN for rows
-        with no rank. This is the *uncorrected* score; :func:`rra_pvalue` turns it into the
-        p-value that R reports as ``Score``.
-
-    Notes
-    -----
-    ``pbeta(x, a, b)`` is the regularised incomplete beta ``scipy.special.betainc(a, b, x)``.
-    Vectorised over rows: one sort and one ``betainc`` call on the whole matrix.
-
-    References
-    ----------
-    Kolde et al. (2012), doi:10.1093/bioinformatics/btr709
-
-    Examples
-    --------
-    >>> # min(pbeta(0.1, 1, 3), pbeta(0.2, 2, 2), pbeta(1, 3, 1)) = min(0.271, 0.104, 1)
-    >>> round(float(rra_rho([[0.1, 0.2, 1.0]])[0]), 12)
-    0.104
-    """
-    r = np.atleast_2d(np.asarray(norm_ranks, dtype=float))
-    if r.ndim != 2:
-        raise ValueError(f"norm_ranks must be 2-D (items x lists); got shape {r.shape}")
-    finite = r[~np.isnan(r)]
-    if finite.size and (finite.min() < 0 or finite.max() > 1):
-        raise ValueError("normalised ranks must lie in [0, 1] (rank / N)")
-    n_lists = r.shape[1]
-    k = np.sum(~np.isnan(r), axis=1)
-    s = np.sort(r, axis=1)  # NaN last
-    i = np.arange(1, n_lists + 1, dtype=float)[None, :]
-    valid = i <= k[:, None]
-    b = np.where(valid, k[:, None] - i + 1, 1.0)
-    beta = special.betainc(i, b, np.where(valid, s, 1.0))
-    beta = np.where(valid, beta, np.inf)
-    rho = beta.min(axis=1, initial=np.inf)
-    return np.where(k > 0, rho, np.nan)
-
-
-def rra_pvalue(rho: ArrayLike, k: ArrayLike) -> F64:
-    """Bonferroni-corrected RRA p-value ``min(1, k * rho)`` (R ``aggregateRanks`` ``Score``).
-
-    Parameters
-    ----------
-    rho : array_like
-        Rho scores from :func:`rra_rho`.
-    k : array_like
-        Number of ranks that went into each rho (the number of lists).
-
-    Returns
-    -------
-    ndarray
-        ``min(1, k * rho)``; equal to ``RobustRankAggreg:::correctBetaPvalues`` and to the
-        ``Score`` column of ``aggregateRanks(method = "RRA")`` (``exact = FALSE``).
-    """
-    rho = np.asarray(rho, dtype=float)
-    k = np.asarray(k, dtype=float)
-    return np.minimum(1.0, k * rho)
-
-
-def stouffer(
-    p: ArrayLike, groups: ArrayLike, *, n_groups: int | None = None
-) -> tuple[F64, F64, F64]:
-    """Stouffer combination of one-sided p-values per group.
-
-    Parameters
-    ----------
-    p : array_like
-        One-sided p-values (NaN = not tested; left out).
-    groups : array_like of int
-        Group code (0..G-1) of each p-value (e.g. the protein).
-    n_groups : int, optional
-        Number of groups G (default ``max(groups) + 1``).
-
-    Returns
-    -------
-    (z, p_combined, k) : tuple of ndarray, each of length G
-        ``z_i = Phi^-1(1 - p_i)`` (p clipped to [2.2e-308, 1 - 1.1e-16] so that 0 and 1 stay
-        finite), ``z = sum_i z_i / sqrt(k)``, ``p_combined = 1 - Phi(z)`` and ``k`` the number
-        of finite p-values; ``z`` and ``p_combined`` are NaN where ``k = 0``.
-
-    References
-    ----------
-    Stouffer et al. (1949); Whitlock (2005) doi:10.1111/j.1420-9101.2005.00917.x
-    """
-    p = np.asarray(p, dtype=float)
-    g = np.asarray(groups, dtype=np.intp)
-    size = int(g.max()) + 1 if n_groups is None and g.size else int(n_groups or 0)
-    ok = np.isfinite(p)
-    z_i = -special.ndtri(np.clip(p[ok], _P_LO, _P_HI))
-    k = np.bincount(g[ok], minlength=size).astype(float)
-    s = np.bincount(g[ok], weights=z_i, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        z = np.where(k > 0, s / np.sqrt(k), np.nan)
-    return z, special.ndtr(-z), k
-
-
-# --- runner -------------------------------------------------------------------------------
-def _sorted_codes(values: pd.Series) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
-    """Integer codes whose order is the sorted order of the string labels."""
-    codes, uniq = pd.factorize(values, use_na_sentinel=False)
-    labels = np.asarray(pd.Index(uniq).astype(str), dtype=object)
-    order = np.argsort(labels, kind="stable")
-    remap = np.empty(order.size, dtype=np.intp)
-    remap[order] = np.arange(order.size)
-    return remap[codes], labels[order]
-
-
-@dataclass(frozen=True)
-class _Keys:
-    """Integer keys of the context rows of a hits table (vectorised; no string work per row)."""
-
-    hits: pd.DataFrame
-    sel: NDArray[np.bool_] | None  # rows used (None: all)
-    prot: NDArray[np.intp]
-    prot_labels: NDArray[np.object_]
-    line: NDArray[np.intp]
-    drug: NDArray[np.intp]
-    ctx: NDArray[np.intp]
-    ctx_line: NDArray[np.object_]  # label per context
-    ctx_drug: NDArray[np.object_]
-
-    def col(self, name: str) -> pd.Series:
-        values = self.hits[name]
-        return values if self.sel is None else values[self.sel]
-
-    def num(self, name: str) -> F64:
-        return self.col(name).to_numpy(dtype=float, na_value=np.nan)
-
-    def eq(self, name: str, value: str) -> NDArray[np.bool_]:
-        return (self.col(name) == value).fillna(False).to_numpy(dtype=bool)
-
-
-def _keys(hits: pd.DataFrame, include_pooled: bool | None, need: tuple[str, ...]) -> _Keys:
-    missing = [c for c in need if c not in hits.columns]
-    if missing:
-        raise SchemaError(
-            f"hits table lacks column(s) {', '.join(missing)}; expected the hits table of "
-            "rank_screen (one row per cell_line x treatment x protein)"
-        )
-    hits = hits.reset_index(drop=True)
-    sel: NDArray[np.bool_] | None = None
-    pooled = (hits[C.CELL_LINE] == POOLED).fillna(False).to_numpy(dtype=bool)
-    if pooled.any() and include_pooled is None:
-        # auto: the pooled rows are the contexts when no per-line context was tested
-        tested = hits[C.P_VALUE].notna().to_numpy() if C.P_VALUE in hits else ~pooled
-        sel = ~pooled if (tested & ~pooled).any() else pooled
-    elif pooled.any() and not include_pooled:
-        sel = ~pooled
-
-    def take(c: str) -> pd.Series:
-        return hits[c] if sel is None else hits[c][sel]
-
-    prot, prot_labels = _sorted_codes(take(C.PROTEIN))
-    line, line_labels = _sorted_codes(take(C.CELL_LINE))
-    drug, drug_labels = _sorted_codes(take(C.TREATMENT))
-    n_drug = max(len(drug_labels), 1)
-    ctx_u, ctx = np.unique(line * n_drug + drug, return_inverse=True)
-    key = ctx.astype(np.int64) * max(len(prot_labels), 1) + prot
-    dup = pd.Series(key).duplicated().to_numpy()
-    if dup.any():
-        i = np.flatnonzero(dup)[:3]
-        ex = [f"{line_labels[line[j]]}/{drug_labels[drug[j]]}/{prot_labels[prot[j]]}" for j in i]
-        raise SchemaError(
-            f"hits table has {int(dup.sum())} duplicated cell_line/treatment/protein row(s) "
-            f"(e.g. {', '.join(ex)}); expected one row per protein and context"
-        )
-    return _Keys(
-        hits=hits,
-        sel=sel,
-        prot=prot,
-        prot_labels=prot_labels,
-        line=line,
-        drug=drug,
-        ctx=ctx.astype(np.intp),
-        ctx_line=line_labels[ctx_u // n_drug],
-        ctx_drug=drug_labels[ctx_u % n_drug],
-    )
 
 
 def _one_sided(k: _Keys, alternative: str) -> F64:
@@ -597,37 +378,3 @@ def summarize_contexts(
         int(out[IS_COMBINED_HIT].sum()),
     )
     return out
-
-
-def rescue_matrix(hits: pd.DataFrame, *, include_pooled: bool = False) -> pd.DataFrame:
-    """Protein x context matrix of mean ``rescue_pct`` (for heatmaps; ``rescue_matrix.tsv``).
-
-    Parameters
-    ----------
-    hits : pandas.DataFrame
-        The ``hits`` table (``cell_line, treatment, protein, rescue_pct``).
-    include_pooled : bool
-        Keep the ``pooled`` pseudo cell line as columns.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Column ``protein`` (sorted) then one column per context named
-        ``"cell_line|treatment"`` (sorted by cell line, then treatment) holding the mean %
-        rescue of that protein in that context; NaN where it has none.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> h = pd.DataFrame({"cell_line": ["A", "A"], "treatment": ["x", "x"],
-    ...                   "protein": ["HGF", "IL6"], "rescue_pct": [55.0, 2.0]})
-    >>> rescue_matrix(h).columns.tolist()
-    ['protein', 'A|x']
-    """
-    k = _keys(hits, include_pooled, (C.CELL_LINE, C.TREATMENT, C.PROTEIN, C.RESCUE_PCT))
-    mat = np.full((len(k.prot_labels), len(k.ctx_line)), np.nan)
-    mat[k.prot, k.ctx] = k.num(C.RESCUE_PCT)
-    cols = list(k.ctx_line + MATRIX_SEPARATOR + k.ctx_drug)
-    wide = pd.DataFrame(mat, columns=cols)
-    wide.insert(0, C.PROTEIN, k.prot_labels)
-    return wide
