@@ -38,12 +38,14 @@ _LAZY = {
 __all__ = sorted([*_LAZY, "__version__"])
 
 if TYPE_CHECKING:  # pragma: no cover
-    from secretome_rank.errors import SecretomeRankError  # noqa: F401
-    from secretome_rank.io import read_screen  # noqa: F401
-    from secretome_rank.multitest import adjust_pvalues  # noqa: F401
-    from secretome_rank.pipeline import PipelineResult, rank_screen  # noqa: F401
-    from secretome_rank.receptors import annotate  # noqa: F401
-    from secretome_rank.simulate import simulate_screen  # noqa: F401
+    # `import x as x`: explicit re-exports (mypy cannot read the computed __all__ above)
+    from secretome_rank.errors import SecretomeRankError as SecretomeRankError
+    from secretome_rank.io import read_screen as read_screen
+    from secretome_rank.multitest import adjust_pvalues as adjust_pvalues
+    from secretome_rank.pipeline import PipelineResult as PipelineResult
+    from secretome_rank.pipeline import rank_screen as rank_screen
+    from secretome_rank.receptors import annotate as annotate
+    from secretome_rank.simulate import simulate_screen as simulate_screen
 
 
 def __getattr__(name: str) -> object:

@@ -172,13 +172,19 @@ def first_appearance(
     return label[ids], first
 
 
-def group_sums(values: NDArray[np.float64], groups: NDArray[np.intp], n_groups: int) -> NDArray:
+def group_sums(
+    values: NDArray[np.float64], groups: NDArray[np.intp], n_groups: int
+) -> NDArray[np.float64]:
     """Sum of each column of ``values`` per group, skipping NaN (0 for an empty group).
 
     pandas' groupby sum on the integer labels: its compensated (Kahan) summation in row
     order gives the same bits whatever the labels, so results match grouping by the keys.
     """
-    labels = pd.Categorical.from_codes(groups, categories=pd.RangeIndex(n_groups), validate=False)
+    # a CategoricalIndex groups exactly as the Categorical does; pandas-stubs types only Index
+    # keys (not a bare Categorical) for DataFrame.groupby
+    labels = pd.CategoricalIndex(
+        pd.Categorical.from_codes(groups, categories=pd.RangeIndex(n_groups), validate=False)
+    )
     sums = pd.DataFrame(values).groupby(labels, sort=True, observed=False).sum()
     return np.asarray(sums.to_numpy(dtype=float))
 
@@ -211,7 +217,7 @@ def _labels(col: pd.Series, rows: NDArray[np.intp], codes: NDArray[np.int64]) ->
     text), then taken per row: no string array is built row by row.
     """
     _, where, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    level = pd.Index(col.iloc[rows[where]].to_numpy()).infer_objects()
+    level: pd.Index = pd.Index(col.iloc[rows[where]].to_numpy()).infer_objects()
     return level.take(inverse)
 
 

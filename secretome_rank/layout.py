@@ -64,7 +64,7 @@ def well_id(row: np.ndarray, col: np.ndarray) -> np.ndarray:
     labels = np.array(row_letters(32), dtype=object)
     r = labels[np.asarray(row, dtype=int) - 1]
     c = np.char.zfill(np.asarray(col, dtype=int).astype(str), 2).astype(object)
-    return r + c
+    return np.asarray(r + c)
 
 
 def _row_index(letters: pd.Series) -> pd.Series:
@@ -112,7 +112,7 @@ def parse_wells(wells: pd.Series) -> pd.DataFrame:
     # broadcast the parsed unique ids back to every well (missing ids -> not ok)
     take = np.where(codes < 0, len(uniques), codes)
 
-    def pad(s, fill):
+    def pad(s: pd.Series, fill: object) -> pd.Series:
         return pd.concat(
             [s.reset_index(drop=True), pd.Series([fill], dtype=s.dtype)], ignore_index=True
         )
@@ -150,4 +150,4 @@ def edge_mask(row: np.ndarray, col: np.ndarray, fmt: PlateFormat) -> np.ndarray:
     """True for wells on the outer ring of the plate (first/last row or column)."""
     row = np.asarray(row)
     col = np.asarray(col)
-    return (row == 1) | (row == fmt.n_rows) | (col == 1) | (col == fmt.n_cols)
+    return np.asarray((row == 1) | (row == fmt.n_rows) | (col == 1) | (col == fmt.n_cols))

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -128,15 +128,16 @@ def _key_text(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), "<NA>").astype(str)
 
 
-def _summarise(scores: pd.Series, keys: list[pd.Series], summary: str) -> pd.Series:
+def _summarise(scores: pd.Series, keys: list[pd.Series], summary: Summary) -> pd.Series:
     """Replicate summary per key, broadcast back to each row (vectorised groupby)."""
     grouped = scores.groupby(keys, dropna=False, sort=False)
     if summary in ("mean", "median", "max", "min"):
         return grouped.transform(summary)
     if summary == "rms":
-        return np.sqrt((scores**2).groupby(keys, dropna=False, sort=False).transform("mean"))
+        mean_square = (scores**2).groupby(keys, dropna=False, sort=False).transform("mean")
+        return cast(pd.Series, np.sqrt(mean_square))  # a Series; numpy's stubs say ndarray
     size = scores.abs()
-    pick = "min" if summary == "closest_to_zero" else "max"
+    pick: Literal["min", "max"] = "min" if summary == "closest_to_zero" else "max"
     best = size.groupby(keys, dropna=False, sort=False).transform(pick)
     chosen = scores.where(size == best)
     return chosen.groupby(keys, dropna=False, sort=False).transform("first")
@@ -212,7 +213,7 @@ def cellhts2_scores(
     >>> round(float(scored.loc[scored["role"] == "sample", "score"].median()), 6)
     0.0
     """
-    sign_value = {1: 1.0, -1: -1.0, "+": 1.0, "-": -1.0}.get(sign)  # type: ignore[call-overload]
+    sign_value = {1: 1.0, -1: -1.0, "+": 1.0, "-": -1.0}.get(sign)
     if sign_value is None:
         raise ConfigError(f"sign={sign!r}: expected 1, -1, '+' or '-'")
     if summary not in SUMMARIES:

@@ -19,6 +19,8 @@ interference screens. Nat Methods 6:569-575. doi:10.1038/nmeth.1351 (robust Z').
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
@@ -75,7 +77,8 @@ def _edge_difference(scored: pd.DataFrame, role: str) -> pd.Series:
     if True not in med.columns or False not in med.columns:
         return pd.Series(np.nan, index=med.index)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.log2(med[True] / med[False])
+        # a ufunc on a Series returns a Series; numpy's stubs say ndarray
+        return cast(pd.Series, np.log2(med[True] / med[False]))
 
 
 def _control_gradient(scored: pd.DataFrame) -> pd.Series:
@@ -95,7 +98,7 @@ def _control_gradient(scored: pd.DataFrame) -> pd.Series:
     sub = scored.loc[sel, [C.PLATE, C.ROLE, C.COL, C.VALUE]]
     fmt = format_for(int(scored[C.ROW].max()), int(scored[C.COL].max())) or FORMATS[1536]
     right = (sub[C.COL] > fmt.n_cols / 2).rename("right")
-    y = np.log2(sub[C.VALUE].astype(float))
+    y = cast(pd.Series, np.log2(sub[C.VALUE].astype(float)))  # a Series, as above
     med = y.groupby([sub[C.PLATE], sub[C.ROLE], right], observed=True).median().unstack()
     if True not in med.columns or False not in med.columns:
         return pd.Series(dtype=float)

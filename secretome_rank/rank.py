@@ -29,8 +29,8 @@ def rank_hits(
 ) -> pd.DataFrame:
     """Sort ``table`` by context and rank, adding ``rank`` (1 = best) within each context."""
     out = table.copy()
-    group = out[C.CLASS].map(_GROUP).fillna(3)
-    group = np.where(out[C.IS_HIT], group, 3).astype(float)
+    class_group = out[C.CLASS].map(_GROUP).fillna(3)
+    group = np.where(out[C.IS_HIT], class_group, 3).astype(float)
     if "receptor_expressed" in out.columns:  # hits whose receptors are absent: after other hits
         absent = out["receptor_expressed"].astype("boolean").eq(False).fillna(False).to_numpy()
         group = np.where(out[C.IS_HIT].to_numpy() & absent, 2.5, group)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -376,12 +376,17 @@ def _protein_overview(summary: pd.DataFrame, *, n_contexts: int, top: int) -> Ta
     ):
         t.add_column(col, justify=justify)  # type: ignore[arg-type]
     for row in summary.head(top).itertuples(index=False):
-        rec = "" if pd.isna(row.receptors) else str(row.receptors)
+        # pandas-stubs types the fields as any scalar (Period, Interval, ...), more than
+        # pd.isna and int() accept: these columns hold text or NaN, and a count
+        receptors = cast("str | float", row.receptors)
+        symbol = cast("str | float", row.symbol)
+        n_hit = cast(int, row.n_hit)
+        rec = "" if pd.isna(receptors) else str(receptors)
         pattern = f"{row.drug_pattern}, {row.line_pattern}"
         t.add_row(
             escape(str(row.protein)),
-            "" if pd.isna(row.symbol) else escape(str(row.symbol)),
-            f"{int(row.n_hit)} / {n_contexts}",
+            "" if pd.isna(symbol) else escape(str(symbol)),
+            f"{int(n_hit)} / {n_contexts}",
             _fmt(row.mean_rescue_pct, ".1f"),
             escape(pattern),
             escape(rec[:40] + ("..." if len(rec) > 40 else "")),

@@ -99,7 +99,7 @@ def _well_key(plate: pd.Series, parsed: pd.DataFrame) -> np.ndarray:
     c = parsed["col"].to_numpy(dtype=float, na_value=np.nan)
     r = np.where(np.isnan(r), 63, r).astype(np.int64)  # rows <= 32, columns <= 999
     c = np.where(np.isnan(c), 1023, c).astype(np.int64)
-    return (p << 16) | (r << 10) | c
+    return np.asarray((p << 16) | (r << 10) | c)
 
 
 def _duplicated_wells(plate: pd.Series, parsed: pd.DataFrame) -> pd.Series:
@@ -333,7 +333,7 @@ def validate_wells(
     vehicle_cats = np.array([str(c).lower() in vehicle for c in treatment.cat.categories] + [False])
     is_vehicle = vehicle_cats[treatment.cat.codes.to_numpy()]
     out[C.ARM] = pd.Categorical.from_codes(
-        is_vehicle.astype(np.int8), categories=[C.ARM_DRUG, C.ARM_VEHICLE]
+        is_vehicle.astype(np.int8), categories=pd.Index([C.ARM_DRUG, C.ARM_VEHICLE])
     )
     mixed = _mixed_plates(out)
     if len(mixed):
@@ -384,9 +384,11 @@ def _canonical_order(out: pd.DataFrame) -> np.ndarray:
 
     def codes(col: str) -> np.ndarray:
         c = out[col]
-        if not isinstance(c.dtype, pd.CategoricalDtype):
-            c = pd.Categorical(c.astype(object).where(c.notna(), None))
-        k = np.asarray(c.codes if hasattr(c, "codes") else c.cat.codes, dtype=np.int64)
+        if isinstance(c.dtype, pd.CategoricalDtype):
+            k = np.asarray(c.cat.codes, dtype=np.int64)
+        else:
+            as_cat = pd.Categorical(c.astype(object).where(c.notna(), None))
+            k = np.asarray(as_cat.codes, dtype=np.int64)
         return np.where(k < 0, np.iinfo(np.int64).max, k)
 
     if out[C.WELL].notna().all():

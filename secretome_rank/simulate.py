@@ -146,9 +146,9 @@ def simulate_screen(
     rng = _rng(seed)
     lib = library()
     if n_proteins is not None:
-        lib = lib.sample(n=min(n_proteins, len(lib)), random_state=rng.integers(2**31)).sort_values(
-            "protein"
-        )
+        lib = lib.sample(
+            n=min(n_proteins, len(lib)), random_state=int(rng.integers(2**31))
+        ).sort_values("protein")
     lib = lib.reset_index(drop=True)
     n_p = len(lib)
     lines = (

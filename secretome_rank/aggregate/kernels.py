@@ -89,9 +89,9 @@ def rra_pvalue(rho: ArrayLike, k: ArrayLike) -> F64:
         ``min(1, k * rho)``; equal to ``RobustRankAggreg:::correctBetaPvalues`` and to the
         ``Score`` column of ``aggregateRanks(method = "RRA")`` (``exact = FALSE``).
     """
-    rho = np.asarray(rho, dtype=float)
-    k = np.asarray(k, dtype=float)
-    return np.minimum(1.0, k * rho)
+    rho_arr = np.asarray(rho, dtype=np.float64)
+    k_arr = np.asarray(k, dtype=np.float64)
+    return np.minimum(1.0, k_arr * rho_arr)
 
 
 def stouffer(

@@ -324,10 +324,10 @@ def _load_wells(
                 f"expected one well table, got {len(files)} file(s); for plate-reader exports "
                 "pass --plate-map (and --plate-list), for a cellHTS2 folder --cellhts2 DIR"
             )
-        frame, sources = files[0], files
+        sources = files
         roles_for_table = roles
         wells = sr.read_screen(
-            frame,
+            files[0],
             columns=_pairs(column, "--column"),
             sheet=int(sheet) if sheet is not None and sheet.isdecimal() else sheet,
             role_map=roles_for_table,

@@ -309,7 +309,7 @@ def qc(
             default=default,
             sheet=sheet,
         )
-        scored, plates = normalize_plates(wells, spatial=spatial.value)  # type: ignore[arg-type]
+        scored, plates = normalize_plates(wells, spatial=spatial.value)
         table = plate_qc(scored, plates)
         if out is not None:
             write_table(table, Path(out) / "qc.tsv")

@@ -190,7 +190,7 @@ def annotate(
                 f"{table}: no column {column!r} (columns: {', '.join(map(str, frame.columns))}); "
                 "name the protein column with --column"
             )
-        res = load_resource(resource, mode=(resource_mode or ResourceMode.REPLACE).value)  # type: ignore[arg-type]
+        res = load_resource(resource, mode=(resource_mode or ResourceMode.REPLACE).value)
         ann = annotate_names(frame, column=column, resource=res)
         if out is not None:
             write_table(ann, out)
@@ -220,7 +220,7 @@ def receptors(
         from secretome_rank.io import format_tsv
         from secretome_rank.receptors import load_resource, receptor_table
 
-        res = load_resource(resource, mode=(resource_mode or ResourceMode.REPLACE).value)  # type: ignore[arg-type]
+        res = load_resource(resource, mode=(resource_mode or ResourceMode.REPLACE).value)
         table = receptor_table(names, resource=res)
         cols = ["query", "symbol", "resolution", "receptor", "receptor_family", "role", "resources"]
         if fmt is OutputFormat.tsv:

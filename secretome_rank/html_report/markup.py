@@ -128,7 +128,7 @@ class _Figures:
 
 def _contexts(hits: pd.DataFrame) -> list[tuple[str, str]]:
     ctx = hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().astype(str)
-    return sorted(map(tuple, ctx.to_numpy().tolist()))  # type: ignore[arg-type]
+    return sorted(map(tuple, ctx.to_numpy().tolist()))
 
 
 def _label(ctx: tuple[str, str]) -> str:

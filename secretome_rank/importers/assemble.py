@@ -72,7 +72,8 @@ def _signature(wells: pd.DataFrame) -> pd.Series:
     if C.CONCENTRATION in wells.columns:
         names.append(C.CONCENTRATION)
     parts = [_key_text(wells[n]) for n in names]
-    token = parts[0].str.cat(parts[1:], sep="|")
+    # pandas-stubs: `others` may not be a list of Series (pandas accepts one)
+    token = parts[0].str.cat(parts[1:], sep="|")  # type: ignore[arg-type]
     joined = token.groupby(wells[C.PLATE], sort=False).agg(";".join)
     codes, _ = pd.factorize(joined)
     return pd.Series(codes, index=joined.index)
@@ -208,8 +209,8 @@ def _join_map(
     plate_size = wells.groupby(C.PLATE)[C.WELL].transform("size")
     for n_wells in formats:
         fmt = FORMATS[n_wells]
-        outside = ((parsed["row"] > fmt.n_rows) | (parsed["col"] > fmt.n_cols)).fillna(False)
-        outside = outside.to_numpy(dtype=bool)
+        too_far = (parsed["row"] > fmt.n_rows) | (parsed["col"] > fmt.n_cols)
+        outside = too_far.fillna(False).to_numpy(dtype=bool)
         if per_plate:
             keys = set(wells.loc[plate_size == n_wells, "_key"])
             outside = outside & pmap[C.PLATE].astype(str).isin(keys).to_numpy()

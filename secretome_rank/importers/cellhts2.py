@@ -382,7 +382,7 @@ def import_cellhts2(
     ann_cols: list[str] = []
     if ann_path is not None:
         wells, ann_cols = _join_annotation(wells, ann_path)
-    protein = pd.Series(np.nan, index=wells.index, dtype=object)
+    protein: pd.Series = pd.Series(np.nan, index=wells.index, dtype=object)
     preferred = [c for c in ("gene_symbol", "symbol", "gene_id", "geneid") if c in ann_cols]
     for c in preferred + [c for c in ann_cols if c not in preferred]:
         protein = protein.where(protein.notna(), wells[c])
@@ -412,13 +412,10 @@ def import_cellhts2(
         "n_plates": n_plates,
         "n_replicates": int(meta[C.REPLICATE].nunique()),
         "plate_conf": [
-            {
-                "line": int(r.line),
-                "plate": str(r.plate),
-                "well": str(r.well),
-                "content": str(r.content),
-            }
-            for r in rules.itertuples(index=False)
+            {"line": int(line), "plate": str(plate), "well": str(well), "content": str(content)}
+            for line, plate, well, content in zip(
+                rules["line"], rules["plate"], rules["well"], rules["content"], strict=True
+            )
         ],
         "role_map": {
             str(w): str(r)

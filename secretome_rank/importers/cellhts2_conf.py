@@ -109,7 +109,7 @@ def _match(pattern: str, ids: pd.Series) -> np.ndarray:
     if _PLAIN_WELL.match(p):
         wells = parse_wells(pd.Series([p]))
         if bool(wells["ok"].iloc[0]):
-            return (ids == wells["well"].iloc[0]).to_numpy()
+            return (ids == str(wells["well"].iloc[0])).to_numpy()
     if p.isdecimal():
         return (ids == str(int(p))).to_numpy()
     if _GLOB.match(p):

@@ -271,8 +271,8 @@ def _read_plate_map(
     if dup.any():
         for _, grp in out[dup].groupby(key, sort=False):
             where = " ".join(str(v) for v in grp.iloc[0][key])
-            contents = (_key_text(grp[CONTENT]) + "/" + _key_text(grp[C.PROTEIN])).unique()
-            contents = [c.removesuffix("/<NA>") for c in contents]
+            pairs = (_key_text(grp[CONTENT]) + "/" + _key_text(grp[C.PROTEIN])).unique()
+            contents = [c.removesuffix("/<NA>") for c in pairs]
             kind = "conflicting" if len(contents) > 1 else "duplicate"
             listed = f" ({', '.join(contents)})" if len(contents) > 1 else ""
             problems.append(

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from secretome_rank import columns as C
 from secretome_rank.plots._style import (
@@ -53,7 +54,7 @@ def _label_points(
     x: np.ndarray,
     y: np.ndarray,
     lx: np.ndarray,
-    names: Sequence[str],
+    names: Sequence[str] | NDArray[np.object_],
     *,
     gap: float,
     down: bool = False,

@@ -37,7 +37,7 @@ from secretome_rank.plots._style import (
 def zprime_chart(qc: pd.DataFrame) -> Figure:
     """Robust (bars) and classical (dots) Z' per plate, coloured by verdict; lines at 0 and 0.5."""
     n = len(qc)
-    zr = pd.to_numeric(qc.get("robust_z_prime"), errors="coerce").to_numpy(float)
+    zr = pd.to_numeric(qc["robust_z_prime"], errors="coerce").to_numpy(float)
     zc = pd.to_numeric(qc.get("z_prime", pd.Series(np.nan, index=qc.index)), errors="coerce")
     colours = [VERDICT_COLOURS.get(str(v), _OTHER) for v in qc[C.VERDICT]]
     names = [_t(p) for p in qc[C.PLATE]]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from pandas.api.typing import NAType
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError, SchemaError
@@ -401,7 +402,7 @@ def receptor_expressed(
             f"annotated table has no 'cell_line' column but expression has {len(lines)} cell "
             "lines; add cell_line to the table or pass expression for one cell line"
         )
-    flags: list[object] = []
+    flags: list[bool | NAType] = []
     expressed: list[str] = []
     for line, recs in zip(cell, out[receptors_column].fillna("").astype(str), strict=True):
         status: list[bool | None] = []

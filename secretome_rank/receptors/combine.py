@@ -27,7 +27,7 @@ def _simes(p: NDArray[np.float64], codes: NDArray[np.intp], n_groups: int) -> ND
     starts = np.cumsum(counts) - counts
     k = np.arange(p.size) - starts[codes] + 1
     vals = counts[codes] * p / k
-    out = np.full(n_groups, np.nan)
+    out = np.full(n_groups, np.nan, dtype=np.float64)
     if vals.size:  # groups are runs of the sorted codes: minimum of each run
         has = counts > 0
         out[has] = np.minimum.reduceat(vals, starts[has])

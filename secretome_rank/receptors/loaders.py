@@ -106,8 +106,8 @@ def _normalise_table(
     grouped[RESOURCES] = (
         src.groupby(keys)[RESOURCES].agg(SEP.join).reindex(grouped.index).fillna("")
     )
-    lc = df[df[LIGAND_COMPLEX] != ""][[*keys, LIGAND_COMPLEX]].drop_duplicates()
-    lc = lc.sort_values([*keys, LIGAND_COMPLEX]).groupby(keys)[LIGAND_COMPLEX].agg(SEP.join)
+    lc_rows = df[df[LIGAND_COMPLEX] != ""][[*keys, LIGAND_COMPLEX]].drop_duplicates()
+    lc = lc_rows.sort_values([*keys, LIGAND_COMPLEX]).groupby(keys)[LIGAND_COMPLEX].agg(SEP.join)
     grouped[LIGAND_COMPLEX] = lc.reindex(grouped.index).fillna("")
     grouped = grouped.reset_index()
     grouped[RECEPTOR_FAMILY] = grouped[RECEPTOR].map(receptor_family)

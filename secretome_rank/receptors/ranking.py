@@ -108,7 +108,7 @@ class _Long:
 
 def _hit_values(df: pd.DataFrame) -> tuple[_Floats, _Floats, _Floats, NDArray[np.bool_]]:
     """p, q, rescue and is_hit of the hits rows, validated."""
-    num = {}
+    num: dict[str, _Floats] = {}
     for col in (C.P_VALUE, C.Q_VALUE):
         vals = pd.to_numeric(df[col], errors="coerce")
         bad = np.flatnonzero(((vals < 0) | (vals > 1) | (df[col].notna() & vals.isna())).to_numpy())
@@ -118,8 +118,10 @@ def _hit_values(df: pd.DataFrame) -> tuple[_Floats, _Floats, _Floats, NDArray[np
                 f"hits: column {col!r} has values outside [0, 1] or non-numeric at row(s) {rows}; "
                 "expected p-values in [0, 1] (empty/NaN allowed)"
             )
-        num[col] = vals.astype(float).to_numpy()
-    rescue = pd.to_numeric(df[C.RESCUE_PCT], errors="coerce").astype(float).to_numpy()
+        num[col] = np.asarray(vals.astype(float).to_numpy(), dtype=np.float64)
+    rescue = np.asarray(
+        pd.to_numeric(df[C.RESCUE_PCT], errors="coerce").astype(float).to_numpy(), dtype=np.float64
+    )
     hit = df[C.IS_HIT].astype("boolean").fillna(False).astype(bool).to_numpy()
     return num[C.P_VALUE], num[C.Q_VALUE], rescue, hit
 
