@@ -117,7 +117,7 @@ def _arrow_table(frame: pd.DataFrame) -> Any:
 
 
 #: rows per slice formatted in parallel by :func:`_write_arrow`
-_ROWS_PER_SLICE = 200_000
+_ROWS_PER_SLICE = 50_000
 
 
 def _format_slices(table: Any, options: Any) -> list[Any]:
