@@ -36,10 +36,16 @@ def rank_hits(
         group = np.where(out[C.IS_HIT].to_numpy() & absent, 2.5, group)
 
     def text_order(col: str) -> np.ndarray:
-        """Rank of each row's text in sorted order (what a string sort compares)."""
-        codes, _ = pd.factorize(out[col].astype(str), sort=True)
-        return codes
+        """Rank of each row's text in sorted order (what a string sort compares).
 
+        Works on the distinct values: ``str`` of each, sorted once.
+        """
+        codes, uniques = pd.factorize(out[col], use_na_sentinel=False)
+        text = np.asarray(pd.Index(uniques).astype(str), dtype=object)
+        _, rank_of_text = np.unique(text, return_inverse=True)
+        return np.asarray(rank_of_text.reshape(-1)[codes], dtype=np.intp)
+
+    ctx_keys = [text_order(c) for c in context]
     # np.lexsort: the last key is the primary one; stable, so ties keep the input order
     order = np.lexsort(
         (
@@ -49,9 +55,17 @@ def rank_hits(
             out[C.Q_VALUE].fillna(np.inf).to_numpy(dtype=float),
             out[C.Q_VALUE].isna().to_numpy(),
             group,
-            *(text_order(c) for c in reversed(context)),
+            *reversed(ctx_keys),
         )
     )
     out = out.iloc[order].reset_index(drop=True)
-    out[C.RANK] = out.groupby(list(context), sort=False).cumcount() + 1
+    # rank = position within the run of equal context keys (rows are sorted by context)
+    n = len(out)
+    same = np.ones(max(n - 1, 0), dtype=bool)
+    for key in ctx_keys:
+        k = key[order]
+        same &= k[1:] == k[:-1]
+    starts = np.concatenate([np.ones(min(n, 1), dtype=bool), ~same])
+    first = np.maximum.accumulate(np.where(starts, np.arange(n), 0))
+    out[C.RANK] = np.arange(n) - first + 1
     return out
