@@ -85,10 +85,14 @@ def compare_read(args: argparse.Namespace, tmp: Path) -> None:
     read_t, read_mem = median_of(
         lambda: run([sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"])
     )
+    # the floor every run of the command pays before reading a byte: interpreter + imports
+    imports = "import secretome_rank.cli, secretome_rank.pipeline, scipy.special, pyarrow.csv"
+    import_t, _ = median_of(lambda: run([sys.executable, "-c", imports]))
     full_t, full_mem = median_of(lambda: rank(path, tmp / "out"))
     bare_t, bare_mem = median_of(lambda: rank(path, tmp / "out", "--no-report"))
     print(f"file: {path.name} {size:.0f} MB; median of {args.repeat} run(s) each")
     print(f"pandas.read_csv             : {read_t:6.2f} s  peak {read_mem:6.0f} MB")
+    print(f"interpreter + rank's imports: {import_t:6.2f} s  ({import_t / read_t:.1f}x read)")
     for label, t, mem in (
         ("rank (default)", full_t, full_mem),
         ("rank --no-report", bare_t, bare_mem),
