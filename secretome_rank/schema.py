@@ -102,16 +102,16 @@ def _well_key(plate: pd.Series, parsed: pd.DataFrame) -> np.ndarray:
     return np.asarray((p << 16) | (r << 10) | c)
 
 
-def _duplicated_wells(plate: pd.Series, parsed: pd.DataFrame) -> pd.Series:
-    """True for every well whose (plate, row, column) occurs more than once."""
-    key = _well_key(plate, parsed)
+def _sort_wells(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stable order of the well keys, and which wells share their key with another one."""
     dup = np.zeros(key.size, dtype=bool)
-    if key.size > 1 and not bool(np.all(key[1:] > key[:-1])):  # sorted and unique: done
-        order = np.argsort(key, kind="stable")
-        same = key[order][1:] == key[order][:-1]
-        dup[order[1:][same]] = True
-        dup[order[:-1][same]] = True
-    return pd.Series(dup, index=plate.index)
+    if key.size < 2 or bool(np.all(key[1:] > key[:-1])):  # sorted and unique: done
+        return np.arange(key.size), dup
+    order = np.argsort(key, kind="stable")
+    same = key[order][1:] == key[order][:-1]
+    dup[order[1:][same]] = True
+    dup[order[:-1][same]] = True
+    return order, dup
 
 
 def _mixed_plates(out: pd.DataFrame) -> list[object]:
@@ -173,6 +173,7 @@ def validate_wells(
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     line = pd.Series(np.arange(len(frame)) + 2, index=out.index)
     out["input_row"] = line
+    well_order: np.ndarray | None = None  # set from the well ids when the table has them
 
     # plate -----------------------------------------------------------------------------
     plate = _text(frame[C.PLATE].reset_index(drop=True))
@@ -283,7 +284,8 @@ def validate_wells(
                     f"expected rows A-{last} and columns 1-{fmt.n_cols} (pass --plate-format if "
                     "the plates are larger)"
                 )
-            dup = ok & plate.notna() & _duplicated_wells(plate, parsed)
+            well_order, shared = _sort_wells(_well_key(plate, parsed))
+            dup = ok & plate.notna() & shared
             if dup.any():
                 pairs = (
                     out.loc[dup, C.PLATE].astype(str) + ":" + out.loc[dup, C.WELL].astype(str)
@@ -366,7 +368,8 @@ def validate_wells(
     # canonical row order (plate, well; then role, protein, value for tables without wells):
     # every later stage, and every output, is then independent of the input's row order
     out = out[first + rest]
-    order = _canonical_order(out)
+    # with well ids (valid and unique by now) the plate/row/column key alone decides
+    order = well_order if well_order is not None else _canonical_order(out)
     if not np.array_equal(order, np.arange(len(out))):
         out = out.iloc[order].reset_index(drop=True)
     # categorical keys: grouping and mapping a million wells stays fast
@@ -376,11 +379,7 @@ def validate_wells(
 
 
 def _canonical_order(out: pd.DataFrame) -> np.ndarray:
-    """Row order by plate, row, column, role, protein, value, input line (integer keys).
-
-    With unique (plate, well) ids (validation guarantees them when wells are given) the
-    plate/row/column key alone decides, and an already sorted table costs one comparison.
-    """
+    """Row order of a table without well ids: plate, role, protein, value, input line."""
 
     def codes(col: str) -> np.ndarray:
         c = out[col]
@@ -390,14 +389,6 @@ def _canonical_order(out: pd.DataFrame) -> np.ndarray:
             as_cat = pd.Categorical(c.astype(object).where(c.notna(), None))
             k = np.asarray(as_cat.codes, dtype=np.int64)
         return np.where(k < 0, np.iinfo(np.int64).max, k)
-
-    if out[C.WELL].notna().all():
-        key = _well_key(out[C.PLATE], out[[C.ROW, C.COL]].rename(columns={C.ROW: "row"}))
-        if key.size < 2 or bool(np.all(key[1:] > key[:-1])):
-            return np.arange(key.size)
-        order = np.argsort(key, kind="stable")
-        if bool(np.all(np.diff(key[order]) > 0)):
-            return order
 
     def ints(col: str) -> np.ndarray:
         return out[col].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
