@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
+from secretome_rank.receptors.grouping import text_codes
 
 __all__ = ["rank_hits"]
 
@@ -36,14 +37,8 @@ def rank_hits(
         group = np.where(out[C.IS_HIT].to_numpy() & absent, 2.5, group)
 
     def text_order(col: str) -> np.ndarray:
-        """Rank of each row's text in sorted order (what a string sort compares).
-
-        Works on the distinct values: ``str`` of each, sorted once.
-        """
-        codes, uniques = pd.factorize(out[col], use_na_sentinel=False)
-        text = np.asarray(pd.Index(uniques).astype(str), dtype=object)
-        _, rank_of_text = np.unique(text, return_inverse=True)
-        return np.asarray(rank_of_text.reshape(-1)[codes], dtype=np.intp)
+        """Rank of each row's text in sorted order (what a string sort compares)."""
+        return text_codes(out[col])[0]
 
     ctx_keys = [text_order(c) for c in context]
     # np.lexsort: the last key is the primary one; stable, so ties keep the input order
