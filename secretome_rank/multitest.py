@@ -2,7 +2,9 @@
 
 Missing p-values stay missing and do not count towards the number of tests ``m`` (as in R
 ``p.adjust``). All methods are vectorised numpy; Hommel uses R's O(m^2) algorithm, fine
-for library sizes (thousands of tests).
+for library sizes (thousands of tests). :func:`bh_grouped` adjusts many families at once
+(Benjamini-Hochberg within each group, no Python loop per group); it and
+:func:`adjust_pvalues` share one step-up kernel, so a family gets the same bits either way.
 """
 
 from __future__ import annotations
@@ -11,11 +13,12 @@ import logging
 from typing import Literal, get_args
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from secretome_rank.errors import ConfigError
 
-__all__ = ["AdjustMethod", "adjust_pvalues", "storey_pi0"]
+__all__ = ["AdjustMethod", "adjust_pvalues", "bh_grouped", "storey_pi0"]
 
 AdjustMethod = Literal["bh", "by", "holm", "bonferroni", "hommel", "storey"]
 ADJUST_METHODS: tuple[str, ...] = get_args(AdjustMethod)
@@ -23,25 +26,55 @@ ADJUST_METHODS: tuple[str, ...] = get_args(AdjustMethod)
 logger = logging.getLogger(__name__)
 
 
-def _bh(p: NDArray[np.float64]) -> NDArray[np.float64]:
-    m = p.size
-    order = np.argsort(p, kind="stable")[::-1]
-    ranks = np.arange(m, 0, -1)
-    q = np.minimum.accumulate(p[order] * m / ranks)
-    out = np.empty(m)
-    out[order] = np.minimum(q, 1.0)
+def _step_up(
+    p: NDArray[np.float64], run: NDArray[np.intp] | None = None, *, factor: float = 1.0
+) -> NDArray[np.float64]:
+    """The Benjamini-Hochberg step-up on sorted p-values: the one implementation of its arithmetic.
+
+    ``p`` ascends within each family (NaN last); ``run`` numbers the families, contiguous and
+    non-decreasing (``None``: one family of finite p). Returns, in the same order,
+    ``min(1, min_{j >= k} factor * p_(j) * m / j)`` with ``m`` the family's number of non-NaN p
+    and ``k`` the rank within the family; NaN stays NaN. ``factor`` is 1 for BH and
+    ``sum_{i <= m} 1 / i`` for Benjamini-Yekutieli (one family only).
+    """
+    x = p * factor  # exact for factor 1
+    if run is None:
+        m: int | NDArray[np.int64] = p.size
+        k = np.arange(1, p.size + 1)
+        # running minimum from the largest p down. Two scans, so each caller keeps its bits:
+        # on a tie of -0.0 and 0.0 numpy's keeps the later value, groupby's cummin the earlier
+        q = np.minimum.accumulate((x * m / k)[::-1])[::-1]
+    else:
+        new = np.ones(p.size, dtype=bool)
+        new[1:] = run[1:] != run[:-1]
+        starts = np.flatnonzero(new)
+        gid = np.cumsum(new) - 1
+        m = np.bincount(gid[~np.isnan(p)], minlength=starts.size)[gid]
+        k = np.arange(p.size) - starts[gid] + 1
+        scaled = (x * m / k)[::-1]  # running minimum from the largest p down, per family
+        q = pd.Series(scaled).groupby(gid[::-1], sort=False).cummin().to_numpy()[::-1]
+    return np.asarray(np.minimum(q, 1.0), dtype=np.float64)
+
+
+def _one_family(p: NDArray[np.float64], factor: float = 1.0) -> NDArray[np.float64]:
+    """Step-up adjustment of finite p-values forming one family, in their order."""
+    order = np.argsort(p, kind="stable")
+    out = np.empty(p.size)
+    out[order] = _step_up(p[order], factor=factor)
     return out
+
+
+def _bh(p: NDArray[np.float64]) -> NDArray[np.float64]:
+    return _one_family(p)
 
 
 def _by(p: NDArray[np.float64]) -> NDArray[np.float64]:
-    m = p.size
-    c = np.sum(1.0 / np.arange(1, m + 1))
-    order = np.argsort(p, kind="stable")[::-1]
-    ranks = np.arange(m, 0, -1)
-    q = np.minimum.accumulate(p[order] * c * m / ranks)
-    out = np.empty(m)
-    out[order] = np.minimum(q, 1.0)
-    return out
+    return _one_family(p, float(np.sum(1.0 / np.arange(1, p.size + 1))))
+
+
+def _check_range(p: NDArray[np.float64]) -> None:
+    if np.any((p < 0) | (p > 1)):
+        raise ConfigError("p-values must lie in [0, 1]")
 
 
 def _holm(p: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -206,8 +239,7 @@ def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
     flat = arr.ravel()
     ok = ~np.isnan(flat)
     vals = flat[ok]
-    if np.any((vals < 0) | (vals > 1)):
-        raise ConfigError("p-values must lie in [0, 1]")
+    _check_range(vals)
     out = np.full(flat.shape, np.nan)
     if vals.size:
         if method == "bh":
@@ -228,3 +260,57 @@ def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
             adj = pi0 * _bh(vals)
         out[ok] = adj
     return out.reshape(arr.shape)
+
+
+def bh_grouped(p: ArrayLike, group: ArrayLike) -> NDArray[np.float64]:
+    """Benjamini-Hochberg q-values within each group, all groups at once; NaN stays NaN.
+
+    Parameters
+    ----------
+    p : array_like
+        1-D p-values in [0, 1]; NaN for tests that could not be done (not counted in ``m``).
+    group : array_like
+        Family of each p-value (any hashable values; missing values form one family), same
+        length as ``p``. Rows may come in any order.
+
+    Returns
+    -------
+    numpy.ndarray
+        q-values in the order of ``p``: for each group ``g``, bit for bit
+        ``adjust_pvalues(p[group == g], method="bh")``, i.e. R
+        ``p.adjust(p[group == g], method = "BH")`` (only the sign of a zero q can differ, in a
+        group holding both ``-0.0`` and ``0.0`` p-values).
+
+    Raises
+    ------
+    ConfigError
+        ``p`` not 1-D, lengths differ, or p-values outside [0, 1].
+
+    Notes
+    -----
+    Rows already sorted by group and then p (NaN last), as ranking code produces them, are
+    adjusted as they come; otherwise they are sorted once (``np.lexsort``). The running
+    minimum per group is one pandas ``groupby().cummin()``: no Python loop per group.
+
+    Examples
+    --------
+    >>> bh_grouped([0.04, 0.5, 0.01, float("nan"), 0.03], ["a", "b", "a", "b", "a"]).tolist()
+    [0.04, 0.5, 0.03, nan, 0.04]
+    """
+    parr = np.asarray(p, dtype=np.float64)
+    garr = np.asarray(group)
+    if parr.ndim != 1 or garr.shape != parr.shape:
+        raise ConfigError(
+            f"bh_grouped: p has shape {parr.shape} and group {garr.shape}; expected two 1-D "
+            "arrays of the same length"
+        )
+    _check_range(parr[~np.isnan(parr)])
+    codes = np.asarray(pd.factorize(garr, use_na_sentinel=False)[0], dtype=np.intp)
+    same = codes[1:] == codes[:-1]
+    ascending = (parr[:-1] <= parr[1:]) | np.isnan(parr[1:])
+    if np.all(same | (codes[1:] > codes[:-1])) and np.all(~same | ascending):
+        return _step_up(parr, codes)
+    order = np.lexsort((parr, codes))  # stable; NaN last within each group
+    out = np.empty(parr.size)
+    out[order] = _step_up(parr[order], codes[order])
+    return out

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from secretome_rank import adjust_pvalues
 from secretome_rank.errors import ConfigError
-from secretome_rank.multitest import storey_pi0
+from secretome_rank.multitest import bh_grouped, storey_pi0
 
 R_NAMES = {"bh": "BH", "by": "BY", "holm": "holm", "bonferroni": "bonferroni", "hommel": "hommel"}
 
@@ -74,3 +74,74 @@ def test_storey_nonpositive_pi0_falls_back_to_bh():
     p = np.r_[np.full(20, 1e-6), np.linspace(0.001, 0.3, 8)]
     assert storey_pi0(p) <= 0
     np.testing.assert_allclose(adjust_pvalues(p, "storey"), adjust_pvalues(p, "bh"))
+
+
+# --- grouped BH: one kernel with adjust_pvalues ----------------------------------------
+
+
+def test_bh_grouped_matches_r_padjust_per_family():
+    # the two R fixtures as two families, rows interleaved and shuffled
+    big, small = read_ref("padjust_expected.tsv"), read_ref("padjust_small_expected.tsv")
+    p = np.r_[big["p"].to_numpy(), small["p"].to_numpy()]
+    expected = np.r_[big["BH"].to_numpy(), small["BH"].to_numpy()]
+    group = np.r_[np.full(len(big), "big"), np.full(len(small), "small")]
+    perm = np.random.default_rng(0).permutation(p.size)
+    q = bh_grouped(p[perm], group[perm])
+    assert np.array_equal(np.isnan(q), np.isnan(expected[perm]))
+    np.testing.assert_allclose(q, expected[perm], rtol=1e-12, atol=1e-15)
+
+
+def _per_group_bh(p, group):
+    out = np.full(p.size, np.nan)
+    for g in np.unique(group):
+        out[group == g] = adjust_pvalues(p[group == g], "bh")
+    return out
+
+
+grouped = st.lists(
+    st.tuples(
+        # ties (repeated values, 0 and 1), NaN, and arbitrary floats in [0, 1]
+        st.one_of(
+            st.sampled_from([0.0, 1e-300, 0.01, 0.05, 0.5, 1.0, float("nan")]), st.floats(0, 1)
+        ),
+        st.integers(0, 4),
+    ),
+    max_size=80,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(grouped, st.randoms())
+def test_bh_grouped_equals_adjust_pvalues_per_group(rows, rnd):
+    p = np.array([r[0] for r in rows], dtype=float)
+    group = np.array([r[1] for r in rows], dtype=np.intp)
+    expected = _per_group_bh(p, group)
+    # any row order, bit for bit (NaN stays NaN, m counts the finite p of the group)
+    np.testing.assert_array_equal(bh_grouped(p, group), expected)
+    # rows sorted by group then p (NaN last) take the no-sort path: same bits
+    order = np.lexsort((p, group))
+    np.testing.assert_array_equal(bh_grouped(p[order], group[order]), expected[order])
+    # group labels of another type, permuted rows: equivariant
+    perm = np.arange(p.size)
+    rnd.shuffle(perm)
+    labels = np.array([f"ctx{g}" for g in group], dtype=object)
+    np.testing.assert_array_equal(bh_grouped(p[perm], labels[perm]), expected[perm])
+
+
+def test_bh_grouped_seeded_many_groups():
+    rng = np.random.default_rng(1)
+    group = rng.integers(0, 300, 20_000)
+    p = rng.choice([0.0, 0.001, 0.01, 0.2, 1.0, np.nan], group.size) * rng.choice(
+        [1.0, 0.5], group.size
+    )
+    p[rng.random(group.size) < 0.3] = rng.random()  # a tie shared across groups
+    np.testing.assert_array_equal(bh_grouped(p, group), _per_group_bh(p, group))
+
+
+def test_bh_grouped_bad_input():
+    with pytest.raises(ConfigError, match=r"\[0, 1\]"):
+        bh_grouped([0.5, 1.5], [0, 0])
+    with pytest.raises(ConfigError, match="same length"):
+        bh_grouped([0.5, 0.1], [0])
+    assert bh_grouped([], []).size == 0
+    assert np.isnan(bh_grouped([np.nan, np.nan], ["a", "b"])).all()

@@ -14,7 +14,6 @@ from secretome_rank.receptors import (
     rank_receptors_and_families,
 )
 from secretome_rank.receptors.grouping import (
-    bh_sorted,
     join_runs,
     repeat_pairs,
     stable_order,
@@ -113,14 +112,35 @@ def test_stable_order_matches_lexsort() -> None:
         np.testing.assert_array_equal(stable_order(*keys), np.lexsort(keys[::-1]))
 
 
-def test_bh_sorted_matches_adjust_pvalues_per_group() -> None:
-    rng = np.random.default_rng(1)
-    group = np.sort(rng.integers(0, 30, 500))
-    p = rng.choice([0.0, 0.001, 0.01, 0.2, 1.0, np.nan], 500) * rng.choice([1.0, 0.5], 500)
-    order = stable_order(group, p)
-    group, p = group[order], p[order]
-    expected = np.concatenate([adjust_pvalues(p[group == g]) for g in np.unique(group)])
-    np.testing.assert_array_equal(bh_sorted(p, group), expected)
+def _random_hits(seed: int) -> pd.DataFrame:
+    """Hits of every resource ligand in 6 contexts, p-values with ties, zeros, ones and NaN."""
+    rng = np.random.default_rng(seed)
+    ligands = RESOURCE["ligand"].unique()
+    n = 6 * ligands.size
+    p = rng.choice([0.0, 0.001, 0.01, 0.01, 0.2, 1.0, np.nan], n)
+    return pd.DataFrame(
+        {
+            "cell_line": np.repeat(["A", "B", "C"], 2 * ligands.size),
+            "treatment": np.tile(np.repeat(["drug", "none"], ligands.size), 3),
+            "protein": np.tile(ligands, 6),
+            "p_value": p,
+            "q_value": adjust_pvalues(p),
+            "is_hit": p < 0.05,
+            "rescue_pct": rng.choice([10.0, 50.0, np.nan], n),
+        }
+    )
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize("method", ["simes", "fisher"])
+def test_combined_q_is_adjust_pvalues_per_context(seed: int, method: str) -> None:
+    # the ranking's grouped BH (multitest.bh_grouped) gives each context what adjust_pvalues gives
+    rec, fam = rank_receptors_and_families(_random_hits(seed), resource=RESOURCE, method=method)
+    for out in (rec, fam):
+        for _, ctx in out.groupby(["cell_line", "treatment"], observed=True):
+            np.testing.assert_array_equal(
+                ctx["combined_q"].to_numpy(), adjust_pvalues(ctx["combined_p"].to_numpy())
+            )
 
 
 def test_simes_sorted_input_equals_unsorted_input() -> None:

@@ -16,8 +16,9 @@ receptors in one cell are separated with ``;``.
 
 Modules, one per stage: ``table`` (the bundled table, families, roles and column names),
 ``loaders`` (external resources), ``annotation`` (names -> receptors, expression), ``combine``
-(p-value combination kernels), ``grouping`` (sorting and grouping kernels on integer codes) and
-``ranking`` (receptor and family evidence).
+(p-value combination kernels), ``grouping`` (sorting and grouping kernels on integer codes),
+``expansion`` (hits -> the long context x protein x receptor table) and ``ranking`` (receptor and
+family evidence from it). Per-context FDR is :func:`secretome_rank.multitest.bh_grouped`.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 The long context x protein x receptor table is handled as integer codes: :func:`stable_order`
 sorts rows by several keys, :func:`runs` finds the groups of sorted rows, :func:`repeat_pairs`
-expands rows over their pairs, :func:`join_runs` writes each group's ``;``-joined names and
-:func:`bh_sorted` adjusts p-values per group, all without a Python loop over groups or rows.
+expands rows over their pairs and :func:`join_runs` writes each group's ``;``-joined names, all
+without a Python loop over groups or rows. Per-group FDR is
+:func:`secretome_rank.multitest.bh_grouped`.
 """
 
 from __future__ import annotations
@@ -209,32 +210,3 @@ def join_runs(names: NDArray[np.object_], codes: _Ints, run: _Ints, n: int) -> N
         text[starts] = names[codes[starts]]
         out[run[starts]] = np.add.reduceat(text, starts)
     return out
-
-
-def bh_sorted(p: NDArray[np.float64], group: NDArray[Any]) -> NDArray[np.float64]:
-    """Benjamini-Hochberg q-values within groups of rows sorted by group, then p (NaN last).
-
-    Parameters
-    ----------
-    p : numpy.ndarray
-        p-values in [0, 1] or NaN, ascending within each group, NaN last.
-    group : numpy.ndarray
-        Group key per row, groups contiguous.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``min(1, min_{j >= k} p_(j) m / j)`` with ``m`` the group's number of non-NaN p:
-        the arithmetic of ``multitest.adjust_pvalues(method="bh")`` per group; NaN stays NaN.
-
-    Examples
-    --------
-    >>> bh_sorted(np.array([0.01, 0.03, 0.04, 0.5, np.nan]), np.array([0, 0, 0, 1, 1])).tolist()
-    [0.03, 0.04, 0.04, 0.5, nan]
-    """
-    starts, gid = runs(group)
-    m = np.bincount(gid[~np.isnan(p)], minlength=starts.size)[gid]
-    k = np.arange(p.size) - starts[gid] + 1
-    scaled = (p * m / k)[::-1]  # running minimum from the largest p down, per group
-    q = pd.Series(scaled).groupby(gid[::-1], sort=False).cummin().to_numpy()[::-1]
-    return np.minimum(q, 1.0)
