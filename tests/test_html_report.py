@@ -8,6 +8,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import secretome_rank as sr
@@ -138,6 +140,182 @@ def test_missing_inputs_say_so_and_plots_dir(tmp_path, sim_result):
 def test_not_an_output_folder(tmp_path):
     with pytest.raises(SchemaError, match="no hits.tsv"):
         build_report(tmp_path)
+
+
+def test_rebuild_is_byte_identical(tmp_path, sim_result):
+    write_outputs(sim_result, tmp_path)
+    first = build_report(tmp_path).read_bytes()
+    assert build_report(tmp_path).read_bytes() == first
+
+
+# --- large screens: many contexts and plates ----------------------------------------------
+@pytest.fixture(scope="module")
+def large_folder(tmp_path_factory):
+    """14 drug contexts (7 lines x 2 drugs) + 7 vehicle contexts, 63 plates."""
+    wells, _ = sr.simulate_screen(
+        seed=2,
+        n_proteins=40,
+        cell_lines=7,
+        drugs=("x", "y"),
+        n_rescuers=6,
+        n_mitogens=3,
+        n_toxic=2,
+    )
+    out = tmp_path_factory.mktemp("large")
+    write_outputs(sr.rank_screen(wells), out)
+    return out
+
+
+def test_large_screen_plots_few_contexts_and_says_so(large_folder, monkeypatch):
+    from secretome_rank.html_report import markup
+    from secretome_rank.plots import hits as plot_hits
+
+    monkeypatch.setattr(plot_hits, "MAX_MATRIX_LABELS", 5)  # 14 columns: label every 3rd
+    text = build_report(large_folder).read_text(encoding="utf-8")
+    assert _headings(text) == list(SECTIONS)
+    n = markup.MAX_CONTEXT_PLOTS
+    assert text.count('id="fig-volcano_') == n and text.count('id="fig-waterfall_') == n
+    assert f"14 contexts: plots show the {n} with most hits" in text
+    assert f"21 contexts have two or more replicates: the panels show the first {n}" in text
+    assert "14 contexts: one column in 3 is labelled" in text
+    assert 'id="fig-plates_mosaic"' in text and text.count('id="fig-plate_') == 6
+    # plate heatmaps are SVG with the plate's pixels embedded, drawn sharp (no resampling)
+    assert "image-rendering:pixelated" in text
+    assert _external_refs(text) == []
+    # deterministic
+    assert build_report(large_folder).read_text(encoding="utf-8") == text
+
+
+def test_report_tables_read_alike_with_pyarrow_and_pandas(large_folder):
+    pytest.importorskip("pyarrow")
+    from secretome_rank.html_report import load
+
+    for path in sorted(large_folder.glob("*.tsv")):
+        cols = path.read_text(encoding="utf-8").split("\n", 1)[0].split("\t")
+        fast = load._read_tsv_arrow(path, cols)
+        assert fast is not None, path.name
+        pd.testing.assert_frame_equal(fast, load._read_tsv_pandas(path, cols), check_exact=False)
+
+
+def test_pyarrow_reader_keeps_the_na_rules(tmp_path):
+    pytest.importorskip("pyarrow")
+    from secretome_rank.html_report import load
+
+    path = tmp_path / "t.tsv"
+    path.write_text(
+        "plate\tprotein\trole\tvalue\tis_hit\tnote\tempty\n"
+        "P1\tNA\tdrug_control\t1.5\ttrue\tNA\tNA\n"
+        "P1\tIL6\tNA\tNA\tNA\tnan\t\n"
+        "P1\t\tsample\t2\tfalse\tok\tNA\n",
+        encoding="utf-8",
+    )
+    cols = ["plate", "protein", "role", "value", "is_hit", "note", "empty"]
+    fast = load._read_tsv_arrow(path, cols)
+    slow = load._read_tsv_pandas(path, cols)
+    pd.testing.assert_frame_equal(fast, slow)
+    assert fast["protein"].iloc[0] == "NA" and pd.isna(fast["protein"].iloc[2])  # identifier
+    assert pd.isna(fast["role"].iloc[1]) and fast["note"].isna().sum() == 2
+    assert fast["empty"].isna().all() and fast["empty"].dtype == float
+    # anything pyarrow would type differently (dates) or cannot read goes to pandas
+    path.write_text("plate\tday\nP1\t2024-01-02\n", encoding="utf-8")
+    assert load._read_tsv_arrow(path, ["plate", "day"]) is None
+    path.write_text("plate\tvalue\nP1\t1\nP2\t1\t2\n", encoding="utf-8")
+    assert load._read_tsv_arrow(path, ["plate", "value"]) is None
+    pd.testing.assert_frame_equal(
+        load._read_tsv(path), load._read_tsv_pandas(path, ["plate", "value"])
+    )
+
+
+# --- vectorised kernels against per-group oracles ------------------------------------------
+def test_group_percentiles_match_numpy():
+    from secretome_rank.plots.qc import _group_percentiles
+
+    rng = np.random.default_rng(0)
+    codes = rng.integers(0, 6, 400)
+    values = rng.normal(size=400)
+    values[rng.random(400) < 0.1] = np.nan
+    codes[codes == 4] = 5  # group 4 empty
+    got = _group_percentiles(codes, values, 7, (2, 50, 98))
+    for g in range(7):
+        v = values[(codes == g) & np.isfinite(values)]
+        want = np.percentile(v, (2, 50, 98)) if len(v) else np.full(3, np.nan)
+        np.testing.assert_allclose(got[g], want, rtol=1e-12, equal_nan=True)
+
+
+def test_pairwise_r_matches_pandas_corr():
+    from secretome_rank.plots.qc import _pairwise_r
+
+    rng = np.random.default_rng(1)
+    group = np.repeat(np.arange(5), 40)
+    x = rng.normal(size=200)
+    y = x + rng.normal(size=200)
+    y[group == 3] = 1.0  # no variance -> NaN
+    x[(group == 4)][2:] = np.nan
+    x[np.flatnonzero(group == 4)[2:]] = np.nan  # 2 pairs only -> NaN
+    got = _pairwise_r(group, x, y, 5)
+    for g in range(5):
+        m = group == g
+        want = pd.DataFrame({"x": x[m], "y": y[m]}).corr(min_periods=3).iloc[0, 1]
+        np.testing.assert_allclose(got[g], want, rtol=1e-12, equal_nan=True)
+
+
+def test_replicate_lines_match_per_context_pivots(sim_result):
+    from secretome_rank.plots import qc as plot_qc
+
+    wells = sim_result.wells.copy()
+    wells["test_value"] = wells["test_value"].astype(float)
+    rng = np.random.default_rng(3)
+    wells.loc[rng.random(len(wells)) < 0.05, "test_value"] = np.nan
+    one = wells["treatment"] == "DMSO"  # vehicle arm: keep one replicate only
+    wells = wells[~one | (wells["replicate"] == wells["replicate"].min())]
+    fig, lines = plot_qc.replicate_scatter(wells)
+    want = []  # the former per-context loop, as the oracle
+    s = wells[wells["role"] == "sample"]
+    for (line, drug), g in s.groupby(["cell_line", "treatment"], sort=True, observed=True):
+        wide = g.pivot_table(index="protein", columns="replicate", values="test_value")
+        if wide.shape[1] < 2:
+            want.append(f"{line} + {drug}: {wide.shape[1]} replicate(s), no scatter")
+            continue
+        corr = wide.corr(min_periods=3).to_numpy()
+        r = np.nanmean(corr[np.triu_indices_from(corr, k=1)])
+        want.append(
+            f"{line} + {drug}: {wide.shape[1]} replicates, {len(wide)} proteins, "
+            f"mean pairwise Pearson r = {r:.3f}"
+        )
+    assert lines == want and fig is not None
+
+
+def test_plate_mosaic_matches_per_plate_drawing(example_result):
+    import matplotlib as mpl
+
+    from secretome_rank.plots import qc as plot_qc
+
+    wells = example_result.wells
+    plates = list(dict.fromkeys(wells["plate"]))[:8]
+    img = plot_qc.plate_mosaic(wells, plates, ncols=3).axes[0].images[0].get_array()
+    head, gap = 3, 2
+    for i, p in enumerate(plates):  # the old per-plate computation
+        g = wells[wells["plate"] == p]
+        col, _ = plot_qc.normalised_column(g)
+        grid = plot_qc._grid(g, col)
+        lo, hi = plot_qc._range(g, col, (2, 98))
+        want = mpl.colormaps["cividis"](np.clip((grid - lo) / (hi - lo), 0, 1), bytes=True)
+        want[~np.isfinite(grid)] = np.round(np.array(mpl.colors.to_rgba("#d9d9d9")) * 255)
+        r0, c0 = (i // 3) * (grid.shape[0] + gap + head) + head, (i % 3) * (grid.shape[1] + gap)
+        tile = np.asarray(img[r0 : r0 + grid.shape[0], c0 : c0 + grid.shape[1]])
+        assert np.abs(tile.astype(int) - want.astype(int)).max() <= 1, p
+
+
+def test_svg_scale_changes_only_the_shown_size():
+    from matplotlib.figure import Figure
+
+    from secretome_rank.plots import to_svg
+
+    fig = Figure(figsize=(4, 2))
+    fig.add_subplot().plot([0, 1])
+    plain, big = to_svg(fig, salt="s"), to_svg(fig, salt="s", scale=1.5)
+    assert 'width="288pt" height="144pt"' in plain and 'width="432pt" height="216pt"' in big
+    assert plain.split(">", 1)[1] == big.split(">", 1)[1]
 
 
 def test_progress_silent_outside_a_terminal(capsys):

@@ -76,12 +76,19 @@ def _across(d: dict[str, Any], figs: _Figures) -> str:
             if ((order["n"] > 0).sum() > MAX_MATRIX_PROTEINS)
             else ""
         )
+        n_cols, most = mat.shape[1], plots.hits.MAX_MATRIX_LABELS
+        labels = (
+            f" {n_cols} contexts: one column in {-(-n_cols // most)} is labelled (all are in "
+            f"{source})."
+            if n_cols > most
+            else ""
+        )
         parts.append(
             figs(
                 plots.context_matrix(mat.loc[rows], flags),
                 "protein_context_heatmap",
                 f"Rescue (%) of proteins that are a hit in at least one context{note}, by context "
-                f"(from {source}); dots mark hits; sorted by number of hit contexts.",
+                f"(from {source}); dots mark hits; sorted by number of hit contexts.{labels}",
             )
         )
     s = d["summary"]

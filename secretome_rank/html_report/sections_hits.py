@@ -2,15 +2,17 @@
 
 Each builder takes the tables read by :mod:`secretome_rank.html_report.load` and returns the HTML
 body of its section: a volcano and a waterfall plot per (cell line, treatment) context (at most
-``MAX_CONTEXT_PLOTS``), the table of ranked hits with their receptors followed by the best-ranked
-non-hits, and the receptor and receptor-family tables (or a roll-up of the hits' receptor
-families when ``receptor_families.tsv`` is absent).
+``MAX_CONTEXT_PLOTS``; with more contexts, the ones with most hits), the
+table of ranked hits with their receptors followed by the best-ranked non-hits, and the receptor
+and receptor-family tables (or a roll-up of the hits' receptor families when
+``receptor_families.tsv`` is absent).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
@@ -38,8 +40,12 @@ def _per_context(d: dict[str, Any], figs: _Figures, progress: Progress) -> str:
     ctxs, note = _ranked_contexts(hits)
     parts = [f"<p class=note>{_e(note)}</p>" if note else ""]
     step = progress.stage("report: volcano and waterfall plots", total=len(ctxs))
+    by_ctx = hits.groupby([C.CELL_LINE, C.TREATMENT], sort=False).indices  # rows, one pass
+    # the columns the plots use: taking the rows of all columns costs more than drawing
+    used = [c for c in (C.PROTEIN, C.RESCUE_PCT, C.Q_VALUE, C.IS_HIT, C.CLASS, C.RANK) if c in hits]
+    sub = hits[used]
     for line, drug in ctxs:
-        g = hits[(hits[C.CELL_LINE] == line) & (hits[C.TREATMENT] == drug)]
+        g = sub.iloc[by_ctx.get((line, drug), np.zeros(0, dtype=np.intp))]
         label = _label((line, drug))
         n_hit, n_na = (
             int(g[C.IS_HIT].sum()),
@@ -91,11 +97,21 @@ _HIT_COLS = (
 
 
 def _hit_table(d: dict[str, Any]) -> str:
-    hits = d["hits"].copy()
-    hits["_r"] = pd.to_numeric(hits.get(C.RANK), errors="coerce")
-    hits = hits.sort_values([C.CELL_LINE, C.TREATMENT, "_r"], kind="stable")
-    top = hits[hits[C.IS_HIT]]
-    rest = hits[~hits[C.IS_HIT]].groupby([C.CELL_LINE, C.TREATMENT], sort=True).head(TOP_NON_HITS)
+    hits = d["hits"]
+    # order by context and rank on the key columns only, then take the rows shown
+    keys = pd.DataFrame(
+        {
+            C.CELL_LINE: hits[C.CELL_LINE],
+            C.TREATMENT: hits[C.TREATMENT],
+            "_r": pd.to_numeric(hits.get(C.RANK), errors="coerce"),
+            C.IS_HIT: hits[C.IS_HIT],
+        }
+    ).sort_values([C.CELL_LINE, C.TREATMENT, "_r"], kind="stable")
+    is_hit = keys[C.IS_HIT].to_numpy(bool)
+    cols = [c for c in _HIT_COLS if c in hits.columns]
+    top = hits.loc[keys.index[is_hit], cols]
+    rest_keys = keys[~is_hit].groupby([C.CELL_LINE, C.TREATMENT], sort=True).head(TOP_NON_HITS)
+    rest = hits.loc[rest_keys.index, cols]
     parts = [
         f"<p>{len(top)} hit(s); then the {TOP_NON_HITS} best-ranked non-hits per context. All "
         f"{len(hits)} protein x context rows are in hits.tsv.</p>",

@@ -3,8 +3,9 @@
 Each builder takes the tables read by :mod:`secretome_rank.html_report.load` and returns the HTML
 body of its section: the run summary (counts, notes, provenance, parameters, hits per context),
 the plate QC table with the Z' chart and plate heatmaps (every plate up to
-``MAX_DETAIL_PLATES``, beyond it small multiples plus the worst plates in detail), and the
-replicate scatter.
+``MAX_DETAIL_PLATES``, beyond it small multiples plus the worst plates in detail; only the
+wells of the plates drawn are touched), and the replicate scatter (a panel for each of the first
+``MAX_CONTEXT_PLOTS`` contexts).
 """
 
 from __future__ import annotations
@@ -181,42 +182,50 @@ def _plate_qc(d: dict[str, Any], figs: _Figures, progress: Progress) -> str:
     if wells is None or not {C.ROW, C.COL}.issubset(wells.columns) or wells[C.ROW].isna().all():
         parts.append(_missing("No well positions in wells.tsv: plate heatmaps are not drawn."))
         return "".join(parts)
-    wells = wells.dropna(subset=[C.ROW, C.COL])
-    present = set(wells[C.PLATE].unique())
+    placed = wells[C.ROW].notna().to_numpy() & wells[C.COL].notna().to_numpy()
+    present = set(wells[C.PLATE][placed].unique())  # unique() of the column: no object copy
     order = [p for p in worst[C.PLATE] if p in present]
     verdict = dict(zip(qc[C.PLATE], qc[C.VERDICT].astype(str), strict=False))
-    groups = dict(list(wells.groupby(C.PLATE, sort=False)))
     if len(order) > MAX_DETAIL_PLATES:
         mosaic = [p for p in qc[C.PLATE] if p in present]
         note = ""
         if len(mosaic) > MAX_MOSAIC_PLATES:
             keep = set(order[:MAX_MOSAIC_PLATES])
             mosaic = [p for p in mosaic if p in keep]
-            note = f" Only the {MAX_MOSAIC_PLATES} worst of {len(order)} plates are shown."
+            note = (
+                f" Only the {MAX_MOSAIC_PLATES} worst of {len(order)} plates are shown "
+                "(worst verdict, then lowest robust Z'); the QC metrics of every plate are in "
+                "qc.tsv, its wells in wells.tsv."
+            )
+        detail = order[:WORST_PLATES]
+    else:
+        mosaic, note = [], ""
+        detail = [p for p in qc[C.PLATE] if p in present]
+    # only the wells of the plates drawn (a screen can have thousands of plates)
+    drawn = wells[placed & wells[C.PLATE].isin([*mosaic, *detail]).to_numpy()]
+    if mosaic:
         parts.append("<h3>All plates (small multiples)</h3>")
         parts.append(
             figs(
                 plots.plate_mosaic(
-                    wells, mosaic, labels=[f"{p} ({verdict.get(p, '?')})" for p in mosaic]
+                    drawn, mosaic, labels=[f"{p} ({verdict.get(p, '?')})" for p in mosaic]
                 ),
                 "plates_mosaic",
                 "Normalised value of each plate (rescue % on drug plates, growth "
                 "log2 on vehicle plates), each scaled to the 2-98 % range of its sample wells "
                 "(dark low, yellow high; grey empty), "
                 "to show spatial patterns; controls sit in their columns." + note,
-                png=True,
-                dpi=130,
+                scale=130 / 96,  # as large as the 130 dpi PNG it replaces
             )
         )
-        detail = order[:WORST_PLATES]
         parts.append(
             f"<h3>Worst {len(detail)} plates in detail</h3><p class=note>{len(order)} plates are "
             f"too many to draw each in detail; these are the {len(detail)} with the worst verdict "
             "and robust Z'.</p>"
         )
     else:
-        detail = [p for p in qc[C.PLATE] if p in present]
         parts.append("<h3>Plate heatmaps</h3>")
+    groups = dict(list(drawn[drawn[C.PLATE].isin(detail)].groupby(C.PLATE, sort=False)))
     step = progress.stage("report: plate heatmaps", total=len(detail))
     for p in detail:
         parts.append(
@@ -226,8 +235,7 @@ def _plate_qc(d: dict[str, Any], figs: _Figures, progress: Progress) -> str:
                 f"Plate {p} ({verdict.get(p, '?')}): raw value (left) and normalised value "
                 "(right; colour range from the sample wells); "
                 "x drug controls, o vehicle controls.",
-                png=True,
-                dpi=90,
+                scale=90 / 96,  # as large as the 90 dpi PNG it replaces
             )
         )
         step.advance()
@@ -244,13 +252,20 @@ def _replicates(d: dict[str, Any], figs: _Figures) -> str:
     if fig is None:
         parts.append(_missing("No context has two replicates: no replicate scatter."))
     else:
+        n_pairs = sum(not t.endswith("no scatter") for t in lines)
+        note = (
+            f" {n_pairs} contexts have two or more replicates: the panels show the first "
+            f"{MAX_CONTEXT_PLOTS}; the r of every context is in the list above."
+            if n_pairs > MAX_CONTEXT_PLOTS
+            else ""
+        )
         parts.append(
             figs(
                 fig,
                 "replicates",
                 "Replicate 1 vs replicate 2 of the per-protein test value "
                 "(log2 ratio to drug controls; growth log2 on vehicle plates), mean per protein; "
-                "dashed line y = x.",
+                "dashed line y = x." + note,
             )
         )
     return "".join(parts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -41,6 +42,9 @@ _RC: Any = {  # rc settings of every figure (Any: matplotlib types keys as a Lit
     "axes.spines.right": False,
     "svg.fonttype": "none",
     "figure.dpi": 100,
+    # titles at a fixed height: no axes has tick labels on top, and matplotlib's automatic
+    # title placement measures every tick label of the axes at each draw (slow)
+    "axes.titley": 1.0,
 }
 
 
@@ -64,6 +68,78 @@ def _fig(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+#: margins (inches: left, bottom, right, top) of one-axes figures with a title and axis labels
+_MARGINS = (0.75, 0.55, 0.2, 0.4)
+
+
+def _axes(width: float, height: float) -> tuple[Figure, Any]:
+    """A figure of one axes with fixed margins (:data:`_MARGINS`).
+
+    Much cheaper to draw than constrained layout, which lays every artist out in an extra pass;
+    for figures whose labels have a known size (numbers, fixed titles).
+    """
+    left, bottom, right, top = _MARGINS
+    fig = Figure(figsize=(width, height))
+    ax = fig.add_axes(
+        (left / width, bottom / height, 1 - (left + right) / width, 1 - (bottom + top) / height)
+    )
+    return fig, ax
+
+
+def _text_width(text: str, fontsize: float) -> float:
+    """Width of ``text`` in inches in the report's font (font metrics; no renderer needed)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    width, _, _ = text_to_path.get_text_width_height_descent(
+        text, FontProperties(size=fontsize), ismath=False
+    )
+    return float(width) / 72.0
+
+
+def _fit_right(ax: Any, x: np.ndarray, widths: np.ndarray, axes_width: float) -> None:
+    """Widen the x range so texts of ``widths`` inches starting at data ``x`` end inside it."""
+    lo, hi = ax.get_xlim()
+    room = axes_width - widths
+    ok = room > 0.05 * axes_width
+    if ok.any():
+        need = lo + (x[ok] - lo) * axes_width / room[ok]
+        if float(need.max()) > hi:
+            ax.set_xlim(lo, float(need.max()))
+
+
+def _points(
+    ax: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    colours: Sequence[str] | str,
+    *,
+    size: float,
+    alpha: float = 1.0,
+    rasterized: bool = False,
+) -> None:
+    """Round markers without edge, as ``ax.scatter(x, y, s=size, linewidths=0)`` looks.
+
+    Drawn as one marker line per colour: SVG then writes each point as a bare ``<use>`` of one
+    shared marker, where a scatter collection writes a style per point (several times slower).
+    """
+    col = np.broadcast_to(np.asarray(colours, dtype=object), np.shape(x))
+    for colour in dict.fromkeys(col.tolist()):  # in order of first appearance
+        sel = col == colour
+        ax.plot(
+            x[sel],
+            y[sel],
+            linestyle="none",
+            marker="o",
+            markersize=float(np.sqrt(size)),
+            markeredgewidth=0,
+            color=colour,
+            alpha=alpha,
+            rasterized=rasterized,
+            zorder=1,  # below lines, as a scatter collection
+        )
+
+
 def _panels(n: int, width: float, height: float, ncol: int = 3) -> tuple[Figure, np.ndarray]:
     """A grid of ``n`` panels of ``width`` x ``height`` inches with fixed margins (fast)."""
     ncol = max(1, min(ncol, n))
@@ -84,11 +160,13 @@ def _panels(n: int, width: float, height: float, ncol: int = 3) -> tuple[Figure,
     return fig, axes
 
 
-def to_svg(fig: Figure, *, salt: str) -> str:
+def to_svg(fig: Figure, *, salt: str, scale: float = 1.0) -> str:
     """Render ``fig`` as an inline SVG element (no XML prolog, no metadata).
 
     ``salt`` makes matplotlib's element ids unique between the figures of one HTML page and
-    stable between runs.
+    stable between runs. ``scale`` multiplies the size the page shows the figure at (its
+    ``width``/``height``; the drawing is scaled by the browser): 1 shows an inch of figure
+    as 72 points (96 CSS pixels).
     """
     buf = io.StringIO()
     with mpl.rc_context(_RC | {"svg.hashsalt": salt}):
@@ -98,6 +176,14 @@ def to_svg(fig: Figure, *, salt: str) -> str:
     start, end = text.find("<metadata>"), text.find("</metadata>")
     if start != -1 and end != -1:
         text = text[:start] + text[end + len("</metadata>") :]
+    if scale != 1.0:
+        head = text.index(">")
+        size = re.sub(
+            r'\b(width|height)="([0-9.]+)pt"',
+            lambda m: f'{m[1]}="{float(m[2]) * scale:.6g}pt"',
+            text[:head],
+        )
+        text = size + text[head:]
     return text
 
 

@@ -15,22 +15,33 @@ from typing import Any
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
+from matplotlib.patches import StepPatch
 from numpy.typing import NDArray
 
 from secretome_rank import columns as C
 from secretome_rank.plots._style import (
+    _MARGINS,
     _OTHER,
     _RASTER_ABOVE,
     CLASS_COLOURS,
+    _axes,
     _class_legend,
     _fig,
+    _fit_right,
     _panels,
+    _points,
     _style,
     _styled,
     _t,
+    _text_width,
 )
+
+_VOLCANO_SIZE = (6.4, 4.6)  # inches
+_WATERFALL_SIZE = (7.5, 3.6)
 
 
 # --- per context --------------------------------------------------------------------------
@@ -94,16 +105,15 @@ def volcano(
     hit = ctx[C.IS_HIT].astype(bool).to_numpy()
     cls = ctx[C.CLASS].astype(str).to_numpy()
     ok = np.isfinite(x) & np.isfinite(y)
-    fig = _fig(6.4, 4.6)
-    ax = fig.add_subplot()
+    fig, ax = _axes(*_VOLCANO_SIZE)
     raster = ok.sum() > _RASTER_ABOVE
     base = ok & ~hit
-    ax.scatter(
+    _points(
+        ax,
         x[base],
         y[base],
-        s=7,
-        color=[CLASS_COLOURS.get(c, _OTHER) for c in cls[base]],
-        linewidths=0,
+        [CLASS_COLOURS.get(c, _OTHER) for c in cls[base]],
+        size=7,
         alpha=0.7,
         rasterized=raster,
     )
@@ -127,8 +137,11 @@ def volcano(
         ymax = float(np.nanmax(y[ok])) if ok.any() else 1.0
         names = ctx[C.PROTEIN].astype(str).to_numpy()
         xr = float(np.nanmax(x[ok]) - np.nanmin(x[ok])) if ok.any() else 1.0
-        ly = _label_points(ax, x[idx], y[idx], x[idx] + 0.03 * xr, names[idx], gap=ymax * 0.045)
+        lx = x[idx] + 0.03 * xr
+        ly = _label_points(ax, x[idx], y[idx], lx, names[idx], gap=ymax * 0.045)
         ax.set_ylim(top=max(ymax, float(ly.max())) * 1.08)
+        widths = np.array([_text_width(" " + _t(m) + " ", 7) for m in names[idx]])
+        _fit_right(ax, lx, widths, _VOLCANO_SIZE[0] - _MARGINS[0] - _MARGINS[2])
     ax.set_xlabel("rescue (% of the drug-to-vehicle control window)")
     ax.set_ylabel(f"-log10 q ({_t(adjust)}-adjusted p)")
     ax.set_title(_t(title))
@@ -147,11 +160,14 @@ def waterfall(ctx: pd.DataFrame, *, title: str, min_rescue: float, n_labels: int
         CLASS_COLOURS.get(c, _OTHER) if h else "#BBBBBB"
         for c, h in zip(d[C.CLASS].astype(str), hit, strict=True)
     ]
-    fig = _fig(7.5, 3.6)
-    ax = fig.add_subplot()
+    fig, ax = _axes(*_WATERFALL_SIZE)
     n = len(d)
     xs, hs = np.arange(n, dtype=float), d["_x"].to_numpy(float)
-    ax.stairs(hs, np.arange(n + 1) - 0.5, fill=True, baseline=0, color="#BBBBBB")  # one path, any n
+    # all bars as one outline, any n; added without autoscaling (limits are set below), which
+    # would walk the outline's segments
+    ax.add_artist(
+        StepPatch(hs, np.arange(n + 1) - 0.5, fill=True, baseline=0, color="#BBBBBB", zorder=1)
+    )
     h = np.flatnonzero(hit)
     verts = np.stack(
         [
@@ -170,6 +186,7 @@ def waterfall(ctx: pd.DataFrame, *, title: str, min_rescue: float, n_labels: int
     ax.axhline(min_rescue, color="#555555", linestyle=":", linewidth=0.8)
     ax.axhline(0, color="black", linewidth=0.6)
     lab = h[:n_labels]
+    ax.set_xlim(-1, max(n, 1))
     if len(lab):
         span = max(float(hs.max()) - min(0.0, float(hs.min())), 1.0)
         col = np.full(len(lab), h.max() + 2 + 0.04 * n)  # right of all hit bars
@@ -187,7 +204,9 @@ def waterfall(ctx: pd.DataFrame, *, title: str, min_rescue: float, n_labels: int
             min(ax.get_ylim()[0], float(ly.min()) - 0.05 * span),
             max(ax.get_ylim()[1], float(ly.max()) + 0.05 * span),
         )
-    ax.set_xlim(-1, max(n, 1))
+        names = d[C.PROTEIN].astype(str).to_numpy()[lab]
+        widths = np.array([_text_width(" " + _t(m) + " ", 6.5) for m in names])
+        _fit_right(ax, col, widths, _WATERFALL_SIZE[0] - _MARGINS[0] - _MARGINS[2])
     ax.set_xlabel(f"proteins ranked by rescue (n = {n})")
     ax.set_ylabel("rescue (%)")
     ax.set_title(_t(title))
@@ -198,27 +217,56 @@ def waterfall(ctx: pd.DataFrame, *, title: str, min_rescue: float, n_labels: int
 
 
 # --- across contexts ----------------------------------------------------------------------
+#: above this many contexts, the heatmap labels every k-th column (the labels would overlap)
+MAX_MATRIX_LABELS = 48
+
+
 @_styled
 def context_matrix(matrix: pd.DataFrame, hits: pd.DataFrame | None = None) -> Figure:
-    """Heatmap of rescue (%) for proteins (rows) x contexts (columns); hit cells dotted."""
+    """Heatmap of rescue (%) for proteins (rows) x contexts (columns); hit cells dotted.
+
+    With more than :data:`MAX_MATRIX_LABELS` contexts, every k-th column is labelled (k the
+    smallest step that keeps at most that many labels) and each hit is a dot of one pixel in
+    the middle of its cell, drawn into the image: thousands of hits stay one small image.
+    """
     values = matrix.to_numpy(float)
     nr, nc = values.shape
-    fig = _fig(min(12.0, 2.6 + 0.55 * nc), max(2.5, 0.17 * nr + 1.6))
+    width, height = min(12.0, 2.6 + 0.55 * nc), max(2.5, 0.17 * nr + 1.6)
+    fig = _fig(width, height)
     ax = fig.add_subplot()
     finite = values[np.isfinite(values)]
     top = max(float(np.abs(finite).max()) if finite.size else 100.0, 1.0)
     cmap = mpl.colormaps["PuOr_r"].with_extremes(bad="#f0f0f0")
-    im = ax.imshow(values, cmap=cmap, vmin=-top, vmax=top, aspect="auto", interpolation="nearest")
-    fig.colorbar(im, ax=ax, label="rescue (%)", shrink=0.6)
+    step = -(-nc // MAX_MATRIX_LABELS)
+    yy, xx = np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     if hits is not None:
         flags = (
             hits.reindex(index=matrix.index, columns=matrix.columns).astype("boolean").fillna(False)
         )
         yy, xx = np.nonzero(flags.to_numpy(bool))
-        ax.scatter(xx, yy, s=6, color="black", marker="o")
+    if step == 1:
+        im = ax.imshow(values, cmap=cmap, vmin=-top, vmax=top, aspect="auto", interpolation="none")
+        fig.colorbar(im, ax=ax, label="rescue (%)", shrink=0.6)
+        if len(xx):
+            ax.scatter(xx, yy, s=6, color="black", rasterized=len(xx) > _RASTER_ABOVE)
+    else:
+        norm = Normalize(vmin=-top, vmax=top)
+        # a cell is 3 pixels wide and as many high as keep its pixels about square; the dot is
+        # its middle pixel
+        tall = 3 * int(np.clip(round((height - 1.6) / max(nr, 1) / ((width - 2.6) / nc)), 1, 10))
+        image = np.repeat(np.repeat(cmap(norm(values), bytes=True), tall, axis=0), 3, axis=1)
+        image[yy * tall + tall // 2, xx * 3 + 1] = (0, 0, 0, 255)
+        ax.imshow(
+            image, aspect="auto", interpolation="none", extent=(-0.5, nc - 0.5, nr - 0.5, -0.5)
+        )
+        fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label="rescue (%)", shrink=0.6)
     ax.set_yticks(np.arange(nr), [_t(p) for p in matrix.index], fontsize=6.5)
     ax.set_xticks(
-        np.arange(nc), [_t(c) for c in matrix.columns], fontsize=7, rotation=45, ha="right"
+        np.arange(0, nc, step),
+        [_t(c) for c in matrix.columns[::step]],
+        fontsize=7,
+        rotation=45,
+        ha="right",
     )
     ax.tick_params(length=0)
     return fig
@@ -230,25 +278,30 @@ def specificity(
 ) -> Figure:
     """Drug-arm log2 fold change vs drug-specific interaction (log2), one panel per context."""
     fig, axes = _panels(len(contexts), 3.6, 3.3)
-    in_ctx = hits.set_index([C.CELL_LINE, C.TREATMENT]).index.isin(list(contexts))
-    raster = int((~hits.loc[in_ctx, C.IS_HIT].astype(bool)).sum()) > _RASTER_ABOVE
-    for ax, (line, drug) in zip(axes, contexts, strict=False):
-        d = hits[(hits[C.CELL_LINE] == line) & (hits[C.TREATMENT] == drug)]
+    by_ctx = hits.groupby([C.CELL_LINE, C.TREATMENT], sort=False).indices  # rows, one pass
+    used = (C.PROTEIN, C.LOG2_FC, C.INTERACTION_LOG2, C.CLASS, C.IS_HIT)
+    hits = hits[[c for c in used if c in hits.columns]]  # rows of these columns only: faster
+    rows = [by_ctx.get(tuple(c), np.zeros(0, dtype=np.intp)) for c in contexts]
+    is_hit = hits[C.IS_HIT].astype(bool).to_numpy()
+    raster = sum(int((~is_hit[r]).sum()) for r in rows) > _RASTER_ABOVE
+    for ax, (line, drug), r in zip(axes, contexts, rows, strict=False):
+        d = hits.iloc[r]
         x = pd.to_numeric(d[C.LOG2_FC], errors="coerce").to_numpy(float)
         y = pd.to_numeric(d[C.INTERACTION_LOG2], errors="coerce").to_numpy(float)
         cls = d[C.CLASS].astype(str).to_numpy()
         ok = np.isfinite(x) & np.isfinite(y)
         hit = d[C.IS_HIT].astype(bool).to_numpy()
-        for sel, size, edge in ((ok & ~hit, 6, "none"), (ok & hit, 18, "black")):
-            ax.scatter(
-                x[sel],
-                y[sel],
-                s=size,
-                color=[CLASS_COLOURS.get(c, _OTHER) for c in cls[sel]],
-                edgecolors=edge,
-                linewidths=0.4,
-                rasterized=raster and size == 6,  # non-hits raster when many; hits stay vector
-            )
+        base = ok & ~hit  # non-hits raster when many; hits stay vector
+        colours = [CLASS_COLOURS.get(c, _OTHER) for c in cls[base]]
+        _points(ax, x[base], y[base], colours, size=6, rasterized=raster)
+        ax.scatter(
+            x[ok & hit],
+            y[ok & hit],
+            s=18,
+            color=[CLASS_COLOURS.get(c, _OTHER) for c in cls[ok & hit]],
+            edgecolors="black",
+            linewidths=0.4,
+        )
         if ok.any():
             lo, hi = float(np.nanmin(x[ok])), float(np.nanmax(x[ok]))
             ax.plot([lo, hi], [lo, hi], color="#555555", linestyle="--", linewidth=0.7)
