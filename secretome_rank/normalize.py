@@ -209,6 +209,13 @@ def apply_plate_params(
         ``norm_method``, ``flags`` (``;``-separated: ``missing``, ``floored``,
         ``no_drug_controls``, ``vehicle_from_context``) and ``bscore`` if requested.
     """
+    return _apply(wells, params, spatial)[0]
+
+
+def _apply(
+    wells: pd.DataFrame, params: pd.DataFrame, spatial: SpatialMethod
+) -> tuple[pd.DataFrame, pd.Series]:
+    """:func:`apply_plate_params`, plus the median sample log2 ratio of each plate."""
     out = wells.copy()
     # per-plate parameters broadcast to wells through integer plate codes
     codes, plates = pd.factorize(out[C.PLATE])
@@ -245,8 +252,7 @@ def apply_plate_params(
     sample = (out[C.ROLE] == C.SAMPLE).to_numpy()
     lr = pd.Series(np.where(sample & ~np.isnan(x), log_ratio, np.nan))
     bulk = lr.groupby(codes).median().reindex(range(len(plates))).to_numpy()
-    bulk = np.append(bulk, np.nan)[codes]
-    out[C.TEST_VALUE] = np.where(sample, log_ratio - bulk, np.nan)
+    out[C.TEST_VALUE] = np.where(sample, log_ratio - np.append(bulk, np.nan)[codes], np.nan)
     out[C.NORM_METHOD] = method
     from_context = np.append(p["vehicle_source"].to_numpy() == "context", False)[codes]
     out[C.FLAGS] = flag_column(
@@ -257,7 +263,7 @@ def apply_plate_params(
             "vehicle_from_context": drug & from_context,
         }
     )
-    return out
+    return out, pd.Series(bulk, index=pd.Index(plates))
 
 
 def flag_column(masks: dict[str, NDArray[np.bool_]]) -> pd.Categorical:
@@ -297,11 +303,9 @@ def normalize_plates(
         controls).
     """
     params = fit_plate_params(wells)
-    scored = apply_plate_params(wells, params, spatial=spatial)
-    sample = scored[C.ROLE] == C.SAMPLE
-    score = scored[C.LOG2_RATIO].where(scored[C.ARM] == C.ARM_DRUG, scored[C.GROWTH_LOG2])
-    bulk = score[sample].groupby(scored.loc[sample, C.PLATE]).median()
-    params["bulk_offset_log2"] = params[C.PLATE].map(bulk).to_numpy()
+    # the bulk is the median sample log2_ratio (growth_log2 on vehicle plates) of the plate
+    scored, bulk = _apply(wells, params, spatial)
+    params["bulk_offset_log2"] = bulk.reindex(params[C.PLATE]).to_numpy()
     n_fallback = int((params["norm_method"] == "sample_median").sum())
     if n_fallback:
         logger.warning(
