@@ -24,7 +24,7 @@ from scipy import special
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError
 from secretome_rank.moderated import group_median, moderate, t_sf
-from secretome_rank.multitest import adjust_pvalues
+from secretome_rank.multitest import adjust_pvalues, bh_grouped
 
 __all__ = [
     "TESTS",
@@ -244,6 +244,8 @@ def context_codes(table: pd.DataFrame) -> np.ndarray:
 
 def adjust_by_group(p: np.ndarray, groups: np.ndarray, *, method: str) -> np.ndarray:
     """Adjust p-values separately within each group (the family is the context)."""
+    if method == "bh":  # the default: all groups at once
+        return bh_grouped(p, groups)
     q = np.full(p.shape, np.nan)
     order = np.argsort(groups, kind="stable")
     bounds = np.flatnonzero(np.diff(groups[order])) + 1
