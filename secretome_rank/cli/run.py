@@ -8,10 +8,8 @@ imported inside the commands, so importing this module stays cheap for ``--help`
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,19 +80,6 @@ class _Output:
     force: bool
 
 
-# modules `rank` needs after reading the screen; imported in a thread during the read
-_RANK_MODULES = ("secretome_rank.pipeline", "pyarrow.csv", "rich.table")
-
-
-def _preload(*modules: str) -> None:
-    """Import ``modules`` now; any failure is left for the real import to report."""
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - an optional module (pyarrow) may be missing
-            continue
-
-
 def _run_rank(
     load: Callable[[], tuple[Any, list[Path]]], options: dict[str, Any], output: _Output
 ) -> None:
@@ -111,13 +96,7 @@ def _run_rank(
     )
 
     check_out_dir(output.out, force=output.force)  # before any work: fail fast
-    # the statistics and writing modules (scipy, pyarrow) import while the file is parsed
-    importer = threading.Thread(target=_preload, args=_RANK_MODULES, name="preload")
-    importer.start()
-    try:
-        wells, sources = load()
-    finally:
-        importer.join()
+    wells, sources = load()
     log = logging.getLogger("secretome_rank.cli")
     log.info("read %d wells on %d plates", len(wells), wells["plate"].nunique())
     report = output.report
