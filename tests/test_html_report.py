@@ -186,6 +186,25 @@ def test_large_screen_plots_few_contexts_and_says_so(large_folder, monkeypatch):
     assert build_report(large_folder).read_text(encoding="utf-8") == text
 
 
+def test_capped_hit_table_keeps_every_context(large_folder, monkeypatch):
+    from secretome_rank.html_report import sections_hits
+
+    hits = pd.read_csv(large_folder / "hits.tsv", sep="\t")
+    hit = hits[hits["is_hit"]]
+    per_ctx = hit.groupby(["cell_line", "treatment"]).size()
+    assert len(per_ctx) >= 5 and per_ctx.max() > 2
+    cap = 2 * len(per_ctx)  # room for the 2 best of each context
+    monkeypatch.setattr(sections_hits, "MAX_TABLE_ROWS", cap)
+    html = sections_hits._hit_table({"hits": hits})
+    table = html.split('<table class="hits">')[1].split("</table>")[0]
+    rows = table.count("<tr>") - 1  # minus the header row
+    assert rows == int(per_ctx.clip(upper=2).sum()) <= cap
+    best = hit.sort_values("rank").groupby(["cell_line", "treatment"]).head(1)
+    for protein in best["protein"]:  # the best hit of every context is in the table
+        assert f"<td>{protein}</td>" in table
+    assert f"{len(hit)} hits in {len(per_ctx)} contexts: the table shows the 2 best-ranked" in html
+
+
 def test_report_tables_read_alike_with_pyarrow_and_pandas(large_folder):
     pytest.importorskip("pyarrow")
     from secretome_rank.html_report import load

@@ -96,6 +96,24 @@ _HIT_COLS = (
 )
 
 
+def _hits_shown(keys: pd.DataFrame) -> tuple[pd.Index, str]:
+    """Rows of the hit table (``keys``: the hits, sorted by context and rank) and its note.
+
+    Up to ``MAX_TABLE_ROWS`` hits, all of them; more: the best-ranked ``k`` of every context,
+    ``k`` as large as fits, so that no context is left out of the table.
+    """
+    if len(keys) <= MAX_TABLE_ROWS:
+        return keys.index, ""
+    by_ctx = keys.groupby([C.CELL_LINE, C.TREATMENT], sort=False)
+    n_ctx = by_ctx.ngroups
+    k = max(1, MAX_TABLE_ROWS // n_ctx)
+    shown = by_ctx.head(k).index[:MAX_TABLE_ROWS]
+    return shown, (
+        f"{len(keys)} hits in {n_ctx} contexts: the table shows the {k} best-ranked of each "
+        f"context ({len(shown)} rows); every hit is in hits.tsv."
+    )
+
+
 def _hit_table(d: dict[str, Any]) -> str:
     hits = d["hits"]
     # order by context and rank on the key columns only, then take the rows shown
@@ -109,21 +127,22 @@ def _hit_table(d: dict[str, Any]) -> str:
     ).sort_values([C.CELL_LINE, C.TREATMENT, "_r"], kind="stable")
     is_hit = keys[C.IS_HIT].to_numpy(bool)
     cols = [c for c in _HIT_COLS if c in hits.columns]
-    top = hits.loc[keys.index[is_hit], cols]
+    n_hits = int(is_hit.sum())
     rest_keys = keys[~is_hit].groupby([C.CELL_LINE, C.TREATMENT], sort=True).head(TOP_NON_HITS)
     rest = hits.loc[rest_keys.index, cols]
     parts = [
-        f"<p>{len(top)} hit(s); then the {TOP_NON_HITS} best-ranked non-hits per context. All "
+        f"<p>{n_hits} hit(s); then the {TOP_NON_HITS} best-ranked non-hits per context. All "
         f"{len(hits)} protein x context rows are in hits.tsv.</p>",
-        f"<h3>Hits ({len(top)})</h3>",
+        f"<h3>Hits ({n_hits})</h3>",
     ]
+    shown, note = _hits_shown(keys[is_hit])
     parts.append(
-        _table(top.head(MAX_TABLE_ROWS), _HIT_COLS, pcols=(C.Q_VALUE, C.INTERACTION_Q), cls="hits")
-        if len(top)
+        _table(hits.loc[shown, cols], _HIT_COLS, pcols=(C.Q_VALUE, C.INTERACTION_Q), cls="hits")
+        if n_hits
         else _missing("No protein passed the hit thresholds.")
     )
-    if len(top) > MAX_TABLE_ROWS:
-        parts.append(f"<p class=note>First {MAX_TABLE_ROWS} hits shown.</p>")
+    if note:
+        parts.append(f"<p class=note>{_e(note)}</p>")
     parts.append(
         f"<details><summary>Best-ranked non-hits ({len(rest)})</summary>"
         + _table(rest.head(MAX_TABLE_ROWS), _HIT_COLS, pcols=(C.Q_VALUE, C.INTERACTION_Q))
