@@ -177,6 +177,7 @@ def test_large_screen_plots_few_contexts_and_says_so(large_folder, monkeypatch):
     assert text.count('id="fig-volcano_') == n and text.count('id="fig-waterfall_') == n
     assert f"14 contexts: plots show the {n} with most hits" in text
     assert f"21 contexts have two or more replicates: the panels show the first {n}" in text
+    assert "<details><summary>Replicate agreement of 21 contexts</summary><ul><li>" in text
     assert "14 contexts: one column in 3 is labelled" in text
     assert 'id="fig-plates_mosaic"' in text and text.count('id="fig-plate_') == 6
     # plate heatmaps are SVG with the plate's pixels embedded, drawn sharp (no resampling)

@@ -248,14 +248,18 @@ def _replicates(d: dict[str, Any], figs: _Figures) -> str:
     if d["wells"] is None:
         return _missing("wells.tsv not found: replicate agreement not shown.")
     fig, lines = plots.replicate_scatter(d["wells"], max_panels=MAX_CONTEXT_PLOTS)
-    parts = ["<ul>" + "".join(f"<li>{_e(t)}</li>" for t in lines) + "</ul>"] if lines else []
+    listed = "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in lines) + "</ul>"
+    if len(lines) > MAX_CONTEXT_PLOTS:  # hundreds of contexts: folded
+        summary = f"<summary>Replicate agreement of {len(lines)} contexts</summary>"
+        listed = f"<details>{summary}{listed}</details>"
+    parts = [listed] if lines else []
     if fig is None:
         parts.append(_missing("No context has two replicates: no replicate scatter."))
     else:
         n_pairs = sum(not t.endswith("no scatter") for t in lines)
         note = (
             f" {n_pairs} contexts have two or more replicates: the panels show the first "
-            f"{MAX_CONTEXT_PLOTS}; the r of every context is in the list above."
+            f"{MAX_CONTEXT_PLOTS}; the r of every context is in the list above (folded)."
             if n_pairs > MAX_CONTEXT_PLOTS
             else ""
         )
