@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -34,6 +34,19 @@ from secretome_rank.cli._common import (
     _print_table,
     _stderr,
 )
+
+
+def _write_wells(wells: Any, out: Path) -> None:
+    """Write a well table as Parquet, CSV or TSV (by the suffix of ``out``) and say so."""
+    from secretome_rank.io import write_table
+
+    if out.suffix.lower() in (".parquet", ".pq"):
+        wells.to_parquet(out, index=False)
+    elif out.suffix.lower() == ".csv":
+        wells.to_csv(out, index=False)
+    else:
+        write_table(wells, out)
+    _stderr().print(f"wrote {len(wells)} wells on {wells['plate'].nunique()} plates to {out}")
 
 
 def simulate(
@@ -70,15 +83,9 @@ def simulate(
             n_replicates=replicates,
             vehicle_arm=vehicle,
         )
-        if out.suffix.lower() in (".parquet", ".pq"):
-            wells.to_parquet(out, index=False)
-        elif out.suffix.lower() == ".csv":
-            wells.to_csv(out, index=False)
-        else:
-            write_table(wells, out)
+        _write_wells(wells, out)
         if truth is not None:
             write_table(true, truth)
-        _stderr().print(f"wrote {len(wells)} wells on {wells['plate'].nunique()} plates to {out}")
 
     _guard(run)
 
@@ -123,7 +130,6 @@ def import_(
 
     def run() -> None:
         from secretome_rank.errors import ConfigError
-        from secretome_rank.io import write_table
 
         if plate_map is None and cellhts2 is None:
             raise ConfigError(
@@ -140,13 +146,7 @@ def import_(
             default=default,
             validate=False,
         )
-        if out.suffix.lower() in (".parquet", ".pq"):
-            frame.to_parquet(out, index=False)
-        elif out.suffix.lower() == ".csv":
-            frame.to_csv(out, index=False)
-        else:
-            write_table(frame, out)
-        _stderr().print(f"wrote {len(frame)} wells on {frame['plate'].nunique()} plates to {out}")
+        _write_wells(frame, out)
 
     _guard(run)
 
