@@ -7,7 +7,9 @@ Screens are simulated (2 drugs + a vehicle arm, 3 replicates, ~490 proteins, as 
 lines as needed: 1M wells ~ 145 lines x 2 drugs = 290 contexts; 5M ~ 1,450 contexts).
 Every command runs in a fresh interpreter; wall time and peak resident memory (ru_maxrss of
 that child) are reported. `rank` runs as a user would run it (`-q`, default summary table on
-stdout, report.html included) and, for comparison, with --no-report.
+stdout, report.html included) and, for comparison, with --no-report. A floor is measured
+too: rank's imports, the read, and a wells.tsv of the same shape written by rank's writer,
+with no validation or statistics: a lower bound for this design in Python.
 """
 
 from __future__ import annotations
@@ -38,6 +40,18 @@ def run(cmd: list[str]) -> tuple[float, float]:
     if os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}")
     return wall, usage.ru_maxrss / 1024
+
+
+#: the floor of a run: rank's imports, reading the CSV, writing a wells.tsv of the same shape
+FLOOR = """{imports}
+import numpy as np, pandas as pd
+from secretome_rank.writers import write_table
+w = pd.read_csv({path!r})
+x = np.log2(w["value"].to_numpy()) - 16.0
+w["rescue_pct"], w["log2_ratio"], w["growth_log2"], w["test_value"] = 100 * x, x, np.nan, x
+w["flags"] = ""
+write_table(w, {out!r})
+"""
 
 
 def make_screen(n_wells: int, path: Path) -> int:
@@ -88,11 +102,23 @@ def compare_read(args: argparse.Namespace, tmp: Path) -> None:
     # the floor every run of the command pays before reading a byte: interpreter + imports
     imports = "import secretome_rank.cli, secretome_rank.pipeline, scipy.special, pyarrow.csv"
     import_t, _ = median_of(lambda: run([sys.executable, "-c", imports]))
+    # what rank cannot avoid whatever its statistics cost: the imports above, the read, and
+    # wells.tsv (the input plus four derived float columns, DESIGN section 3) by rank's writer
+    floor_t, _ = median_of(
+        lambda: run(
+            [
+                sys.executable,
+                "-c",
+                FLOOR.format(imports=imports, path=str(path), out=str(tmp / "floor.tsv")),
+            ]
+        )
+    )
     full_t, full_mem = median_of(lambda: rank(path, tmp / "out"))
     bare_t, bare_mem = median_of(lambda: rank(path, tmp / "out", "--no-report"))
     print(f"file: {path.name} {size:.0f} MB; median of {args.repeat} run(s) each")
     print(f"pandas.read_csv             : {read_t:6.2f} s  peak {read_mem:6.0f} MB")
     print(f"interpreter + rank's imports: {import_t:6.2f} s  ({import_t / read_t:.1f}x read)")
+    print(f"imports + read + wells.tsv  : {floor_t:6.2f} s  ({floor_t / read_t:.1f}x read)")
     for label, t, mem in (
         ("rank (default)", full_t, full_mem),
         ("rank --no-report", bare_t, bare_mem),
