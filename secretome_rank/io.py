@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io as _io
 import logging
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,35 @@ def _sniff_delimiter(head: str, name: str) -> str:
     if counts[best] == 0:
         return "\t" if name.endswith((".tsv", ".tab")) else ","
     return best
+
+
+def _parse_text(raw: bytes, *, sep: str, decimal: str) -> pd.DataFrame:
+    """Parse delimited text with pandas' C parser; column types never depend on chunking.
+
+    The parser reads large files in chunks of rows (faster, less memory than one piece) and
+    infers each column's type per chunk. When chunks of a column got different types (say
+    plate names ``001`` in one chunk and ``P2`` in another) pandas warns and mixes ints and
+    text; the file is then parsed again in one piece, as if it had been read at once.
+    """
+
+    def parse(low_memory: bool) -> pd.DataFrame:
+        return pd.read_csv(
+            _io.BytesIO(raw),
+            sep=sep,
+            decimal=decimal,
+            encoding="utf-8-sig",
+            skip_blank_lines=True,
+            quoting=csv.QUOTE_MINIMAL,
+            low_memory=low_memory,
+        )
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", pd.errors.DtypeWarning)
+        try:
+            return parse(low_memory=True)
+        except pd.errors.DtypeWarning:
+            pass  # chunks were typed differently: parse again in one piece
+    return parse(low_memory=False)
 
 
 def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
@@ -154,15 +184,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     sep = _sniff_delimiter(text_head, p.name.lower())
     decimal = "," if sep == ";" else "."
     try:
-        frame = pd.read_csv(
-            _io.BytesIO(raw),
-            sep=sep,
-            decimal=decimal,
-            encoding="utf-8-sig",
-            skip_blank_lines=True,
-            quoting=csv.QUOTE_MINIMAL,
-            low_memory=False,
-        )
+        frame = _parse_text(raw, sep=sep, decimal=decimal)
     except UnicodeDecodeError as exc:
         raise SchemaError(
             f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-save the file as UTF-8"

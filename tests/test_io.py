@@ -7,6 +7,7 @@ from conftest import tiny_table
 
 import secretome_rank as sr
 from secretome_rank.errors import SchemaError
+from secretome_rank.io import read_table
 
 
 def test_all_problems_reported_at_once():
@@ -235,3 +236,27 @@ def test_early_wells_write_matches_the_plain_write(example_result, tmp_path):
         if a.suffix == ".tsv":
             assert a.read_bytes() == b.read_bytes(), a.name
     assert not [p for p in (tmp_path / "early").iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    ("early", "late"),
+    [
+        ("001", "P2"),  # plate names: numbers in the first chunk, text later
+        ("1.5", "abc"),  # a value column with text far down the file
+        ("", "HGF"),  # a column empty in the first chunk
+        ("True", "x"),
+    ],
+)
+def test_column_types_do_not_depend_on_parser_chunks(tmp_path, early, late):
+    # pandas' C parser types each chunk of rows (65,536 rows at 8 columns) on its own;
+    # read_table must give what one read of the whole file gives
+    n, cut = 70_000, 66_000
+    first = np.where(np.arange(n) < cut, early, late)
+    lines = [f"{a},{i},x,y,z,1,2,3" for i, a in enumerate(first)]
+    path = tmp_path / "mixed.csv"
+    path.write_text("a,b,c,d,e,f,g,h\n" + "\n".join(lines) + "\n")
+    got = read_table(path)
+    want = pd.read_csv(path, low_memory=False)
+    pd.testing.assert_frame_equal(got, want)
+    with pytest.warns(pd.errors.DtypeWarning):  # the file does exercise the fallback
+        pd.read_csv(path)
