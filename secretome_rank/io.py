@@ -9,7 +9,6 @@ reading and writing tables.
 from __future__ import annotations
 
 import csv
-import io as _io
 import logging
 import warnings
 from collections.abc import Mapping
@@ -67,7 +66,7 @@ def _sniff_delimiter(head: str, name: str) -> str:
     return best
 
 
-def _parse_text(raw: bytes, *, sep: str, decimal: str) -> pd.DataFrame:
+def _parse_text(path: Path, *, sep: str, decimal: str) -> pd.DataFrame:
     """Parse delimited text with pandas' C parser; column types never depend on chunking.
 
     The parser reads large files in chunks of rows (faster, less memory than one piece) and
@@ -78,7 +77,8 @@ def _parse_text(raw: bytes, *, sep: str, decimal: str) -> pd.DataFrame:
 
     def parse(low_memory: bool) -> pd.DataFrame:
         return pd.read_csv(
-            _io.BytesIO(raw),
+            path,
+            compression=None,  # a compressed file is refused as binary before this
             sep=sep,
             decimal=decimal,
             encoding="utf-8-sig",
@@ -162,7 +162,8 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
                 f"(choose another sheet with --sheet; sheets: {', '.join(names)})"
             )
         return frame
-    raw = p.read_bytes()
+    with p.open("rb") as handle:  # the head is sniffed; pandas reads the file itself
+        raw = handle.read(_SNIFF_BYTES + 1)
     if b"\x00" in raw[:_SNIFF_BYTES]:
         raise SchemaError(f"{p}: looks like a binary file, expected CSV/TSV text, Parquet or Excel")
     first_break = min((i for i in (raw.find(b"\n"), raw.find(b"\r")) if i >= 0), default=len(raw))
@@ -184,7 +185,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     sep = _sniff_delimiter(text_head, p.name.lower())
     decimal = "," if sep == ";" else "."
     try:
-        frame = _parse_text(raw, sep=sep, decimal=decimal)
+        frame = _parse_text(p, sep=sep, decimal=decimal)
     except UnicodeDecodeError as exc:
         raise SchemaError(
             f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-save the file as UTF-8"
