@@ -118,7 +118,7 @@ def rank_screen(
     resource_mode: str = "replace",
     expression: pd.DataFrame | None = None,
     expression_threshold: float = 1.0,
-    on_wells: Callable[[pd.DataFrame], None] | None = None,
+    on_table: Callable[[str, pd.DataFrame], None] | None = None,
 ) -> PipelineResult:
     """Rank a rescue screen: normalise, QC, test, adjust, call hits, classify, rank.
 
@@ -162,10 +162,11 @@ def rank_screen(
         expressed (every receptor misses a subunit) are ranked after the other hits.
     expression_threshold : float
         A gene is expressed when ``value >= expression_threshold``.
-    on_wells : callable, optional
-        Called once with the final normalised wells (the result's ``wells``) as soon as QC
-        has run, before the statistics: lets a caller write ``wells.tsv`` meanwhile
-        (:func:`secretome_rank.report.early_wells_writer`).
+    on_table : callable, optional
+        Called as ``on_table(name, frame)`` with a table of the result as soon as it is
+        final, before the rest of the run: ``"wells"`` (the scored wells, the result's
+        ``wells``), ``"hits"``, ``"receptors"``, ``"receptor_families"``. Lets a caller write
+        them meanwhile (:class:`secretome_rank.report.EarlyTables`).
 
     Returns
     -------
@@ -205,7 +206,9 @@ def rank_screen(
         notes.append(
             "cellHTS2 normalisation: test_value is the per-replicate cellHTS2 robust z score"
         )
-    # 2. plate QC
+    # 2. plate QC (it only reads the wells: they are final here unless failed plates go)
+    if on_table is not None and not cfg.exclude_failed:
+        on_table("wells", scored)
     qc = plate_qc(scored, plates)
     failed = qc.loc[qc[C.VERDICT] == C.FAIL, C.PLATE]
     if len(failed):
@@ -220,8 +223,8 @@ def rank_screen(
             notes.append(
                 "wells of failed plates were excluded from the statistics (--exclude-failed)"
             )
-    if on_wells is not None:
-        on_wells(scored)
+    if on_table is not None and cfg.exclude_failed:
+        on_table("wells", scored)
     # 3. per-protein statistics per context, FDR, hit calls
     stats_table = protein_stats(
         scored, test=cfg.test, alternative=cfg.alternative, adjust=cfg.adjust
@@ -253,7 +256,12 @@ def rank_screen(
     # 6. rank within context (hits whose receptors are not expressed go after other hits)
     hits = rank_hits(hits)
     hits = hits[[*C.HITS_COLUMNS, *[c for c in hits.columns if c not in C.HITS_COLUMNS]]]
+    if on_table is not None:
+        on_table("hits", hits)
     receptors, families = _rank_receptors(hits, table, cfg.fdr)
+    if on_table is not None:
+        on_table("receptors", receptors)
+        on_table("receptor_families", families)
     # 7. across contexts: Stouffer and robust rank aggregation per protein, rescue matrix
     summary = summarize_contexts(hits, fdr=cfg.fdr, alternative=cfg.alternative, adjust=cfg.adjust)
     matrix = rescue_matrix(hits)

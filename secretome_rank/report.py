@@ -7,7 +7,7 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "check_out_dir",
-    "early_wells_writer",
+    "EarlyTables",
     "file_sha256",
     "hits_json",
     "output_tables",
@@ -156,22 +156,56 @@ def check_out_dir(out_dir: str | Path, *, force: bool = False) -> None:
             )
 
 
-def early_wells_writer(
-    out_dir: str | Path, *, safe_text: bool = False
-) -> tuple[BackgroundTable, Callable[[pd.DataFrame], None]]:
-    """A background job for ``wells.tsv`` and the ``on_wells`` hook of ``rank_screen`` feeding it.
+class EarlyTables:
+    """Output tables written in the background as :func:`secretome_rank.rank_screen` finishes them.
 
-    Pass the hook to :func:`secretome_rank.rank_screen` and the job to :func:`write_outputs`:
-    the largest table is then written while the statistics run. Use the job as a context
-    manager so a failed run leaves no temporary file.
+    Pass :meth:`hook` as ``on_table`` to ``rank_screen`` and this object as ``early`` to
+    :func:`write_outputs`: ``wells.tsv`` is then formatted while the statistics run, and
+    ``hits.tsv`` and the receptor tables while the across-context summary runs. Each file
+    appears under its name only when :func:`write_outputs` commits it; use the object as a
+    context manager so a failed run leaves no temporary file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import secretome_rank as sr
+    >>> wells, _ = sr.simulate_screen(seed=3, n_proteins=40, cell_lines=("A",), drugs=("x",))
+    >>> folder = Path(tempfile.mkdtemp()) / "out"
+    >>> with EarlyTables(folder) as early:
+    ...     result = sr.rank_screen(wells, on_table=early.hook)
+    ...     paths = write_outputs(result, folder, early=early)
+    >>> sorted(early.names) == ["hits", "receptor_families", "receptors", "wells"]
+    True
     """
-    job = BackgroundTable(Path(out_dir) / "wells.tsv")
 
-    def hook(wells: pd.DataFrame) -> None:
-        table = wells_table(wells)
-        job.submit(neutralize_formulas(table) if safe_text else table)
+    def __init__(self, out_dir: str | Path, *, safe_text: bool = False) -> None:
+        self.out = Path(out_dir)
+        self.safe_text = safe_text
+        self._jobs: dict[str, BackgroundTable] = {}
 
-    return job, hook
+    def hook(self, name: str, frame: pd.DataFrame) -> None:
+        """Start writing output table ``name`` (``wells``: the pipeline's scored wells)."""
+        table = wells_table(frame) if name == "wells" else frame
+        job = BackgroundTable(self.out / f"{name}.tsv")
+        self._jobs[name] = job
+        job.submit(neutralize_formulas(table) if self.safe_text else table)
+
+    @property
+    def names(self) -> list[str]:
+        """Names of the tables being written, in the order they were started."""
+        return list(self._jobs)
+
+    def commit(self, name: str) -> Path:
+        """Wait for table ``name`` and move it to its file name."""
+        return self._jobs[name].commit()
+
+    def __enter__(self) -> EarlyTables:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # newest first: the first job made the folder (if it did) and removes it last
+        for job in reversed(self._jobs.values()):
+            job.discard()
 
 
 def write_outputs(
@@ -182,7 +216,7 @@ def write_outputs(
     command: str = "",
     excel: bool = False,
     safe_text: bool = False,
-    wells_job: BackgroundTable | None = None,
+    early: EarlyTables | None = None,
 ) -> list[Path]:
     """Write the output tables and ``run.json`` into ``out_dir``, each atomically.
 
@@ -190,26 +224,24 @@ def write_outputs(
     ``receptor_families.tsv``, ``summary.tsv`` and ``rescue_matrix.tsv`` when present.
     ``excel`` also writes ``results.xlsx`` (every table but wells, one sheet each, text
     cells that would run as formulas neutralised); ``safe_text`` neutralises them in the
-    TSV files too. ``wells_job``: ``wells.tsv`` already being written in the background
-    (see :func:`early_wells_writer`); it is committed instead of written again. Returns the
-    written paths.
+    TSV files too. ``early``: tables already being written in the background
+    (:class:`EarlyTables`); they are committed instead of written again. Returns the
+    written paths, in the order of :func:`output_tables`.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(result)
-    early = wells_job if wells_job is not None and wells_job.submitted else None
-    if early is not None:
-        del tables["wells"]
+    early = early if early is not None else EarlyTables(out)
+    late = {k: v for k, v in tables.items() if k not in early.names}
 
     def write(item: tuple[str, pd.DataFrame]) -> Path:
         name, t = item
         return write_table(neutralize_formulas(t) if safe_text else t, out / f"{name}.tsv")
 
     # Arrow formats text without the GIL: the tables are written side by side
-    with ThreadPoolExecutor(max_workers=min(len(tables), os.cpu_count() or 1)) as pool:
-        written = list(pool.map(write, tables.items()))
-    if early is not None:
-        written.insert(1, early.commit())
+    with ThreadPoolExecutor(max_workers=max(1, min(len(late), os.cpu_count() or 1))) as pool:
+        done = dict(zip(late, pool.map(write, late.items()), strict=True))
+    written = [done[k] if k in done else early.commit(k) for k in tables]
     if excel:
         sheets = {k: v for k, v in tables.items() if k != "wells"}
         written.append(write_excel(sheets, out / "results.xlsx"))

@@ -223,19 +223,43 @@ def test_background_table_commits_or_leaves_nothing(tmp_path):
     assert not other.exists()  # no temporary file, no u.tsv, no folder made for them
 
 
-def test_early_wells_write_matches_the_plain_write(example_result, tmp_path):
-    from secretome_rank.report import early_wells_writer, write_outputs
+def test_early_tables_match_the_plain_write(small_screen, tmp_path):
+    from secretome_rank.report import EarlyTables, write_outputs
 
-    plain = write_outputs(example_result, tmp_path / "plain")
-    job, hook = early_wells_writer(tmp_path / "early")
-    with job:
-        hook(example_result.wells)
-        early = write_outputs(example_result, tmp_path / "early", wells_job=job)
-    assert [p.name for p in early] == [p.name for p in plain]
-    for a, b in zip(plain, early, strict=True):
-        if a.suffix == ".tsv":
-            assert a.read_bytes() == b.read_bytes(), a.name
-    assert not [p for p in (tmp_path / "early").iterdir() if p.name.startswith(".")]
+    for exclude_failed in (False, True):
+        plain_dir = tmp_path / f"plain{exclude_failed}"
+        early_dir = tmp_path / f"early{exclude_failed}"
+        wells = small_screen[0]
+        result = sr.rank_screen(wells, exclude_failed=exclude_failed)
+        plain = write_outputs(result, plain_dir)
+        with EarlyTables(early_dir) as early:
+            again = sr.rank_screen(wells, exclude_failed=exclude_failed, on_table=early.hook)
+            written = write_outputs(again, early_dir, early=early)
+        assert early.names == ["wells", "hits", "receptors", "receptor_families"]
+        assert [p.name for p in written] == [p.name for p in plain]
+        for a, b in zip(plain, written, strict=True):
+            if a.suffix == ".tsv":
+                assert a.read_bytes() == b.read_bytes(), a.name
+        assert not [p for p in early_dir.iterdir() if p.name.startswith(".")]
+
+
+def test_early_tables_leave_nothing_when_the_run_fails(small_screen, tmp_path):
+    from secretome_rank.report import EarlyTables
+
+    out = tmp_path / "out"
+    seen = []
+
+    def hook(name, frame):
+        early.hook(name, frame)
+        seen.append(name)
+        if name == "receptors":
+            raise RuntimeError("summary failed")
+
+    with pytest.raises(RuntimeError, match="summary failed"):
+        with EarlyTables(out) as early:
+            sr.rank_screen(small_screen[0], on_table=hook)
+    assert seen == ["wells", "hits", "receptors"]
+    assert not out.exists()  # no temporary files, no folder made for them
 
 
 @pytest.mark.parametrize(

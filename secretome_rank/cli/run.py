@@ -88,8 +88,8 @@ def _run_rank(
     from secretome_rank.io import format_tsv
     from secretome_rank.progress import Progress
     from secretome_rank.report import (
+        EarlyTables,
         check_out_dir,
-        early_wells_writer,
         hits_json,
         render_summary,
         write_outputs,
@@ -100,11 +100,11 @@ def _run_rank(
     log = logging.getLogger("secretome_rank.cli")
     log.info("read %d wells on %d plates", len(wells), wells["plate"].nunique())
     report = output.report
-    wells_job, on_wells = early_wells_writer(output.out, safe_text=output.safe_text)
-    with Progress(quiet=_STATE["quiet"]) as progress, wells_job:
+    early = EarlyTables(output.out, safe_text=output.safe_text)
+    with Progress(quiet=_STATE["quiet"]) as progress, early:
         with progress.stage(f"ranking {len(wells):,} wells on {wells['plate'].nunique()} plates"):
-            # wells.tsv is written in the background while the statistics run
-            result = sr.rank_screen(wells, on_wells=on_wells, **options)
+            # wells.tsv, hits.tsv, ... are written in the background while the run goes on
+            result = sr.rank_screen(wells, on_table=early.hook, **options)
         with progress.stage("writing tables"):
             written = write_outputs(
                 result,
@@ -113,7 +113,7 @@ def _run_rank(
                 command=" ".join(sys.argv),
                 excel=output.excel,
                 safe_text=output.safe_text,
-                wells_job=wells_job,
+                early=early,
             )
         if report is None:
             report = len(wells) <= REPORT_AUTO_MAX_WELLS
