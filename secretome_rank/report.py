@@ -7,7 +7,7 @@ import json
 import os
 import platform
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +36,7 @@ __all__ = [
     "EarlyTables",
     "file_sha256",
     "hits_json",
+    "input_digests",
     "output_tables",
     "render_summary",
     "run_info",
@@ -74,14 +75,29 @@ def file_sha256(path: str | Path) -> str:
     return h.hexdigest()
 
 
+def input_digests(inputs: Sequence[str | Path]) -> dict[str, str]:
+    """SHA-256 of each input that is a file, by its path as given (folders are left out)."""
+    return {str(p): file_sha256(p) for p in inputs if Path(p).is_file()}
+
+
 def run_info(
-    result: PipelineResult, *, inputs: Sequence[str | Path] = (), command: str = ""
+    result: PipelineResult,
+    *,
+    inputs: Sequence[str | Path] = (),
+    command: str = "",
+    digests: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Provenance and counts of a run (the content of ``run.json``)."""
+    """Provenance and counts of a run (the content of ``run.json``).
+
+    ``digests``: :func:`input_digests` of ``inputs`` when already computed (the CLI hashes
+    the input files in the background while the screen is ranked).
+    """
     import numpy as np
     import scipy
 
     hits = result.hits
+    if digests is None:
+        digests = input_digests(inputs)
     return {
         "tool": "secretome_rank",
         "version": result.version,
@@ -89,7 +105,7 @@ def run_info(
         "command": command,
         "parameters": result.config,
         "p_adjust": {"method": result.config.get("adjust"), "family": "cell_line x treatment"},
-        "inputs": [{"path": str(p), "sha256": file_sha256(p)} for p in inputs if Path(p).is_file()],
+        "inputs": [{"path": path, "sha256": sha} for path, sha in digests.items()],
         "counts": {
             "wells": len(result.wells),
             "plates": int(result.qc.shape[0]),
@@ -217,6 +233,7 @@ def write_outputs(
     excel: bool = False,
     safe_text: bool = False,
     early: EarlyTables | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> list[Path]:
     """Write the output tables and ``run.json`` into ``out_dir``, each atomically.
 
@@ -226,7 +243,7 @@ def write_outputs(
     cells that would run as formulas neutralised); ``safe_text`` neutralises them in the
     TSV files too. ``early``: tables already being written in the background
     (:class:`EarlyTables`); they are committed instead of written again. Returns the
-    written paths, in the order of :func:`output_tables`.
+    written paths, in the order of :func:`output_tables`. ``digests``: see :func:`run_info`.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -245,7 +262,7 @@ def write_outputs(
     if excel:
         sheets = {k: v for k, v in tables.items() if k != "wells"}
         written.append(write_excel(sheets, out / "results.xlsx"))
-    info = run_info(result, inputs=inputs, command=command)
+    info = run_info(result, inputs=inputs, command=command, digests=digests)
     info["outputs"] = {"excel": excel, "safe_text": safe_text}
     written.append(write_json(info, out / "run.json"))
     return written
@@ -369,9 +386,11 @@ def _context_overview(hits: pd.DataFrame, *, top: int) -> Table:
     order = n_hit.reset_index(name="n").sort_values("n", ascending=False, kind="mergesort")
     shown = order.head(top)
     hit_rows = hits[is_hit].sort_values([*keys, C.RANK], kind="mergesort")
-    best = hit_rows.groupby(keys, sort=False, observed=True)[C.PROTEIN].agg(
-        lambda s: ", ".join(map(str, s.head(3)))
-    )
+    first3 = hit_rows.groupby(keys, sort=False, observed=True).head(3)
+    best: dict[tuple[object, object], list[str]] = {}
+    names = first3[C.PROTEIN].astype(str)
+    for line, drug, name in zip(first3[C.CELL_LINE], first3[C.TREATMENT], names, strict=True):
+        best.setdefault((line, drug), []).append(name)  # at most 3 per context
     t = Table(
         title=f"{len(order)} contexts: {int(is_hit.sum())} hits "
         f"({int((n_hit > 0).sum())} contexts with a hit)",
@@ -385,7 +404,7 @@ def _context_overview(hits: pd.DataFrame, *, top: int) -> Table:
             escape(str(line)),
             escape(str(drug)),
             str(n),
-            escape(str(best.get((line, drug), ""))),
+            escape(", ".join(best.get((line, drug), []))),
         )
     if len(order) > top:
         t.caption = f"{len(order) - top} more contexts: hits.tsv, summary.tsv"

@@ -84,6 +84,8 @@ def _run_rank(
     load: Callable[[], tuple[Any, list[Path]]], options: dict[str, Any], output: _Output
 ) -> None:
     """Check the output folder, load the screen, rank it, write everything, print results."""
+    from concurrent.futures import ThreadPoolExecutor
+
     import secretome_rank as sr
     from secretome_rank.io import format_tsv
     from secretome_rank.progress import Progress
@@ -91,6 +93,7 @@ def _run_rank(
         EarlyTables,
         check_out_dir,
         hits_json,
+        input_digests,
         render_summary,
         write_outputs,
     )
@@ -98,12 +101,16 @@ def _run_rank(
     check_out_dir(output.out, force=output.force)  # before any work: fail fast
     wells, sources = load()
     log = logging.getLogger("secretome_rank.cli")
-    log.info("read %d wells on %d plates", len(wells), wells["plate"].nunique())
+    n_plates = wells["plate"].nunique()
+    log.info("read %d wells on %d plates", len(wells), n_plates)
     report = output.report
     early = EarlyTables(output.out, safe_text=output.safe_text)
-    with Progress(quiet=_STATE["quiet"]) as progress, early:
-        with progress.stage(f"ranking {len(wells):,} wells on {wells['plate'].nunique()} plates"):
-            # wells.tsv, hits.tsv, ... are written in the background while the run goes on
+    hasher = ThreadPoolExecutor(max_workers=1)
+    with Progress(quiet=_STATE["quiet"]) as progress, early, hasher:
+        # run.json's input checksums and wells.tsv, hits.tsv, ... are made in the background
+        # while the screen is ranked
+        digests = hasher.submit(input_digests, sources)
+        with progress.stage(f"ranking {len(wells):,} wells on {n_plates} plates"):
             result = sr.rank_screen(wells, on_table=early.hook, **options)
         with progress.stage("writing tables"):
             written = write_outputs(
@@ -114,6 +121,7 @@ def _run_rank(
                 excel=output.excel,
                 safe_text=output.safe_text,
                 early=early,
+                digests=digests.result(),
             )
         if report is None:
             report = len(wells) <= REPORT_AUTO_MAX_WELLS
