@@ -19,7 +19,8 @@ interference screens. Nat Methods 6:569-575. doi:10.1038/nmeth.1351 (robust Z').
 
 from __future__ import annotations
 
-from typing import cast
+from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from secretome_rank import columns as C
-from secretome_rank.layout import FORMATS, format_for
+from secretome_rank.layout import FORMATS, PlateFormat, format_for
 
 __all__ = ["QC_THRESHOLDS", "plate_qc"]
 
@@ -47,10 +48,80 @@ QC_THRESHOLDS = {
 }
 
 
-def _role_stats(scored: pd.DataFrame, role: str) -> pd.DataFrame:
-    sel = (scored[C.ROLE] == role) & scored[C.VALUE].notna()
-    v = scored.loc[sel, C.VALUE]
-    g = v.groupby(scored.loc[sel, C.PLATE])
+@dataclass(frozen=True)
+class _Wells:
+    """The columns QC reads, as arrays over all wells (built once per :func:`plate_qc` call).
+
+    ``plate`` and ``role`` are integer codes (-1 where missing) into ``plates`` and
+    ``roles``; ``row`` and ``col`` are 0 where missing (``has_row``, ``has_col`` say where).
+    """
+
+    scored: pd.DataFrame
+    plate: NDArray[np.intp]
+    plates: pd.Index
+    value: NDArray[np.float64]
+    role: NDArray[np.intp]
+    roles: pd.Index
+    row: NDArray[np.int64]
+    col: NDArray[np.int64]
+    has_row: NDArray[np.bool_]
+    has_col: NDArray[np.bool_]
+
+    @classmethod
+    def of(cls, scored: pd.DataFrame) -> _Wells:
+        """Arrays of the columns of ``scored``."""
+        plate, plates = _codes(scored[C.PLATE])
+        role, roles = _codes(scored[C.ROLE])
+        return cls(
+            scored=scored,
+            plate=plate,
+            plates=plates,
+            value=scored[C.VALUE].to_numpy(dtype=float),
+            role=role,
+            roles=roles,
+            row=scored[C.ROW].to_numpy(dtype=np.int64, na_value=0),
+            col=scored[C.COL].to_numpy(dtype=np.int64, na_value=0),
+            has_row=scored[C.ROW].notna().to_numpy(),
+            has_col=scored[C.COL].notna().to_numpy(),
+        )
+
+    def is_role(self, role: str) -> NDArray[np.bool_]:
+        """Wells of ``role`` (on a known plate)."""
+        if role not in self.roles:
+            return np.zeros(self.role.size, dtype=bool)
+        return np.asarray((self.role == self.roles.get_loc(role)) & (self.plate >= 0))
+
+    @cached_property
+    def fmt(self) -> PlateFormat:
+        """The smallest plate format that holds every well (1536 when none does)."""
+        s = self.scored
+        return format_for(int(s[C.ROW].max()), int(s[C.COL].max())) or FORMATS[1536]
+
+    def per_plate(self, values: pd.Series, n_sub: int) -> NDArray[np.float64]:
+        """Values indexed by ``plate * n_sub + sub`` as a (plates, n_sub) array, NaN if absent."""
+        out = np.full(len(self.plates) * n_sub, np.nan)
+        out[values.index.to_numpy(dtype=np.intp)] = values.to_numpy(dtype=float)
+        return out.reshape(len(self.plates), n_sub)
+
+
+def _codes(col: pd.Series) -> tuple[NDArray[np.intp], pd.Index]:
+    """Integer codes (-1 for missing) and the distinct values of a key column.
+
+    A categorical column gives its own codes and categories (no hashing); categories
+    without rows then have codes that no row uses.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy().astype(np.intp), pd.Index(col.cat.categories)
+    codes, uniques = pd.factorize(col)
+    return codes.astype(np.intp), pd.Index(uniques)
+
+
+def _role_stats(w: _Wells, role: str) -> pd.DataFrame:
+    """Count, mean, SD, median and scaled MAD of the ``role`` wells of each plate."""
+    sel = w.is_role(role) & ~np.isnan(w.value)
+    plate = w.plate[sel]
+    v = pd.Series(w.value[sel])
+    g = v.groupby(plate)
     med = g.transform("median")
     out = pd.DataFrame(
         {
@@ -58,71 +129,63 @@ def _role_stats(scored: pd.DataFrame, role: str) -> pd.DataFrame:
             "mean": g.mean(),
             "sd": g.std(ddof=1),
             "median": g.median(),
-            "mad": (v - med).abs().groupby(scored.loc[sel, C.PLATE]).median() * MAD_SCALE,
+            "mad": (v - med).abs().groupby(plate).median() * MAD_SCALE,
         }
     )
-    return out
+    return out.set_axis(w.plates[out.index.to_numpy(dtype=np.intp)])
 
 
-def _edge_difference(scored: pd.DataFrame, role: str) -> pd.Series:
-    """log2(median of ``role`` wells on the outer ring / median of the inner ones) per plate."""
-    sel = (scored[C.ROLE] == role) & scored[C.VALUE].notna() & scored[C.ROW].notna()
-    if not sel.any():
-        return pd.Series(dtype=float)
-    sub = scored.loc[sel]
-    fmt = format_for(int(scored[C.ROW].max()), int(scored[C.COL].max())) or FORMATS[1536]
-    n_rows, n_cols = fmt.n_rows, fmt.n_cols
-    edge = (sub[C.ROW] == 1) | (sub[C.ROW] == n_rows) | (sub[C.COL] == 1) | (sub[C.COL] == n_cols)
-    med = sub.groupby([sub[C.PLATE], edge.rename("edge")])[C.VALUE].median().unstack()
-    if True not in med.columns or False not in med.columns:
-        return pd.Series(np.nan, index=med.index)
+def _edge_difference(w: _Wells) -> pd.Series:
+    """log2(median of control wells on the outer ring / median of the inner ones) per plate.
+
+    Drug controls; vehicle controls where the drug controls give no difference.
+    """
+    drug, vehicle = w.is_role(C.DRUG_CONTROL), w.is_role(C.VEHICLE_CONTROL)
+    idx = np.flatnonzero((drug | vehicle) & ~np.isnan(w.value) & w.has_row)
+    if not idx.size:
+        return pd.Series(np.nan, index=w.plates)
+    fmt = w.fmt
+    row, col, has_col = w.row[idx], w.col[idx], w.has_col[idx]
+    on_row = (row == 1) | (row == fmt.n_rows)
+    edge = on_row | (has_col & ((col == 1) | (col == fmt.n_cols)))
+    idx, edge = idx[on_row | has_col], edge[on_row | has_col]  # else on the edge is unknown
+    key = (w.plate[idx] * 2 + vehicle[idx]) * 2 + edge  # plate x (drug, vehicle) x (inner, edge)
+    med = w.per_plate(pd.Series(w.value[idx]).groupby(key).median(), 4)
     with np.errstate(divide="ignore", invalid="ignore"):
-        # a ufunc on a Series returns a Series; numpy's stubs say ndarray
-        return cast(pd.Series, np.log2(med[True] / med[False]))
+        diff = np.log2(med[:, 1::2] / med[:, 0::2])  # columns: drug, vehicle
+    return pd.Series(np.where(np.isnan(diff[:, 0]), diff[:, 1], diff[:, 0]), index=w.plates)
 
 
-def _control_gradient(scored: pd.DataFrame) -> pd.Series:
+def _control_gradient(w: _Wells) -> pd.Series:
     """log2(median of control wells in the right half / left half of the plate), per plate.
 
     Controls in columns 1-2 and 23-24 should read alike; a left/right incubation or reader
     gradient shows up here. Only a control type present on both sides is compared (with
     itself), e.g. DMSO on the left and PBS on the right when both are vehicle controls.
     """
-    sel = (
-        scored[C.ROLE].isin([C.DRUG_CONTROL, C.VEHICLE_CONTROL])
-        & scored[C.VALUE].gt(0)
-        & scored[C.COL].notna()
-    )
+    vehicle = w.is_role(C.VEHICLE_CONTROL)
+    sel = (w.is_role(C.DRUG_CONTROL) | vehicle) & (w.value > 0) & w.has_col
     if not sel.any():
         return pd.Series(dtype=float)
-    sub = scored.loc[sel, [C.PLATE, C.ROLE, C.COL, C.VALUE]]
-    fmt = format_for(int(scored[C.ROW].max()), int(scored[C.COL].max())) or FORMATS[1536]
-    right = (sub[C.COL] > fmt.n_cols / 2).rename("right")
-    y = cast(pd.Series, np.log2(sub[C.VALUE].astype(float)))  # a Series, as above
-    med = y.groupby([sub[C.PLATE], sub[C.ROLE], right], observed=True).median().unstack()
-    if True not in med.columns or False not in med.columns:
-        return pd.Series(dtype=float)
-    diff = (med[True] - med[False]).dropna()
-    return diff.groupby(level=0, observed=True).mean()
+    right = w.col[sel] > w.fmt.n_cols / 2
+    key = (w.plate[sel] * 2 + vehicle[sel]) * 2 + right  # plate x (drug, vehicle) x (left, right)
+    med = w.per_plate(pd.Series(np.log2(w.value[sel])).groupby(key).median(), 4)
+    diff = (med[:, 1::2] - med[:, 0::2]).ravel()  # plate x (drug, vehicle)
+    has = ~np.isnan(diff)
+    per_plate = pd.Series(diff[has]).groupby(np.flatnonzero(has) // 2).mean()
+    return per_plate.set_axis(w.plates[per_plate.index.to_numpy(dtype=np.intp)])
 
 
-def _codes(col: pd.Series) -> tuple[NDArray[np.intp], pd.Index]:
-    """Integer codes (-1 for missing) and the distinct values of a key column."""
-    codes, uniques = pd.factorize(col)
-    return codes.astype(np.intp), pd.Index(uniques)
+def _spatial(
+    plate: NDArray[np.intp], g: NDArray[np.int64], y: NDArray[np.float64], n_p: int
+) -> pd.DataFrame:
+    """One-way ANOVA of ``y`` on ``g`` (row or column) per plate: F p-value and R^2.
 
-
-def _spatial(scored: pd.DataFrame, by: str) -> pd.DataFrame:
-    """One-way ANOVA of sample log2 values on row (or column) per plate: F p-value and R^2."""
-    sel = ((scored[C.ROLE] == C.SAMPLE) & scored[C.VALUE].gt(0) & scored[by].notna()).to_numpy()
-    if not sel.any():
-        return pd.DataFrame(columns=["p", "r2"])
-    plate, plates = _codes(scored.loc[sel, C.PLATE])
-    g = scored.loc[sel, by].to_numpy(dtype=np.intp)
-    y = np.log2(scored.loc[sel, C.VALUE].to_numpy(dtype=float))
-    n_p = len(plates)
-    cell = plate * (int(g.max()) + 1) + g  # one code per plate x row (or column)
-    n_cell = np.bincount(cell, minlength=n_p * (int(g.max()) + 1))
+    ``plate`` holds codes 0..``n_p``-1; the result has one row per code.
+    """
+    n_g = int(g.max()) + 1 if g.size else 1
+    cell = plate * n_g + g  # one code per plate x row (or column)
+    n_cell = np.bincount(cell, minlength=n_p * n_g)
     with np.errstate(divide="ignore", invalid="ignore"):
         gm = (np.bincount(cell, weights=y, minlength=n_cell.size) / n_cell)[cell]
         n = np.bincount(plate, minlength=n_p)
@@ -137,42 +200,43 @@ def _spatial(scored: pd.DataFrame, by: str) -> pd.DataFrame:
             (df1 > 0) & (df2 > 0), special.fdtrc(np.maximum(df1, 1), np.maximum(df2, 1), f), np.nan
         )
         r2 = ss_b / (ss_b + ss_w)
-    return pd.DataFrame({"p": p, "r2": r2}, index=plates)
+    return pd.DataFrame({"p": p, "r2": r2})
 
 
-def _replicate_r(scored: pd.DataFrame) -> pd.Series:
+def _replicate_r(w: _Wells) -> pd.Series:
     """Pearson r of each plate's sample scores with the mean of their other replicates."""
-    sel = ((scored[C.ROLE] == C.SAMPLE) & scored[C.TEST_VALUE].notna()).to_numpy()
+    s = w.scored
+    sel = w.is_role(C.SAMPLE) & s[C.TEST_VALUE].notna().to_numpy()
     if not sel.any():
         return pd.Series(dtype=float)
-    sub = scored.loc[sel]
     key = np.zeros(int(sel.sum()), dtype=np.int64)
     for col in (C.CELL_LINE, C.TREATMENT, C.PROTEIN):
-        codes, uniques = _codes(sub[col])
-        key = key * (len(uniques) + 1) + codes + 1
-    protein, _ = pd.factorize(key)  # one code per protein x context
-    x = sub[C.TEST_VALUE].to_numpy(dtype=float)
-    s = np.bincount(protein, weights=x)[protein]
+        codes, uniques = _codes(s[col])
+        key = key * (len(uniques) + 1) + codes[sel] + 1
+    # one code per protein x context (the key itself when it is small enough to count on)
+    protein = key if key.max() < 4 * key.size else pd.factorize(key)[0]
+    x = s[C.TEST_VALUE].to_numpy(dtype=float)[sel]
+    total_x = np.bincount(protein, weights=x)[protein]
     n = np.bincount(protein)[protein]
     keep = n > 1
     if not keep.any():
         return pd.Series(dtype=float)
-    y = ((s - x) / np.maximum(n - 1, 1))[keep]
+    y = ((total_x - x) / np.maximum(n - 1, 1))[keep]
     x = x[keep]
-    plate_all, plates = _codes(sub[C.PLATE])
-    plate = plate_all[keep]
+    plate = w.plate[sel][keep]
+    n_p = len(w.plates)
 
-    def total(w: NDArray[np.float64]) -> NDArray[np.float64]:
-        return np.bincount(plate, weights=w, minlength=len(plates)).astype(np.float64)
+    def total(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.bincount(plate, weights=v, minlength=n_p).astype(np.float64)
 
-    m = np.bincount(plate, minlength=len(plates)).astype(float)
+    m = np.bincount(plate, minlength=n_p).astype(float)
     sx, sy = total(x), total(y)
     cov = total(x * y) - sx * sy / m
     vx = total(x * x) - sx**2 / m
     vy = total(y * y) - sy**2 / m
     with np.errstate(divide="ignore", invalid="ignore"):
         r = cov / np.sqrt(vx * vy)
-    return pd.Series(np.where(m >= 3, r, np.nan), index=plates)
+    return pd.Series(np.where(m >= 3, r, np.nan), index=w.plates)
 
 
 def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
@@ -201,17 +265,16 @@ def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
     out = q[
         [C.CELL_LINE, C.TREATMENT, C.ARM, "n_samples", "n_drug_controls", "n_vehicle_controls"]
     ].copy()
+    w = _Wells.of(scored)
+    missing = np.isnan(w.value) & (w.plate >= 0)
     out["n_missing"] = (
-        scored[C.VALUE]
-        .isna()
-        .groupby(scored[C.PLATE])
-        .sum()
+        pd.Series(np.bincount(w.plate[missing], minlength=len(w.plates)), index=w.plates)
         .reindex(out.index)
         .fillna(0)
         .astype(int)
     )
-    d = _role_stats(scored, C.DRUG_CONTROL).reindex(out.index)
-    v = _role_stats(scored, C.VEHICLE_CONTROL).reindex(out.index)
+    d = _role_stats(w, C.DRUG_CONTROL).reindex(out.index)
+    v = _role_stats(w, C.VEHICLE_CONTROL).reindex(out.index)
     # spreads from fewer than MIN_CONTROLS wells are not estimates: Z' etc. stay missing
     few = (d["n"].fillna(0) < MIN_CONTROLS) | (v["n"].fillna(0) < MIN_CONTROLS)
     d.loc[few, ["sd", "mad"]] = np.nan
@@ -224,20 +287,25 @@ def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
         out["cv_drug_pct"] = 100 * d["sd"] / d["mean"]
         out["cv_vehicle_pct"] = 100 * v["sd"] / v["mean"]
         out["signal_window"] = ((v["mean"] - d["mean"]).abs() - 3 * (v["sd"] + d["sd"])) / v["sd"]
-    has_pos = scored[C.ROW].notna().any()
-    if has_pos:
-        edge = _edge_difference(scored, C.DRUG_CONTROL)
-        edge_v = _edge_difference(scored, C.VEHICLE_CONTROL)
-        out["edge_vs_centre_log2"] = edge.reindex(out.index).fillna(edge_v.reindex(out.index))
-        out["control_gradient_log2"] = _control_gradient(scored).reindex(out.index)
-        rows = _spatial(scored, C.ROW).reindex(out.index)
-        cols = _spatial(scored, C.COL).reindex(out.index)
+    if w.has_row.any():
+        out["edge_vs_centre_log2"] = _edge_difference(w).reindex(out.index)
+        out["control_gradient_log2"] = _control_gradient(w).reindex(out.index)
+        # one-way ANOVA of sample log2 values on row and on column
+        base = w.is_role(C.SAMPLE) & (w.value > 0)
+        spatial = {}
+        for by, pos, has in ((C.ROW, w.row, w.has_row), (C.COL, w.col, w.has_col)):
+            sel = base & has
+            spatial[by] = _spatial(
+                w.plate[sel], pos[sel], np.log2(w.value[sel]), len(w.plates)
+            ).set_axis(w.plates)
+        rows = spatial[C.ROW].reindex(out.index)
+        cols = spatial[C.COL].reindex(out.index)
     else:
         out["edge_vs_centre_log2"] = np.nan
         out["control_gradient_log2"] = np.nan
         rows = cols = pd.DataFrame(np.nan, index=out.index, columns=["p", "r2"])
     out["bulk_offset_log2"] = q["bulk_offset_log2"]
-    out["replicate_r"] = _replicate_r(scored).reindex(out.index)
+    out["replicate_r"] = _replicate_r(w).reindex(out.index)
     out["row_p"], out["row_r2"] = rows["p"], rows["r2"]
     out["col_p"], out["col_r2"] = cols["p"], cols["r2"]
     out["norm_method"] = q["norm_method"]
