@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import warnings
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -122,8 +122,9 @@ def fit_plate_params(wells: pd.DataFrame) -> pd.DataFrame:
         ``none``), ``norm_method`` (``controls`` or ``sample_median`` when the plate lacks the
         control that anchors it).
     """
-    ok = wells[C.VALUE].notna()
-    key = wells[C.PLATE]
+    value = wells[C.VALUE].to_numpy(dtype=float)
+    ok = ~np.isnan(value)
+    codes, plates = _codes(wells[C.PLATE])
     base = wells.drop_duplicates(C.PLATE).set_index(C.PLATE)[[C.CELL_LINE, C.TREATMENT, C.ARM]]
     params = base.copy()
     for role, name, count in (
@@ -131,10 +132,11 @@ def fit_plate_params(wells: pd.DataFrame) -> pd.DataFrame:
         (C.DRUG_CONTROL, "drug_median", "n_drug_controls"),
         (C.VEHICLE_CONTROL, "vehicle_median", "n_vehicle_controls"),
     ):
-        sel = ok & (wells[C.ROLE] == role)
-        grouped = wells.loc[sel, C.VALUE].groupby(key[sel])
-        params[name] = grouped.median()
-        params[count] = grouped.size()
+        sel = ok & (wells[C.ROLE] == role).to_numpy() & (codes >= 0)
+        grouped = pd.Series(value[sel], copy=False).groupby(codes[sel])
+        median, size = grouped.median(), grouped.size()
+        params[name] = median.set_axis(plates[median.index.to_numpy(dtype=np.intp)])
+        params[count] = size.set_axis(plates[size.index.to_numpy(dtype=np.intp)])
     params[["n_samples", "n_drug_controls", "n_vehicle_controls"]] = (
         params[["n_samples", "n_drug_controls", "n_vehicle_controls"]].fillna(0).astype(int)
     )
@@ -216,13 +218,15 @@ def _apply(
     wells: pd.DataFrame, params: pd.DataFrame, spatial: SpatialMethod
 ) -> tuple[pd.DataFrame, pd.Series]:
     """:func:`apply_plate_params`, plus the median sample log2 ratio of each plate."""
-    out = wells.copy()
     # per-plate parameters broadcast to wells through integer plate codes
-    codes, plates = pd.factorize(out[C.PLATE])
+    codes, plates = _codes(wells[C.PLATE])
     p = params.set_index(C.PLATE).reindex(plates)
 
+    def per_plate(values: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.append(values, np.nan)[codes]  # code -1 (no plate) reads the NaN
+
     def per_well(name: str) -> NDArray[np.float64]:
-        return np.append(p[name].to_numpy(dtype=float), np.nan)[codes]
+        return per_plate(p[name].to_numpy(dtype=float))
 
     ref = per_well("reference")
     d = per_well("drug_median")
@@ -231,39 +235,71 @@ def _apply(
     method = pd.Categorical.from_codes(
         np.append(method_cat.codes, -1)[codes], categories=method_cat.categories
     )
-    x = out[C.VALUE].to_numpy(dtype=float)
+    x = wells[C.VALUE].to_numpy(dtype=float)
     floor = FLOOR_FRACTION * ref
     floored = x < floor
     with np.errstate(divide="ignore", invalid="ignore"):
         logx = np.log2(np.maximum(x, floor))
+    new: dict[str, Any] = {}
     if spatial == "bscore":
-        offset, bscore = _spatial_offsets(out, pd.Series(logx, index=out.index))
+        offset, bscore = _spatial_offsets(wells, pd.Series(logx, index=wells.index))
         logx = logx - offset.to_numpy()
-        out[C.BSCORE] = bscore.to_numpy()
+        new[C.BSCORE] = bscore.to_numpy()
         x = np.exp2(logx)
-    drug = (out[C.ARM] == C.ARM_DRUG).to_numpy()
+    drug = (wells[C.ARM] == C.ARM_DRUG).to_numpy()
     controls = np.asarray(method == "controls")
     with np.errstate(divide="ignore", invalid="ignore"):
         rescue = 100.0 * (x - d) / (v - d)
-        log_ratio = logx - np.log2(ref)
-    out[C.RESCUE_PCT] = np.where(drug & controls, rescue, np.nan)
-    out[C.LOG2_RATIO] = np.where(drug, log_ratio, np.nan)
-    out[C.GROWTH_LOG2] = np.where(~drug, log_ratio, np.nan)
-    sample = (out[C.ROLE] == C.SAMPLE).to_numpy()
-    lr = pd.Series(np.where(sample & ~np.isnan(x), log_ratio, np.nan))
-    bulk = lr.groupby(codes).median().reindex(range(len(plates))).to_numpy()
-    out[C.TEST_VALUE] = np.where(sample, log_ratio - np.append(bulk, np.nan)[codes], np.nan)
-    out[C.NORM_METHOD] = method
+        log_ratio = logx - per_plate(np.log2(p["reference"].to_numpy(dtype=float)))
+    new[C.RESCUE_PCT] = np.where(drug & controls, rescue, np.nan)
+    new[C.LOG2_RATIO] = np.where(drug, log_ratio, np.nan)
+    new[C.GROWTH_LOG2] = np.where(~drug, log_ratio, np.nan)
+    sample = (wells[C.ROLE] == C.SAMPLE).to_numpy()
+    bulk_of = sample & ~np.isnan(x)
+    lr = pd.Series(log_ratio[bulk_of], copy=False)
+    bulk = lr.groupby(codes[bulk_of]).median().reindex(range(len(plates))).to_numpy()
+    new[C.TEST_VALUE] = np.where(sample, log_ratio - per_plate(bulk), np.nan)
+    new[C.NORM_METHOD] = method
     from_context = np.append(p["vehicle_source"].to_numpy() == "context", False)[codes]
-    out[C.FLAGS] = flag_column(
+    new[C.FLAGS] = flag_column(
         {
-            "missing": out[C.VALUE].isna().to_numpy(),
+            "missing": np.isnan(wells[C.VALUE].to_numpy(dtype=float)),
             "floored": floored & ~np.isnan(x),
             "no_drug_controls": drug & ~controls,
             "vehicle_from_context": drug & from_context,
         }
     )
-    return out, pd.Series(bulk, index=pd.Index(plates))
+    return _with_columns(wells, new), pd.Series(bulk, index=pd.Index(plates))
+
+
+def _codes(col: pd.Series) -> tuple[NDArray[np.intp], pd.Index]:
+    """Integer codes (-1 for missing) and the distinct values of a key column.
+
+    A categorical column gives its own codes and categories (no hashing); categories
+    without rows then have codes that no row uses.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy().astype(np.intp), pd.Index(col.cat.categories)
+    codes, uniques = pd.factorize(col)
+    return codes.astype(np.intp), pd.Index(uniques)
+
+
+def _with_columns(frame: pd.DataFrame, columns: dict[str, Any]) -> pd.DataFrame:
+    """``frame`` with ``columns`` set, as ``frame[name] = values`` one by one on a copy would.
+
+    Nothing is copied: ``frame`` keeps its data (pandas copy-on-write protects it) and the
+    new columns take the arrays as they are.
+    """
+    out = frame.copy(deep=False)
+    added = {}
+    for name, values in columns.items():
+        if name in out.columns:
+            out[name] = values
+        else:
+            added[name] = values
+    if not added:
+        return out
+    return pd.concat([out, pd.DataFrame(added, index=out.index, copy=False)], axis=1)
 
 
 def flag_column(masks: dict[str, NDArray[np.bool_]]) -> pd.Categorical:
@@ -278,15 +314,17 @@ def flag_column(masks: dict[str, NDArray[np.bool_]]) -> pd.Categorical:
     Categories (3, str): ['', 'a', 'a;b']
     """
     names = list(masks)
-    bits = np.zeros(len(next(iter(masks.values()))) if masks else 0, dtype=np.int64)
+    kind = np.uint8 if len(names) <= 8 else np.int64  # the narrowest bit code that fits
+    bits = np.zeros(len(next(iter(masks.values()))) if masks else 0, dtype=kind)
     for i, name in enumerate(names):
-        bits |= np.asarray(masks[name], dtype=np.int64) << i
+        np.bitwise_or(bits, np.left_shift(np.asarray(masks[name], dtype=kind), i), out=bits)
     used = np.flatnonzero(np.bincount(bits, minlength=1))
     labels = [";".join(n for i, n in enumerate(names) if int(b) >> i & 1) for b in used]
     cat = pd.Categorical(np.asarray(labels, dtype=object))
     lookup = np.zeros(1 << len(names), dtype=cat.codes.dtype)
     lookup[used] = cat.codes
-    return pd.Categorical.from_codes(lookup[bits], categories=cat.categories)
+    # the lookup only holds codes of ``cat``: nothing to validate
+    return pd.Categorical.from_codes(lookup[bits], categories=cat.categories, validate=False)
 
 
 def normalize_plates(
