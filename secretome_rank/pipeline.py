@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from secretome_rank import __version__
 from secretome_rank import columns as C
@@ -72,32 +73,86 @@ class PipelineResult:
 
 def _complete(table: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     """One row per input protein x drug context, with a status for the untestable ones."""
-    proteins = pd.Index(scored.loc[scored[C.ROLE] == C.SAMPLE, C.PROTEIN].dropna().unique())
-    ctx = scored.loc[scored[C.ARM] == C.ARM_DRUG, [C.CELL_LINE, C.TREATMENT]].drop_duplicates()
+    sample = (scored[C.ROLE] == C.SAMPLE).to_numpy() & scored[C.PROTEIN].notna().to_numpy()
+    proteins = pd.Index(scored[C.PROTEIN].iloc[_first_rows(scored, sample, [C.PROTEIN])].array)
+    drug = (scored[C.ARM] == C.ARM_DRUG).to_numpy()
+    ctx = scored[[C.CELL_LINE, C.TREATMENT]].iloc[
+        _first_rows(scored, drug, [C.CELL_LINE, C.TREATMENT])
+    ]
     grid = ctx.merge(pd.DataFrame({C.PROTEIN: proteins}), how="cross")
-    full = grid.merge(table, on=[C.CELL_LINE, C.TREATMENT, C.PROTEIN], how="left")
-    n_wells = full["n_wells"].fillna(0).astype(int)
-    n_rep = full[C.N_REPLICATES].fillna(0).astype(int)
+    full = _left_join(grid, table, [C.CELL_LINE, C.TREATMENT, C.PROTEIN])
+    n_wells = full["n_wells"].fillna(0).astype(int).to_numpy()
+    n_rep = full[C.N_REPLICATES].fillna(0).astype(int).to_numpy()
     full["n_wells"] = n_wells
     full[C.N_REPLICATES] = n_rep
-    full[C.STATUS] = np.select(
-        [
-            n_wells == 0,
-            n_rep == 0,
-            full[C.P_VALUE].isna() & (n_rep == 1),
-            full[C.P_VALUE].isna(),
-            n_rep == 1,
-        ],
-        [
-            "not_on_plates",
-            "all_wells_missing",
-            "single_replicate_untested",
-            "untested",
-            "single_replicate_prior_df",
-        ],
-        default="ok",
+    untested = full[C.P_VALUE].isna().to_numpy()
+    status = np.select(
+        [n_wells == 0, n_rep == 0, untested & (n_rep == 1), untested, n_rep == 1],
+        [0, 1, 2, 3, 4],
+        default=5,
     )
+    names = [
+        "not_on_plates",
+        "all_wells_missing",
+        "single_replicate_untested",
+        "untested",
+        "single_replicate_prior_df",
+        "ok",
+    ]
+    full[C.STATUS] = pd.array(names, dtype="str").take(status)  # text of a status code
     return full
+
+
+def _first_rows(
+    frame: pd.DataFrame, rows: NDArray[np.bool_], columns: list[str]
+) -> NDArray[np.intp]:
+    """Positions of the first of ``rows`` with each combination of ``columns``, in row order.
+
+    As ``frame[rows].drop_duplicates(columns)`` (missing values are equal), on integer codes.
+    """
+    key = np.zeros(int(rows.sum()), dtype=np.int64)
+    for name in columns:
+        col = frame[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):
+            codes, n = col.cat.codes.to_numpy(), len(col.cat.categories)
+        else:
+            codes, uniques = pd.factorize(col)
+            n = len(uniques)
+        key = key * (n + 1) + codes[rows] + 1
+    return np.flatnonzero(rows)[~pd.Series(key, copy=False).duplicated().to_numpy()]
+
+
+def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``left.merge(right, on=keys, how="left")`` for ``left`` holding just ``keys``.
+
+    Joined on integer codes of the keys (the categories of a categorical ``left``) instead of
+    hashing the text of both sides; the result, dtypes included, is the merge's. Falls back
+    to the merge when ``right`` repeats a key.
+    """
+    left_key = np.zeros(len(left), dtype=np.int64)
+    right_key = np.zeros(len(right), dtype=np.int64)
+    for name in keys:
+        if isinstance(left[name].dtype, pd.CategoricalDtype):
+            left_codes = left[name].cat.codes.to_numpy()
+            uniques = pd.Index(left[name].cat.categories)
+        else:
+            left_codes, uniques = pd.factorize(left[name])
+        # the few distinct right values are looked up, not every row
+        right_codes, right_uniques = pd.factorize(right[name])
+        found = uniques.get_indexer(right_uniques)
+        # a value the left lacks matches nothing; missing matches missing (as in the merge)
+        right_codes = np.append(np.where(found < 0, -2, found), -1)[right_codes]
+        left_key = left_key * (len(uniques) + 2) + left_codes + 2
+        right_key = right_key * (len(uniques) + 2) + right_codes + 2
+    right_index = pd.Index(right_key)
+    if list(left.columns) != keys or not right_index.is_unique:
+        return left.merge(right, on=keys, how="left")
+    dtypes = left.iloc[:0].merge(right.iloc[:0], on=keys, how="left").dtypes
+    pos = right_index.get_indexer(pd.Index(left_key))  # -1: no match, a row of NaN
+    values = right.drop(columns=keys).reset_index(drop=True).reindex(pos)
+    return pd.concat(
+        [left.astype(dtypes[keys].to_dict()), values.reset_index(drop=True)], axis=1
+    ).set_axis(pd.RangeIndex(len(left)))
 
 
 def rank_screen(
