@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
-from secretome_rank.receptors.grouping import text_codes
+from secretome_rank.receptors.grouping import stable_order, text_codes
 
 __all__ = ["rank_hits"]
 
@@ -29,31 +29,29 @@ def rank_hits(
     table: pd.DataFrame, *, context: tuple[str, ...] = (C.CELL_LINE, C.TREATMENT)
 ) -> pd.DataFrame:
     """Sort ``table`` by context and rank, adding ``rank`` (1 = best) within each context."""
-    out = table.copy()
-    class_group = out[C.CLASS].map(_GROUP).fillna(3)
-    group = np.where(out[C.IS_HIT], class_group, 3).astype(float)
-    if "receptor_expressed" in out.columns:  # hits whose receptors are absent: after other hits
-        absent = out["receptor_expressed"].astype("boolean").eq(False).fillna(False).to_numpy()
-        group = np.where(out[C.IS_HIT].to_numpy() & absent, 2.5, group)
+    classes, class_names = pd.factorize(table[C.CLASS])  # a few distinct classes
+    class_group = np.append(pd.Index(class_names).map(_GROUP).to_numpy(dtype=float), np.nan)
+    group = np.where(table[C.IS_HIT], pd.Series(class_group[classes]).fillna(3), 3).astype(float)
+    if "receptor_expressed" in table.columns:  # hits whose receptors are absent: after other hits
+        absent = table["receptor_expressed"].astype("boolean").eq(False).fillna(False).to_numpy()
+        group = np.where(table[C.IS_HIT].to_numpy() & absent, 2.5, group)
 
     def text_order(col: str) -> np.ndarray:
         """Rank of each row's text in sorted order (what a string sort compares)."""
-        return text_codes(out[col])[0]
+        return text_codes(table[col])[0]
 
     ctx_keys = [text_order(c) for c in context]
-    # np.lexsort: the last key is the primary one; stable, so ties keep the input order
-    order = np.lexsort(
-        (
-            text_order(C.PROTEIN),
-            -out[C.RESCUE_PCT].fillna(0.0).to_numpy(dtype=float),
-            out[C.RESCUE_PCT].isna().to_numpy(),
-            out[C.Q_VALUE].fillna(np.inf).to_numpy(dtype=float),
-            out[C.Q_VALUE].isna().to_numpy(),
-            group,
-            *reversed(ctx_keys),
-        )
+    # most significant key first; stable, so ties keep the input order (as np.lexsort)
+    order = stable_order(
+        *ctx_keys,
+        group,
+        table[C.Q_VALUE].isna().to_numpy(),
+        table[C.Q_VALUE].fillna(np.inf).to_numpy(dtype=float),
+        table[C.RESCUE_PCT].isna().to_numpy(),
+        -table[C.RESCUE_PCT].fillna(0.0).to_numpy(dtype=float),
+        text_order(C.PROTEIN),
     )
-    out = out.iloc[order].reset_index(drop=True)
+    out = table.iloc[order].reset_index(drop=True)
     # rank = position within the run of equal context keys (rows are sorted by context)
     n = len(out)
     same = np.ones(max(n - 1, 0), dtype=bool)
