@@ -123,11 +123,12 @@ def _first_rows(
 
 
 def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """``left.merge(right, on=keys, how="left")`` for ``left`` holding just ``keys``.
+    """``left.merge(right, on=keys, how="left")``, joined on integer codes of the keys.
 
-    Joined on integer codes of the keys (the categories of a categorical ``left``) instead of
-    hashing the text of both sides; the result, dtypes included, is the merge's. Falls back
-    to the merge when ``right`` repeats a key.
+    The codes are the categories of a categorical ``left`` key, and only the distinct values
+    of ``right`` are looked up, instead of hashing the text of both sides; the result, dtypes
+    included, is the merge's. Falls back to the merge when ``right`` repeats a key or shares
+    a column other than the keys with ``left`` (the merge would add suffixes).
     """
     left_key = np.zeros(len(left), dtype=np.int64)
     right_key = np.zeros(len(right), dtype=np.int64)
@@ -145,14 +146,16 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.D
         left_key = left_key * (len(uniques) + 2) + left_codes + 2
         right_key = right_key * (len(uniques) + 2) + right_codes + 2
     right_index = pd.Index(right_key)
-    if list(left.columns) != keys or not right_index.is_unique:
+    shared = set(left.columns).intersection(right.columns).difference(keys)
+    if shared or not right_index.is_unique:
         return left.merge(right, on=keys, how="left")
     dtypes = left.iloc[:0].merge(right.iloc[:0], on=keys, how="left").dtypes
     pos = right_index.get_indexer(pd.Index(left_key))  # -1: no match, a row of NaN
     values = right.drop(columns=keys).reset_index(drop=True).reindex(pos)
     return pd.concat(
-        [left.astype(dtypes[keys].to_dict()), values.reset_index(drop=True)], axis=1
-    ).set_axis(pd.RangeIndex(len(left)))
+        [left.astype(dtypes[keys].to_dict()).reset_index(drop=True), values.reset_index(drop=True)],
+        axis=1,
+    )
 
 
 def rank_screen(
@@ -408,7 +411,7 @@ def _add_receptors(
         "receptor_status",
     ]
     out = hits.drop(columns=[c for c in keep[1:] if c in hits.columns])
-    out = out.merge(ann[keep], on=C.PROTEIN, how="left")
+    out = _left_join(out, ann[keep], [C.PROTEIN])
     if expression is not None:
         out = receptor_expressed(out, expression, threshold=threshold)
     return out

@@ -75,14 +75,15 @@ def _pairs_by_ligand(
         [LIGAND, "_role", N_RESOURCES, RECEPTOR], ascending=[True, True, False, True]
     )
     out: dict[str, list[_Pair]] = {}
+    # numpy object arrays: iterating text columns element by element is slow in pandas
     for lig, rec, fam, role, src, n, note in zip(
-        keep[LIGAND],
-        keep[RECEPTOR],
-        keep[RECEPTOR_FAMILY],
-        keep[RECEPTOR_ROLE],
-        keep[RESOURCES].astype(str),
-        keep[N_RESOURCES],
-        keep[CURATOR_NOTE].astype(str),
+        keep[LIGAND].to_numpy(dtype=object),
+        keep[RECEPTOR].to_numpy(dtype=object),
+        keep[RECEPTOR_FAMILY].to_numpy(dtype=object),
+        keep[RECEPTOR_ROLE].to_numpy(dtype=object),
+        keep[RESOURCES].astype(str).to_numpy(dtype=object),
+        keep[N_RESOURCES].to_numpy(),
+        keep[CURATOR_NOTE].astype(str).to_numpy(dtype=object),
         strict=True,
     ):
         out.setdefault(lig, []).append(_Pair(rec, fam, role, src, int(n), note))
