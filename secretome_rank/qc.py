@@ -291,13 +291,14 @@ def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
         out["edge_vs_centre_log2"] = _edge_difference(w).reindex(out.index)
         out["control_gradient_log2"] = _control_gradient(w).reindex(out.index)
         # one-way ANOVA of sample log2 values on row and on column
-        base = w.is_role(C.SAMPLE) & (w.value > 0)
+        base = np.flatnonzero(w.is_role(C.SAMPLE) & (w.value > 0))
+        plate, y = w.plate[base], np.log2(w.value[base])
         spatial = {}
         for by, pos, has in ((C.ROW, w.row, w.has_row), (C.COL, w.col, w.has_col)):
-            sel = base & has
-            spatial[by] = _spatial(
-                w.plate[sel], pos[sel], np.log2(w.value[sel]), len(w.plates)
-            ).set_axis(w.plates)
+            keep = has[base]
+            spatial[by] = _spatial(plate[keep], pos[base][keep], y[keep], len(w.plates)).set_axis(
+                w.plates
+            )
         rows = spatial[C.ROW].reindex(out.index)
         cols = spatial[C.COL].reindex(out.index)
     else:
@@ -352,15 +353,16 @@ def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
             "no anchoring controls: scored against library median",
         ),
     ]
-    verdict = pd.Series(C.PASS, index=qc.index, dtype=object)
-    reason = pd.Series("", index=qc.index, dtype=object)
+    # object arrays of text: numpy joins the few reasons of each plate elementwise
+    verdict = np.full(len(qc), C.PASS, dtype=object)
+    reason = np.full(len(qc), "", dtype=object)
     for cond, text in warn:
-        m = cond.fillna(False).astype(bool)
+        m = cond.fillna(False).to_numpy(dtype=bool)
         reason[m] = np.where(reason[m] == "", text, reason[m] + "; " + text)
         verdict[m] = C.WARN
-    fail_reason = pd.Series("", index=qc.index, dtype=object)
+    fail_reason = np.full(len(qc), "", dtype=object)
     for cond, text in fail:
-        m = cond.fillna(False).astype(bool)
+        m = cond.fillna(False).to_numpy(dtype=bool)
         fail_reason[m] = np.where(fail_reason[m] == "", text, fail_reason[m] + "; " + text)
     failed = fail_reason != ""
     verdict[failed] = C.FAIL
@@ -368,4 +370,9 @@ def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
         reason[failed] == "", fail_reason[failed], fail_reason[failed] + "; " + reason[failed]
     )
     reason[reason == ""] = "ok"
-    return pd.DataFrame({C.VERDICT: verdict, C.REASON: reason})
+    return pd.DataFrame(
+        {
+            C.VERDICT: pd.Series(verdict, index=qc.index, dtype=object),
+            C.REASON: pd.Series(reason, index=qc.index, dtype=object),
+        }
+    )
