@@ -19,7 +19,7 @@ interference screens. Nat Methods 6:569-575. doi:10.1038/nmeth.1351 (robust Z').
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -66,6 +66,7 @@ class _Wells:
     col: NDArray[np.int64]
     has_row: NDArray[np.bool_]
     has_col: NDArray[np.bool_]
+    masks: dict[str, NDArray[np.bool_]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, scored: pd.DataFrame) -> _Wells:
@@ -86,10 +87,14 @@ class _Wells:
         )
 
     def is_role(self, role: str) -> NDArray[np.bool_]:
-        """Wells of ``role`` (on a known plate)."""
-        if role not in self.roles:
-            return np.zeros(self.role.size, dtype=bool)
-        return np.asarray((self.role == self.roles.get_loc(role)) & (self.plate >= 0))
+        """Wells of ``role`` (on a known plate); computed once per role, not to be modified."""
+        if role not in self.masks:
+            if role in self.roles:
+                mask = (self.role == self.roles.get_loc(role)) & (self.plate >= 0)
+            else:
+                mask = np.zeros(self.role.size, dtype=bool)
+            self.masks[role] = np.asarray(mask)
+        return self.masks[role]
 
     @cached_property
     def fmt(self) -> PlateFormat:
@@ -122,13 +127,14 @@ def _role_stats(w: _Wells, role: str) -> pd.DataFrame:
     plate = w.plate[sel]
     v = pd.Series(w.value[sel])
     g = v.groupby(plate)
-    med = g.transform("median")
+    median = g.median()
+    med = w.per_plate(median, 1)[plate, 0]  # each well's plate median
     out = pd.DataFrame(
         {
             "n": g.size(),
             "mean": g.mean(),
             "sd": g.std(ddof=1),
-            "median": g.median(),
+            "median": median,
             "mad": (v - med).abs().groupby(plate).median() * MAD_SCALE,
         }
     )
