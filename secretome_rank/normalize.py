@@ -125,7 +125,11 @@ def fit_plate_params(wells: pd.DataFrame) -> pd.DataFrame:
     value = wells[C.VALUE].to_numpy(dtype=float)
     ok = ~np.isnan(value)
     codes, plates = _codes(wells[C.PLATE])
-    base = wells.drop_duplicates(C.PLATE).set_index(C.PLATE)[[C.CELL_LINE, C.TREATMENT, C.ARM]]
+    # the first well of each plate, in order (as drop_duplicates, on the codes)
+    first = np.full(len(plates) + 1, len(wells))
+    np.minimum.at(first, codes + 1, np.arange(len(wells)))  # slot 0: wells without a plate
+    first = np.sort(first[first < len(wells)])
+    base = wells.iloc[first].set_index(C.PLATE)[[C.CELL_LINE, C.TREATMENT, C.ARM]]
     params = base.copy()
     for role, name, count in (
         (C.SAMPLE, "sample_median", "n_samples"),
@@ -232,8 +236,8 @@ def _apply(
     d = per_well("drug_median")
     v = per_well("vehicle_median")
     method_cat = pd.Categorical(p["norm_method"].astype(object).to_numpy())
-    method = pd.Categorical.from_codes(
-        np.append(method_cat.codes, -1)[codes], categories=method_cat.categories
+    method = pd.Categorical.from_codes(  # codes of method_cat: nothing to validate
+        np.append(method_cat.codes, -1)[codes], categories=method_cat.categories, validate=False
     )
     x = wells[C.VALUE].to_numpy(dtype=float)
     floor = FLOOR_FRACTION * ref
