@@ -149,13 +149,15 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.D
     shared = set(left.columns).intersection(right.columns).difference(keys)
     if shared or not right_index.is_unique:
         return left.merge(right, on=keys, how="left")
-    dtypes = left.iloc[:0].merge(right.iloc[:0], on=keys, how="left").dtypes
+    if any(
+        left[k].dtype != right[k].dtype or isinstance(left[k].dtype, pd.CategoricalDtype)
+        for k in keys
+    ):  # the merge casts keys of different dtypes: ask it which dtype on empty tables
+        dtypes = left.iloc[:0].merge(right.iloc[:0], on=keys, how="left").dtypes
+        left = left.astype(dtypes[keys].to_dict())
     pos = right_index.get_indexer(pd.Index(left_key))  # -1: no match, a row of NaN
     values = right.drop(columns=keys).reset_index(drop=True).reindex(pos)
-    return pd.concat(
-        [left.astype(dtypes[keys].to_dict()).reset_index(drop=True), values.reset_index(drop=True)],
-        axis=1,
-    )
+    return pd.concat([left.reset_index(drop=True), values.reset_index(drop=True)], axis=1)
 
 
 def rank_screen(
