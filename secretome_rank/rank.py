@@ -41,14 +41,13 @@ def rank_hits(
         return text_codes(table[col])[0]
 
     ctx_keys = [text_order(c) for c in context]
-    # most significant key first; stable, so ties keep the input order (as np.lexsort)
+    # most significant key first; stable, so ties keep the input order (as np.lexsort);
+    # float keys ascend with NaN last and -0.0 == 0.0
     order = stable_order(
         *ctx_keys,
         group,
-        table[C.Q_VALUE].isna().to_numpy(),
-        table[C.Q_VALUE].fillna(np.inf).to_numpy(dtype=float),
-        table[C.RESCUE_PCT].isna().to_numpy(),
-        -table[C.RESCUE_PCT].fillna(0.0).to_numpy(dtype=float),
+        table[C.Q_VALUE].to_numpy(dtype=float),
+        -table[C.RESCUE_PCT].to_numpy(dtype=float),
         text_order(C.PROTEIN),
     )
     out = table.iloc[order].reset_index(drop=True)
