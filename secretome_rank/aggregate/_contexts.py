@@ -23,7 +23,13 @@ from secretome_rank.pooled import POOLED  # pooled rows are left out by default
 
 def _sorted_codes(values: pd.Series) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
     """Integer codes whose order is the sorted order of the string labels."""
-    codes, uniq = pd.factorize(values, use_na_sentinel=False)
+    return _sort_labels(*pd.factorize(values, use_na_sentinel=False))
+
+
+def _sort_labels(
+    codes: NDArray[np.intp], uniq: pd.Index
+) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
+    """Factorized codes renumbered in the sorted order of the labels, and the labels."""
     labels = np.asarray(pd.Index(uniq).astype(str), dtype=object)
     order = np.argsort(labels, kind="stable")
     remap = np.empty(order.size, dtype=np.intp)
@@ -65,7 +71,8 @@ def _keys(hits: pd.DataFrame, include_pooled: bool | None, need: tuple[str, ...]
         )
     hits = hits.reset_index(drop=True)
     sel: NDArray[np.bool_] | None = None
-    pooled = (hits[C.CELL_LINE] == POOLED).fillna(False).to_numpy(dtype=bool)
+    line_codes, line_uniq = pd.factorize(hits[C.CELL_LINE], use_na_sentinel=False)
+    pooled = pd.Series(line_uniq).eq(POOLED).fillna(False).to_numpy(dtype=bool)[line_codes]
     if pooled.any() and include_pooled is None:
         # auto: the pooled rows are the contexts when no per-line context was tested
         tested = hits[C.P_VALUE].notna().to_numpy() if C.P_VALUE in hits else ~pooled
@@ -77,7 +84,10 @@ def _keys(hits: pd.DataFrame, include_pooled: bool | None, need: tuple[str, ...]
         return hits[c] if sel is None else hits[c][sel]
 
     prot, prot_labels = _sorted_codes(take(C.PROTEIN))
-    line, line_labels = _sorted_codes(take(C.CELL_LINE))
+    if sel is None:  # the cell lines factorized above
+        line, line_labels = _sort_labels(line_codes, line_uniq)
+    else:
+        line, line_labels = _sorted_codes(take(C.CELL_LINE))
     drug, drug_labels = _sorted_codes(take(C.TREATMENT))
     n_drug = max(len(drug_labels), 1)
     ctx_u, ctx = np.unique(line * n_drug + drug, return_inverse=True)

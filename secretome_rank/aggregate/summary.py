@@ -22,6 +22,7 @@ from secretome_rank.aggregate._contexts import _Keys, _keys
 from secretome_rank.aggregate.kernels import F64, rra_pvalue, rra_rho, stouffer
 from secretome_rank.errors import ConfigError
 from secretome_rank.multitest import adjust_pvalues
+from secretome_rank.receptors.grouping import stable_order
 
 __all__ = [
     "DRUG_PATTERNS",
@@ -102,7 +103,7 @@ def _within_context_rank(k: _Keys, tested: NDArray[np.bool_], p1: F64) -> F64:
     a = np.where(np.isnan(a), np.inf, a)[idx]
     b = np.where(np.isnan(b), np.inf, b)[idx]
     ctx = k.ctx[idx]
-    order = np.lexsort((k.prot[idx], b, a, ctx))
+    order = stable_order(ctx, a, b, k.prot[idx])  # as np.lexsort((prot, b, a, ctx))
     cs = ctx[order]
     start = np.r_[0, np.flatnonzero(np.diff(cs)) + 1]
     group = np.cumsum(np.r_[0, (np.diff(cs) != 0).astype(np.intp)])
@@ -119,13 +120,34 @@ def _context_ranks(
     idx = np.flatnonzero(tested)
     if idx.size == 0:
         return labels
-    order = idx[np.lexsort((k.ctx[idx], k.prot[idx]))]
+    order = idx[stable_order(k.prot[idx], k.ctx[idx])]  # by protein, then context
+    ctx, ps = k.ctx[order], k.prot[order]
+    ranks = rank[order].astype(np.int64)
     prefix = k.ctx_line + "/" + k.ctx_drug + ":"
-    text = prefix[k.ctx[order]] + rank[order].astype(np.int64).astype(str).astype(object)
-    ps = k.prot[order]
+    # pieces "cell_line/treatment:", "rank", ";cell_line/treatment:", "rank", ... per protein,
+    # rank texts written once per distinct rank
+    pieces = np.empty(2 * order.size, dtype=object)
+    pieces[0::2] = (";" + prefix)[ctx]
+    pieces[1::2] = np.arange(int(ranks.max()) + 1).astype(str).astype(object)[ranks]
     cut = np.flatnonzero(np.diff(ps)) + 1
-    labels[ps[np.r_[0, cut]]] = [";".join(chunk) for chunk in np.split(text, cut)]
+    first = np.r_[0, cut]
+    pieces[2 * first] = prefix[ctx[first]]
+    labels[ps[first]] = ["".join(chunk) for chunk in np.split(pieces, 2 * cut)]
     return labels
+
+
+def _pair_counts(
+    prot: NDArray[np.intp], other: NDArray[np.intp], hit: NDArray[np.bool_]
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.intp]]:
+    """Per distinct (protein, other) pair of the rows: its protein, its rows, its hit rows."""
+    width = max(int(other.max(initial=-1)) + 1, 1)
+    codes, uniq = pd.factorize(prot.astype(np.int64) * width + other)
+    n = uniq.size
+    return (
+        np.asarray(uniq // width, dtype=np.intp),
+        np.bincount(codes, minlength=n),
+        np.bincount(codes[hit], minlength=n),
+    )
 
 
 def _patterns(
@@ -138,45 +160,32 @@ def _patterns(
     pan_fraction: float,
 ) -> tuple[NDArray[np.object_], NDArray[np.object_], NDArray[np.int64], NDArray[np.int64]]:
     """Drug and line patterns per protein (rules in :func:`summarize_contexts`)."""
-    frame = pd.DataFrame(
-        {"p": prot, "l": line, "d": drug, "t": tested | rescue_hit, "h": rescue_hit}
-    )
-    frame = frame[frame["t"]]
-    # per protein x line: drugs tested, drugs hit
-    pl = frame.groupby(["p", "l"], sort=False).agg(nt=("t", "sum"), nh=("h", "sum"))
-    pan_drug = pl.loc[pl["nh"] >= 2].index.get_level_values("p").unique()
-    informative_d = pl.loc[(pl["nh"] >= 1) & (pl["nt"] >= 2)].index.get_level_values("p").unique()
-    # per protein x drug: lines tested, lines hit
-    pd_ = frame.groupby(["p", "d"], sort=False).agg(nt=("t", "sum"), nh=("h", "sum"))
-    pan_line = (
-        pd_.loc[(pd_["nh"] >= 2) & (pd_["nh"] >= pan_fraction * pd_["nt"])]
-        .index.get_level_values("p")
-        .unique()
-    )
-    informative_l = (
-        pd_.loc[(pd_["nh"] >= 1) & (pd_["nt"] >= 2)].index.get_level_values("p").unique()
-    )
-    hits_only = frame[frame["h"]]
-    n_drugs_hit = np.bincount(
-        hits_only.drop_duplicates(["p", "d"])["p"].to_numpy(), minlength=n_prot
-    ).astype(np.int64)
-    n_lines_hit = np.bincount(
-        hits_only.drop_duplicates(["p", "l"])["p"].to_numpy(), minlength=n_prot
-    ).astype(np.int64)
+    keep = np.flatnonzero(tested | rescue_hit)
+    p, h = prot[keep], rescue_hit[keep]
+    # per protein x line: drugs tested, drugs hit; per protein x drug: lines tested, lines hit
+    pl_prot, pl_nt, pl_nh = _pair_counts(p, line[keep], h)
+    pd_prot, pd_nt, pd_nh = _pair_counts(p, drug[keep], h)
+    n_lines_hit = np.bincount(pl_prot[pl_nh >= 1], minlength=n_prot).astype(np.int64)
+    n_drugs_hit = np.bincount(pd_prot[pd_nh >= 1], minlength=n_prot).astype(np.int64)
 
-    def member(idx: pd.Index) -> NDArray[np.bool_]:
+    def member(proteins: NDArray[np.intp]) -> NDArray[np.bool_]:
         out = np.zeros(n_prot, dtype=bool)
-        out[idx.to_numpy(dtype=np.intp)] = True
+        out[proteins] = True
         return out
+
+    pan_drug = member(pl_prot[pl_nh >= 2])
+    informative_d = member(pl_prot[(pl_nh >= 1) & (pl_nt >= 2)])
+    pan_line = member(pd_prot[(pd_nh >= 2) & (pd_nh >= pan_fraction * pd_nt)])
+    informative_l = member(pd_prot[(pd_nh >= 1) & (pd_nt >= 2)])
 
     any_hit = n_drugs_hit > 0
     dp = np.select(
-        [~any_hit, member(pan_drug), n_drugs_hit >= 2, member(informative_d)],
+        [~any_hit, pan_drug, n_drugs_hit >= 2, informative_d],
         ["none", "pan-drug", "mixed", "drug-specific"],
         default="undetermined",
     ).astype(object)
     lp = np.select(
-        [~any_hit, member(pan_line), member(informative_l)],
+        [~any_hit, pan_line, informative_l],
         ["none", "pan-line", "line-specific"],
         default="undetermined",
     ).astype(object)
@@ -308,8 +317,10 @@ def summarize_contexts(
         if col in k.hits:
             series = k.col(col)
             nn = np.flatnonzero(series.notna().to_numpy())
-            first_p, first_i = np.unique(prot[nn], return_index=True)
-            values[first_p] = series.iloc[nn[first_i]].to_numpy(dtype=object)
+            first = np.full(n_prot, nn.size)  # first non-missing row of each protein
+            np.minimum.at(first, prot[nn], np.arange(nn.size))
+            has = first < nn.size
+            values[has] = series.iloc[nn[first[has]]].to_numpy(dtype=object)
         out[col] = values
     out[N_CONTEXTS] = n_ctx
     out[N_CONTEXTS_TESTED] = np.bincount(prot[tested], minlength=n_prot)
