@@ -19,10 +19,18 @@ from secretome_rank import columns as C
 from secretome_rank.aggregate.kernels import F64
 from secretome_rank.errors import SchemaError
 from secretome_rank.pooled import POOLED  # pooled rows are left out by default
+from secretome_rank.receptors.grouping import factorize_runs
 
 
-def _sorted_codes(values: pd.Series) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
-    """Integer codes whose order is the sorted order of the string labels."""
+def _sorted_codes(
+    values: pd.Series, *, in_runs: bool = False
+) -> tuple[NDArray[np.intp], NDArray[np.object_]]:
+    """Integer codes whose order is the sorted order of the string labels.
+
+    ``in_runs``: equal values mostly come in runs (a column the hits table is sorted by).
+    """
+    if in_runs:
+        return _sort_labels(*factorize_runs(values, use_na_sentinel=False))
     return _sort_labels(*pd.factorize(values, use_na_sentinel=False))
 
 
@@ -71,7 +79,7 @@ def _keys(hits: pd.DataFrame, include_pooled: bool | None, need: tuple[str, ...]
         )
     hits = hits.reset_index(drop=True)
     sel: NDArray[np.bool_] | None = None
-    line_codes, line_uniq = pd.factorize(hits[C.CELL_LINE], use_na_sentinel=False)
+    line_codes, line_uniq = factorize_runs(hits[C.CELL_LINE], use_na_sentinel=False)
     pooled = pd.Series(line_uniq).eq(POOLED).fillna(False).to_numpy(dtype=bool)[line_codes]
     if pooled.any() and include_pooled is None:
         # auto: the pooled rows are the contexts when no per-line context was tested
@@ -87,8 +95,8 @@ def _keys(hits: pd.DataFrame, include_pooled: bool | None, need: tuple[str, ...]
     if sel is None:  # the cell lines factorized above
         line, line_labels = _sort_labels(line_codes, line_uniq)
     else:
-        line, line_labels = _sorted_codes(take(C.CELL_LINE))
-    drug, drug_labels = _sorted_codes(take(C.TREATMENT))
+        line, line_labels = _sorted_codes(take(C.CELL_LINE), in_runs=True)
+    drug, drug_labels = _sorted_codes(take(C.TREATMENT), in_runs=True)
     n_drug = max(len(drug_labels), 1)
     ctx_u, ctx = np.unique(line * n_drug + drug, return_inverse=True)
     key = ctx.astype(np.int64) * max(len(prot_labels), 1) + prot

@@ -191,8 +191,8 @@ def expand_hits(
     count_r, start_r = count[u], (np.cumsum(count) - count)[u]
     count_f, start_f = fcount[u], (np.cumsum(fcount) - fcount)[u]
     # contexts and proteins as codes; hits rows in ligand order (q, p, -rescue, protein)
-    cl, cell_lines = text_codes(df[C.CELL_LINE])
-    tr, treatments = text_codes(df[C.TREATMENT])
+    cl, cell_lines = text_codes(df[C.CELL_LINE], in_runs=True)  # hits sorted by context
+    tr, treatments = text_codes(df[C.TREATMENT], in_runs=True)
     ctx, ctx_key = pd.factorize(cl * len(treatments) + tr, sort=True)
     ctx, ctx_key = np.asarray(ctx, dtype=np.intp), np.asarray(ctx_key, dtype=np.intp)
     sub_prot, proteins = text_codes(sub[C.PROTEIN])
