@@ -20,16 +20,32 @@ from secretome_rank.names import SEP
 _Ints = NDArray[np.intp]
 
 
-def _unsigned(key: NDArray[Any]) -> NDArray[np.uint64]:
-    """Order-preserving unsigned code: floats ascending with NaN last (-0.0 == 0.0), ints."""
+def _digits(key: NDArray[Any]) -> list[NDArray[np.uint16]]:
+    """16-bit digits, least significant first, of an order-preserving unsigned code of ``key``.
+
+    Floats ascend with NaN last (-0.0 == 0.0); integers ascend. Few full-size temporaries:
+    the digits are views of one code array (or one 16-bit array for a small integer range).
+    """
+    if key.size == 0:
+        return []
     if key.dtype.kind == "f":
-        x = np.ascontiguousarray(key, dtype=np.float64) + 0.0  # -0.0 -> 0.0
-        bits = x.view(np.uint64)
-        code = np.where(bits >> np.uint64(63), ~bits, bits | np.uint64(1 << 63))
-        code[np.isnan(x)] = np.iinfo(np.uint64).max
-        return code
-    ints = key.astype(np.int64)
-    return (ints - ints.min() if ints.size else ints).astype(np.uint64)
+        x = np.ascontiguousarray(key, dtype=np.float64) + 0.0  # own copy; -0.0 -> 0.0
+        nan = np.isnan(x)
+        # negative: all bits flipped; otherwise the sign bit set
+        flip = np.where(np.signbit(x), np.uint64(2**64 - 1), np.uint64(1 << 63))
+        code = x.view(np.uint64)
+        code ^= flip
+        code[nan] = np.iinfo(np.uint64).max
+        n_digits = 4
+    else:
+        ints = key.astype(np.int64, copy=False)
+        lo = int(ints.min())
+        if int(ints.max()) - lo < 1 << 16:
+            return [np.subtract(ints, lo, out=np.empty(ints.size, np.uint16), casting="unsafe")]
+        code = (ints - lo).astype(np.uint64)
+        n_digits = (int(code.max()).bit_length() + 15) // 16
+    words = code.view(np.uint16).reshape(-1, 4)
+    return [words[:, j if np.little_endian else 3 - j] for j in range(n_digits)]
 
 
 def stable_order(*keys: NDArray[Any]) -> _Ints:
@@ -58,9 +74,7 @@ def stable_order(*keys: NDArray[Any]) -> _Ints:
     """
     idx = np.arange(len(keys[0]))
     for key in reversed(keys):
-        code = _unsigned(np.asarray(key))
-        for shift in range(0, int(code.max()).bit_length() if code.size else 0, 16):
-            digit = ((code >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+        for digit in _digits(np.asarray(key)):
             if digit.min() != digit.max():
                 idx = idx[np.argsort(digit[idx], kind="stable")]
     return idx
