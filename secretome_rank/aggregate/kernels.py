@@ -10,6 +10,7 @@ p-values per group as z-scores (Stouffer et al. 1949). The runner
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
@@ -43,7 +44,8 @@ def rra_rho(norm_ranks: ArrayLike) -> F64:
     Notes
     -----
     ``pbeta(x, a, b)`` is the regularised incomplete beta ``scipy.special.betainc(a, b, x)``.
-    Vectorised over rows: one sort and one ``betainc`` call on the whole matrix.
+    Vectorised over rows: one sort, and one ``betainc`` call over the distinct
+    ``(r_(i), i, k)`` (items share rank values).
 
     References
     ----------
@@ -64,13 +66,35 @@ def rra_rho(norm_ranks: ArrayLike) -> F64:
     n_lists = r.shape[1]
     k = np.sum(~np.isnan(r), axis=1)
     s = np.sort(r, axis=1)  # NaN last
-    i = np.arange(1, n_lists + 1, dtype=float)[None, :]
-    valid = i <= k[:, None]
-    b = np.where(valid, k[:, None] - i + 1, 1.0)
-    beta = special.betainc(i, b, np.where(valid, s, 1.0))
-    beta = np.where(valid, beta, np.inf)
+    # pbeta(r_(i), i, k - i + 1) over the entries i <= k, once per distinct (r_(i), i, k):
+    # items share rank values (rank / N), so few are distinct
+    item, col = np.nonzero(np.arange(n_lists)[None, :] < k[:, None])
+    x = s[item, col]
+    beta = np.full(r.shape, np.inf)
+    if x.size:
+        first, codes = _distinct(x, col, k[item], n_lists)
+        i = col[first] + 1.0
+        beta[item, col] = special.betainc(i, k[item[first]] - i + 1, x[first])[codes]
     rho = beta.min(axis=1, initial=np.inf)
     return np.where(k > 0, rho, np.nan)
+
+
+def _distinct(
+    x: F64, col: NDArray[np.intp], k: NDArray[np.intp], n_lists: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """First entry of each distinct (x, col, k) and the number of each entry's combination.
+
+    ``x`` is compared bit for bit; ``col < n_lists`` and ``k <= n_lists``.
+    """
+    xcode = np.asarray(pd.factorize(x.view(np.int64))[0], dtype=np.int64)
+    width = n_lists + 1
+    if (int(xcode.max()) + 1) * width * width >= 1 << 63:  # no room for one integer key
+        every = np.arange(x.size)
+        return every, every
+    codes = np.asarray(pd.factorize((xcode * width + col) * width + k)[0], dtype=np.intp)
+    # codes are numbered in order of first appearance
+    first = np.flatnonzero(np.diff(np.maximum.accumulate(codes), prepend=-1) > 0)
+    return first, codes
 
 
 def rra_pvalue(rho: ArrayLike, k: ArrayLike) -> F64:
