@@ -117,6 +117,19 @@ def _symbols(
     return sym, table
 
 
+def _ligand_order(ctx: _Ints, q: _Floats, p: _Floats, neg_rescue: _Floats, prot: _Ints) -> _Ints:
+    """``stable_order(ctx, q, p, neg_rescue, prot)``, without sorting by q when it is not needed.
+
+    BH q-values are non-decreasing in p within a context: then the order by (ctx, p, ...)
+    has q non-decreasing within each context and is already the order by (ctx, q, p, ...).
+    """
+    order = stable_order(ctx, p, neg_rescue, prot)
+    cs, qs = ctx[order], q[order]
+    if np.all((qs[1:] >= qs[:-1]) | (cs[1:] != cs[:-1])):  # NaN q: not shown sorted
+        return order
+    return stable_order(ctx, q, p, neg_rescue, prot)
+
+
 def expand_hits(
     hits: pd.DataFrame,
     *,
@@ -198,7 +211,7 @@ def expand_hits(
     sub_prot, proteins = text_codes(sub[C.PROTEIN])
     prot = sub_prot[u]
     live = np.flatnonzero(count_r > 0)
-    order = live[stable_order(ctx[live], q[live], p[live], -rescue[live], prot[live])]
+    order = live[_ligand_order(ctx[live], q[live], p[live], -rescue[live], prot[live])]
     all_pairs = np.arange(len(pair_u))
     if pd.Index(ctx[live] * len(proteins) + prot[live]).is_unique:
         rows, prs = repeat_pairs(order, count_r, start_r, all_pairs)
