@@ -120,10 +120,11 @@ def _arrow_table(frame: pd.DataFrame) -> Any:
 _ROWS_PER_SLICE = 50_000
 
 
-def _format_slices(table: Any, options: Any) -> list[Any]:
+def _format_slices(table: Any, options: Any, threads: int | None = None) -> list[Any]:
     """Format a pyarrow table as delimited text, large tables in parallel row slices.
 
-    Arrow's writer runs without the GIL, so slices of a million-row table use every core.
+    Arrow's writer runs without the GIL, so slices of a million-row table use ``threads``
+    cores (default: every core).
     """
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -139,15 +140,17 @@ def _format_slices(table: Any, options: Any) -> list[Any]:
     from concurrent.futures import ThreadPoolExecutor
 
     slices = [table.slice(i, _ROWS_PER_SLICE) for i in range(0, n, _ROWS_PER_SLICE)]
-    with ThreadPoolExecutor(max_workers=min(len(slices), os.cpu_count() or 1)) as pool:
+    workers = min(len(slices), threads or os.cpu_count() or 1)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(one, slices))
 
 
-def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
+def _write_arrow(frame: pd.DataFrame, sink: Any, threads: int | None = None) -> bool:
     """Write TSV with pyarrow's C++ writer (about 10x faster than pandas).
 
-    ``sink`` is a path or a binary stream. Returns False (nothing written) without pyarrow,
-    for columns pyarrow cannot hold, or when a text cell needs quoting.
+    ``sink`` is a path or a binary stream; ``threads`` as in :func:`_format_slices`.
+    Returns False (nothing written) without pyarrow, for columns pyarrow cannot hold, or
+    when a text cell needs quoting.
     """
     table = _arrow_table(frame)
     if table is None:
@@ -160,7 +163,7 @@ def _write_arrow(frame: pd.DataFrame, sink: Any) -> bool:
         include_header=False, delimiter="\t", quoting_style="none", null_string="NA"
     )
     try:
-        parts = _format_slices(table, options)
+        parts = _format_slices(table, options, threads)
     except pa.ArrowException:  # a tab, quote or newline inside a text cell
         return False
     if isinstance(sink, Path):
@@ -218,18 +221,19 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
     return p
 
 
-def _write_tsv(frame: pd.DataFrame, path: Path) -> None:
-    if not _write_arrow(frame, path):
+def _write_tsv(frame: pd.DataFrame, path: Path, threads: int | None = None) -> None:
+    if not _write_arrow(frame, path, threads):
         path.write_bytes(_pandas_tsv(frame))
 
 
 class BackgroundTable:
     """Write a table in a background thread; it appears under its name only on :meth:`commit`.
 
-    Arrow formats text without the GIL, so a large table (``wells.tsv``) is written while
-    the caller goes on computing. Until :meth:`commit` the text sits in a hidden temporary
-    file beside ``path``; :meth:`discard` (or leaving the ``with`` block without committing)
-    removes it (and the folder, if it was made for it), so a failed run leaves nothing.
+    Arrow formats text without the GIL, so a large table (``wells.tsv``) is written on one
+    thread while the caller goes on computing. Until :meth:`commit` the text sits in a hidden
+    temporary file beside ``path``; :meth:`discard` (or leaving the ``with`` block without
+    committing) removes it (and the folder, if it was made for it), so a failed run leaves
+    nothing.
 
     Examples
     --------
@@ -257,7 +261,9 @@ class BackgroundTable:
             raise RuntimeError(f"{self.path.name}: already submitted")
         self._made_dir = not self.path.parent.exists()
         self._tmp = _temp_beside(self.path)
-        self._future = self._pool.submit(_write_tsv, frame.copy(deep=False), self._tmp)
+        # one formatting thread: the caller's own work keeps a core (measured faster than
+        # two threads for rank on 2 cores)
+        self._future = self._pool.submit(_write_tsv, frame.copy(deep=False), self._tmp, 1)
 
     @property
     def submitted(self) -> bool:
