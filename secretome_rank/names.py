@@ -139,8 +139,11 @@ def normalize_key(name: str) -> str:
     >>> normalize_key("TGF-β1"), normalize_key("IL-1 beta"), normalize_key("IFN-gamma")
     ('TGFB1', 'IL1B', 'IFNG')
     """
-    text = unicodedata.normalize("NFKC", str(name))
-    text = "".join(_GREEK_CHARS.get(c, c) for c in text).upper()
+    text = str(name)
+    if not text.isascii():  # ASCII is NFKC already and has no Greek letters
+        text = unicodedata.normalize("NFKC", text)
+        text = "".join(_GREEK_CHARS.get(c, c) for c in text)
+    text = text.upper()
     for word, letter in _GREEK_WORDS:
         text = text.replace(word, letter)
     return _NON_ALNUM.sub("", text)
