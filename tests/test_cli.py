@@ -111,7 +111,25 @@ def test_subprocess_smoke(tmp_path):
         timeout=120,
     )
     assert r.returncode == 0, r.stderr
-    assert len(r.stdout.splitlines()) > 1000
+    # the process ends without interpreter teardown (cli.main): stdout must still be complete
+    hits = pd.read_csv(tmp_path / "d" / "hits.tsv", sep="\t")
+    assert r.stdout.splitlines() == (tmp_path / "d" / "hits.tsv").read_text().splitlines()
+    assert len(hits) > 1000
+    assert not [p for p in (tmp_path / "d").iterdir() if p.name.startswith(".")]
+
+
+def test_subprocess_exit_codes_and_messages(tmp_path):
+    def cli(*args):
+        cmd = [sys.executable, "-m", "secretome_rank", *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+    missing = cli("rank", str(tmp_path / "none.csv"), "--out", str(tmp_path / "o"))
+    assert missing.returncode == 3 and "file not found" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    usage = cli("rank", "--no-such-option")
+    assert usage.returncode == 2 and "No such option" in usage.stderr
+    version = cli("--version")
+    assert version.returncode == 0 and version.stdout.startswith("secretome-rank ")
 
 
 def test_receptors_command():

@@ -10,7 +10,7 @@ imported inside the commands so that ``--help`` is fast.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -74,5 +74,33 @@ app.command()(receptors)
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point.
+
+    When the command has finished, its output is flushed and the process ends at once
+    (``os._exit``) instead of tearing the interpreter down: every file is written and renamed
+    by then, and freeing the modules and memory pools of a million-well run took about
+    0.15 s. An uncaught exception still ends the usual way, with its traceback.
+    """
+    try:
+        app()
+    except SystemExit as done:
+        _exit_now(done.code)
+    _exit_now(0)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """Flush stdout, stderr and the log handlers, then end the process with ``code``."""
+    import logging
+    import os
+    import sys
+
+    if isinstance(code, str):  # sys.exit("message"): printed, status 1
+        print(code, file=sys.stderr)
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (BrokenPipeError, ValueError):  # reader gone (`| head`) or stream closed
+            pass
+    os._exit(status)
