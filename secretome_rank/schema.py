@@ -42,19 +42,68 @@ def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
     return f"{word} {', '.join(shown)}{more}"
 
 
+def _code_dtype(n_categories: int) -> type[np.signedinteger]:
+    """The integer type pandas keeps the codes of ``n_categories`` categories in."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n_categories < np.iinfo(dtype).max:
+            return dtype
+    return np.int64
+
+
+def _run_starts(series: pd.Series) -> np.ndarray | None:
+    """Where a text column differs from the row before (bool per row), if it has long runs.
+
+    Plate, cell line and treatment come in runs of equal neighbours (a plate's wells are
+    written together); comparing neighbours is several times cheaper than hashing every
+    cell. ``None`` when the column is not text, or its first rows show few repeats.
+    """
+    n = len(series)
+    if n < 2 or not isinstance(series.dtype, pd.StringDtype):
+        return None
+    values = series.array
+    head = values[: min(n, 4096)]
+    if np.count_nonzero(_differs(head[1:], head[:-1])) > len(head) // 8:
+        return None
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    change[1:] = _differs(values[1:], values[:-1])
+    return change
+
+
+def _differs(
+    a: pd.api.extensions.ExtensionArray, b: pd.api.extensions.ExtensionArray
+) -> np.ndarray:
+    """Element-wise ``a != b`` of two text arrays; a missing cell differs from everything."""
+    ne = a != b
+    if isinstance(ne, pd.api.extensions.ExtensionArray):
+        return np.asarray(ne.to_numpy(dtype=bool, na_value=True))
+    return np.asarray(ne, dtype=bool)
+
+
 def _text(series: pd.Series) -> pd.Series:
     """Strip text cells; empty strings become missing. Returns a categorical Series.
 
     Categories are sorted, so the result does not depend on the order of the rows. Works on
-    the distinct values only, so a million wells cost what a few hundred do.
+    the distinct values only (and on the first cell of each run of equal neighbours when the
+    column has such runs), so a million wells cost what a few hundred do.
     """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    starts = _run_starts(series)
+    if starts is None:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    else:
+        # a boolean filter keeps pyarrow's chunks apart (taking positions joins them first)
+        codes, uniques = pd.factorize(series[starts], use_na_sentinel=True)
     cleaned = pd.Series(pd.Index(uniques).astype(str), dtype=object).str.strip()
     cleaned = cleaned.mask(cleaned == "")
     new_codes, new_uniques = pd.factorize(cleaned, use_na_sentinel=True, sort=True)
-    mapped = np.where(codes < 0, -1, new_codes[np.maximum(codes, 0)] if len(new_codes) else -1)
-    cat = pd.Categorical.from_codes(mapped, categories=pd.Index(new_uniques, dtype=object))
-    return pd.Series(cat, index=series.index)
+    categories = pd.Index(new_uniques, dtype=object)
+    # code -1 (missing) picks the appended -1
+    lookup = np.append(new_codes, -1).astype(_code_dtype(len(categories)))
+    mapped = lookup[codes]
+    if starts is not None:
+        mapped = np.repeat(mapped, np.diff(np.flatnonzero(starts), append=len(series)))
+    cat = pd.Categorical.from_codes(mapped, categories=categories, validate=False)
+    return pd.Series(cat, index=series.index, copy=False)
 
 
 def _recode(series: pd.Series, func: Callable[[str], str]) -> pd.Series:
@@ -64,42 +113,57 @@ def _recode(series: pd.Series, func: Callable[[str], str]) -> pd.Series:
     codes = series.cat.codes.to_numpy()
     new_codes = small.cat.codes.to_numpy()[np.where(codes < 0, len(cats), codes)]
     return pd.Series(
-        pd.Categorical.from_codes(new_codes, categories=small.cat.categories), index=series.index
+        pd.Categorical.from_codes(new_codes, categories=small.cat.categories),
+        index=series.index,
+        copy=False,
     )
 
 
-def _parse_well_codes(well: pd.Series) -> pd.DataFrame:
+def _parse_well_codes(well: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`~secretome_rank.layout.parse_wells` on the distinct ids of a categorical column.
 
-    ``well`` comes back categorical (canonical ids; the text of malformed ones).
+    Returns the parsed ids, one row per category of ``well`` plus a last row for a missing
+    id, and the same spread over the wells (index of ``well``); columns ``well``
+    (categorical: canonical ids, the text of malformed ones), ``row``, ``col`` and ``ok``.
     """
-    codes = well.cat.codes.to_numpy()
     parsed = parse_wells(pd.Series(np.asarray(well.cat.categories, dtype=object)))
     canonical = pd.Categorical(parsed["well"].astype(object))
-    take = np.where(codes < 0, len(parsed), codes)
-    well_codes = np.append(canonical.codes, -1)[take]
-    row = np.append(parsed["row"].to_numpy(dtype=float, na_value=np.nan), np.nan)[take]
-    col = np.append(parsed["col"].to_numpy(dtype=float, na_value=np.nan), np.nan)[take]
-    return pd.DataFrame(
+
+    def with_missing(values: pd.Series) -> pd.Series:
+        return pd.concat([values, pd.Series([pd.NA], dtype=values.dtype)], ignore_index=True)
+
+    ids = pd.DataFrame(
         {
-            "well": pd.Categorical.from_codes(well_codes, categories=canonical.categories),
-            "row": pd.array(row, dtype="Float64").astype("Int64"),
-            "col": pd.array(col, dtype="Float64").astype("Int64"),
-            "ok": np.append(parsed["ok"].to_numpy(dtype=bool), False)[take],
-        },
-        index=well.index,
+            "well": pd.Categorical.from_codes(
+                np.append(canonical.codes, -1), categories=canonical.categories
+            ),
+            "row": with_missing(parsed["row"]),
+            "col": with_missing(parsed["col"]),
+            "ok": np.append(parsed["ok"].to_numpy(dtype=bool), False),
+        }
     )
+    codes = well.cat.codes.to_numpy()  # -1 (missing) takes the last row
+    per_well = pd.DataFrame(
+        {k: ids[k].array.take(codes) for k in ids}, index=well.index, copy=False
+    )
+    return ids, per_well
 
 
-def _well_key(plate: pd.Series, parsed: pd.DataFrame) -> np.ndarray:
-    """One int64 per well ordering by plate code, row, column (missing parts last)."""
-    p = plate.cat.codes.to_numpy().astype(np.int64)
-    p = np.where(p < 0, plate.cat.categories.size, p)
-    r = parsed["row"].to_numpy(dtype=float, na_value=np.nan)
-    c = parsed["col"].to_numpy(dtype=float, na_value=np.nan)
-    r = np.where(np.isnan(r), 63, r).astype(np.int64)  # rows <= 32, columns <= 999
-    c = np.where(np.isnan(c), 1023, c).astype(np.int64)
-    return np.asarray((p << 16) | (r << 10) | c)
+def _well_key(plate: pd.Series, ids: pd.DataFrame, well: pd.Series) -> np.ndarray:
+    """One int64 per well ordering by plate code, row, column (missing parts last).
+
+    ``ids`` are the parsed categories of ``well`` (see :func:`_parse_well_codes`).
+    """
+    p = plate.cat.codes.to_numpy()
+    key = p.astype(np.int64)
+    missing = p < 0
+    if missing.any():
+        key[missing] = plate.cat.categories.size
+    r = ids["row"].to_numpy(dtype=np.int64, na_value=63)  # rows <= 32, columns <= 999
+    c = ids["col"].to_numpy(dtype=np.int64, na_value=1023)
+    key <<= 16
+    key |= ((r << 10) | c)[well.cat.codes.to_numpy()]
+    return key
 
 
 def _sort_wells(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -108,19 +172,39 @@ def _sort_wells(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if key.size < 2 or bool(np.all(key[1:] > key[:-1])):  # sorted and unique: done
         return np.arange(key.size), dup
     order = np.argsort(key, kind="stable")
-    same = key[order][1:] == key[order][:-1]
-    dup[order[1:][same]] = True
-    dup[order[:-1][same]] = True
+    ordered = key[order]
+    same = ordered[1:] == ordered[:-1]
+    if same.any():
+        dup[order[1:][same]] = True
+        dup[order[:-1][same]] = True
     return order, dup
+
+
+def _run_heads(*codes: np.ndarray) -> np.ndarray:
+    """Rows where any of the equal-length ``codes`` differs from the row before (and row 0).
+
+    Which combinations of codes occur, and the first row of each, can be read from these
+    rows alone: a table written plate by plate has a few thousand of them per million wells.
+    """
+    change = np.zeros(len(codes[0]), dtype=bool)
+    change[:1] = True
+    for c in codes:
+        change[1:] |= c[1:] != c[:-1]
+    return np.flatnonzero(change)
 
 
 def _mixed_plates(out: pd.DataFrame) -> list[object]:
     """Plates holding more than one cell line or treatment."""
     plate = out[C.PLATE].cat.codes.to_numpy()
+    context = [
+        pd.Series(out[col]).astype("category").cat.codes.to_numpy()
+        for col in (C.CELL_LINE, C.TREATMENT)
+    ]
+    heads = _run_heads(plate, *context)
+    plate = plate[heads]
     seen = plate >= 0
     mixed = np.zeros(out[C.PLATE].cat.categories.size, dtype=bool)
-    for col in (C.CELL_LINE, C.TREATMENT):
-        codes = pd.Series(out[col]).astype("category").cat.codes.to_numpy()
+    for codes in (c[heads] for c in context):
         ref = np.full(mixed.size, -2)
         ref[plate[seen]] = codes[seen]  # one of each plate's codes
         mixed[plate[seen][codes[seen] != ref[plate[seen]]]] = True
@@ -171,7 +255,7 @@ def validate_wells(
         raise SchemaError(f"{source}: no rows; expected one row per well")
 
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-    line = pd.Series(np.arange(len(frame)) + 2, index=out.index)
+    line = pd.Series(np.arange(len(frame)) + 2, index=out.index, copy=False)
     out["input_row"] = line
     well_order: np.ndarray | None = None  # set from the well ids when the table has them
 
@@ -250,7 +334,7 @@ def validate_wells(
     # well ------------------------------------------------------------------------------
     if C.WELL in frame.columns:
         well_text = _text(frame[C.WELL].reset_index(drop=True))
-        parsed = _parse_well_codes(well_text)
+        ids, parsed = _parse_well_codes(well_text)
         given = well_text.notna()
         malformed = given & ~parsed["ok"]
         if malformed.any():
@@ -272,10 +356,15 @@ def validate_wells(
             fmt = FORMATS.get(plate_format) if plate_format else None
             if plate_format and fmt is None:
                 problems.append(f"plate format {plate_format}: expected 96, 384 or 1536")
-            if fmt is None:
-                max_col = int(parsed.loc[ok, "col"].max())
+            if fmt is None:  # every id of the table is a category
+                max_col = int(ids.loc[ids["ok"], "col"].max())
                 fmt = format_for(1, max_col) or FORMATS[1536]
-            outside = ok & ((parsed["row"] > fmt.n_rows) | (parsed["col"] > fmt.n_cols))
+            too_far = ids["ok"] & ((ids["row"] > fmt.n_rows) | (ids["col"] > fmt.n_cols))
+            outside = pd.Series(
+                too_far.to_numpy(dtype=bool, na_value=False)[well_text.cat.codes.to_numpy()],
+                index=out.index,
+                copy=False,
+            )
             if outside.any():
                 last = row_letters(fmt.n_rows)[-1]
                 problems.append(
@@ -284,7 +373,7 @@ def validate_wells(
                     f"expected rows A-{last} and columns 1-{fmt.n_cols} (pass --plate-format if "
                     "the plates are larger)"
                 )
-            well_order, shared = _sort_wells(_well_key(plate, parsed))
+            well_order, shared = _sort_wells(_well_key(plate, ids, well_text))
             dup = ok & plate.notna() & shared
             if dup.any():
                 pairs = (
@@ -406,20 +495,27 @@ def _canonical_order(out: pd.DataFrame) -> np.ndarray:
     return np.lexsort(keys)
 
 
+def _equals(column: pd.Series, value: str) -> np.ndarray:
+    """``column == value`` for a categorical column, compared on its codes."""
+    categories = column.cat.categories
+    if value not in categories:
+        return np.zeros(len(column), dtype=bool)
+    return np.asarray(column.cat.codes.to_numpy() == categories.get_loc(value))
+
+
 def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
     """Drug-arm plates need drug controls; every cell line needs a vehicle reference."""
     problems = []
     plate = out[C.PLATE].astype("category")
-    pcodes = plate.cat.codes.to_numpy().astype(np.int64)
-    role_codes = pd.Categorical(out[C.ROLE], categories=list(C.ROLES)).codes
-    seen = (pcodes >= 0) & (role_codes >= 0)
+    pcodes = plate.cat.codes.to_numpy()
     n_plates = plate.cat.categories.size
-    counts = np.bincount(
-        pcodes[seen] * len(C.ROLES) + role_codes[seen], minlength=n_plates * len(C.ROLES)
-    ).reshape(n_plates, len(C.ROLES))
-    index = pd.Index(plate.cat.categories, name=C.PLATE)
-    roles = pd.DataFrame(counts, index=index, columns=list(C.ROLES))
-    plates = out.drop_duplicates(C.PLATE).set_index(C.PLATE)[[C.CELL_LINE, C.TREATMENT, C.ARM]]
+    roles = pd.DataFrame(index=pd.Index(plate.cat.categories, name=C.PLATE))
+    for role in (C.DRUG_CONTROL, C.VEHICLE_CONTROL):  # control wells per plate
+        on = pcodes[_equals(out[C.ROLE], role)]
+        roles[role] = np.bincount(on[on >= 0], minlength=n_plates)
+    heads = _run_heads(pcodes)
+    first = heads[~pd.Series(pcodes[heads]).duplicated().to_numpy()]  # first row of each plate
+    plates = out[[C.PLATE, C.CELL_LINE, C.TREATMENT, C.ARM]].iloc[first].set_index(C.PLATE)
     plates = plates.join(roles)
     drug = plates[plates[C.ARM] == C.ARM_DRUG]
     no_dc = drug[drug[C.DRUG_CONTROL] == 0]
@@ -443,7 +539,7 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
                 "wells on any plate, so 100 % rescue is undefined; add the no-drug control wells, "
                 "or pass --missing-controls robust-z"
             )
-    if (out[C.ROLE] == C.SAMPLE).sum() == 0:
+    if not _equals(out[C.ROLE], C.SAMPLE).any():
         problems.append("no sample wells (role 'sample'): nothing to rank")
     return problems
 
