@@ -123,8 +123,8 @@ def _parse_well_codes(well: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     """:func:`~secretome_rank.layout.parse_wells` on the distinct ids of a categorical column.
 
     Returns the parsed ids, one row per category of ``well`` plus a last row for a missing
-    id, and the same spread over the wells (index of ``well``); columns ``well``
-    (categorical: canonical ids, the text of malformed ones), ``row``, ``col`` and ``ok``.
+    id: ``well`` (categorical: canonical ids, the text of malformed ones), ``row``, ``col``
+    and ``ok``; and ``well`` and ``ok`` spread over the wells (index of ``well``).
     """
     parsed = parse_wells(pd.Series(np.asarray(well.cat.categories, dtype=object)))
     canonical = pd.Categorical(parsed["well"].astype(object))
@@ -144,7 +144,7 @@ def _parse_well_codes(well: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     codes = well.cat.codes.to_numpy()  # -1 (missing) takes the last row
     per_well = pd.DataFrame(
-        {k: ids[k].array.take(codes) for k in ids}, index=well.index, copy=False
+        {k: ids[k].array.take(codes) for k in ("well", "ok")}, index=well.index, copy=False
     )
     return ids, per_well
 
@@ -166,18 +166,18 @@ def _well_key(plate: pd.Series, ids: pd.DataFrame, well: pd.Series) -> np.ndarra
     return key
 
 
-def _sort_wells(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Stable order of the well keys, and which wells share their key with another one."""
+def _sort_wells(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stable order of the well keys; which wells share their key; the keys in that order."""
     dup = np.zeros(key.size, dtype=bool)
     if key.size < 2 or bool(np.all(key[1:] > key[:-1])):  # sorted and unique: done
-        return np.arange(key.size), dup
+        return np.arange(key.size), dup, key
     order = np.argsort(key, kind="stable")
     ordered = key[order]
     same = ordered[1:] == ordered[:-1]
     if same.any():
         dup[order[1:][same]] = True
         dup[order[:-1][same]] = True
-    return order, dup
+    return order, dup, ordered
 
 
 def _run_heads(*codes: np.ndarray) -> np.ndarray:
@@ -258,6 +258,7 @@ def validate_wells(
     line = pd.Series(np.arange(len(frame)) + 2, index=out.index, copy=False)
     out["input_row"] = line
     well_order: np.ndarray | None = None  # set from the well ids when the table has them
+    well_keys = np.zeros(0, dtype=np.int64)  # their sorted keys (plate, row, column)
 
     # plate -----------------------------------------------------------------------------
     plate = _text(frame[C.PLATE].reset_index(drop=True))
@@ -349,9 +350,7 @@ def validate_wells(
                 "or drop the column"
             )
         ok = parsed["ok"]
-        out[C.WELL] = parsed["well"]
-        out[C.ROW] = parsed["row"]
-        out[C.COL] = parsed["col"]
+        out[C.WELL] = parsed["well"]  # row and column: from the sorted keys, at the end
         if ok.any():
             fmt = FORMATS.get(plate_format) if plate_format else None
             if plate_format and fmt is None:
@@ -373,7 +372,7 @@ def validate_wells(
                     f"expected rows A-{last} and columns 1-{fmt.n_cols} (pass --plate-format if "
                     "the plates are larger)"
                 )
-            well_order, shared = _sort_wells(_well_key(plate, ids, well_text))
+            well_order, shared, well_keys = _sort_wells(_well_key(plate, ids, well_text))
             dup = ok & plate.notna() & shared
             if dup.any():
                 pairs = (
@@ -438,7 +437,7 @@ def validate_wells(
     if C.REPLICATE in frame.columns:
         out[C.REPLICATE] = frame[C.REPLICATE].reset_index(drop=True).to_numpy()
     for col in frame.columns:
-        if col not in out.columns and col not in (C.WELL,) and col not in C.INPUT_COLUMNS:
+        if col not in out.columns and col not in (C.WELL, C.ROW, C.COL, *C.INPUT_COLUMNS):
             out[str(col)] = frame[col].reset_index(drop=True).to_numpy()
     for col in (C.CONCENTRATION, C.BATCH):
         if col in frame.columns:
@@ -456,14 +455,20 @@ def validate_wells(
     rest = [c for c in out.columns if c not in first]
     # canonical row order (plate, well; then role, protein, value for tables without wells):
     # every later stage, and every output, is then independent of the input's row order
-    out = out[first + rest]
     # with well ids (valid and unique by now) the plate/row/column key alone decides
     order = well_order if well_order is not None else _canonical_order(out)
     if not np.array_equal(order, np.arange(len(out))):
-        out = out.iloc[order].reset_index(drop=True)
+        out = out.drop(columns="input_row").iloc[order].reset_index(drop=True)
+        out["input_row"] = order + 2
+    if well_order is not None:  # the sorted keys hold row and column
+        no_mask = np.zeros(len(out), dtype=bool)
+        out[C.ROW] = pd.arrays.IntegerArray((well_keys >> 10) & 63, no_mask)
+        out[C.COL] = pd.arrays.IntegerArray(well_keys & 1023, no_mask.copy())
+    out = out[first + rest]
     # categorical keys: grouping and mapping a million wells stays fast
     for col in (C.PLATE, C.WELL, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT, C.ARM):
-        out[col] = out[col].astype("category")
+        if not isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype("category")
     return out
 
 
