@@ -509,35 +509,43 @@ def _equals(column: pd.Series, value: str) -> np.ndarray:
 
 
 def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
-    """Drug-arm plates need drug controls; every cell line needs a vehicle reference."""
+    """Drug-arm plates need drug controls; every cell line needs a vehicle reference.
+
+    Every well has a plate here (a missing plate id is reported before).
+    """
     problems = []
     plate = out[C.PLATE].astype("category")
     pcodes = plate.cat.codes.to_numpy()
-    n_plates = plate.cat.categories.size
-    roles = pd.DataFrame(index=pd.Index(plate.cat.categories, name=C.PLATE))
-    for role in (C.DRUG_CONTROL, C.VEHICLE_CONTROL):  # control wells per plate
+
+    def per_plate(role: str) -> np.ndarray:
         on = pcodes[_equals(out[C.ROLE], role)]
-        roles[role] = np.bincount(on[on >= 0], minlength=n_plates)
+        return np.bincount(on[on >= 0], minlength=plate.cat.categories.size)
+
     heads = _run_heads(pcodes)
     first = heads[~pd.Series(pcodes[heads]).duplicated().to_numpy()]  # first row of each plate
-    plates = out[[C.PLATE, C.CELL_LINE, C.TREATMENT, C.ARM]].iloc[first].set_index(C.PLATE)
-    plates = plates.join(roles)
-    drug = plates[plates[C.ARM] == C.ARM_DRUG]
-    no_dc = drug[drug[C.DRUG_CONTROL] == 0]
+    first_plate = pcodes[first]  # plates in order of first appearance
+    drug = np.asarray(out[C.ARM].iloc[first] == C.ARM_DRUG)
+    no_dc = plate.cat.categories[first_plate[drug & (per_plate(C.DRUG_CONTROL)[first_plate] == 0)]]
     if len(no_dc) and missing_controls == "error":
         extra = len(no_dc) - _MAX_LISTED
         more = f" and {extra} more" if extra > 0 else ""
         problems.append(
-            f"plates {', '.join(map(str, no_dc.index[:_MAX_LISTED]))}"
+            f"plates {', '.join(map(str, no_dc[:_MAX_LISTED]))}"
             f"{more}"
             ": drug-arm plate without drug_control wells, so 0 % rescue is undefined; add the "
             "drug-only wells to the table, or pass --missing-controls robust-z to score such "
             "plates against their library median (rescue_pct is then not available)"
         )
     if missing_controls == "error":
-        has_vc = plates.groupby(C.CELL_LINE)[C.VEHICLE_CONTROL].sum()
-        need = drug[C.CELL_LINE].unique()
-        lacking = [c for c in need if has_vc.get(c, 0) == 0]
+        cell = out[C.CELL_LINE].astype("category").iloc[first]
+        ccodes = cell.cat.codes.to_numpy()
+        has_vc = np.bincount(
+            ccodes,
+            weights=per_plate(C.VEHICLE_CONTROL)[first_plate],
+            minlength=cell.cat.categories.size,
+        )
+        need = pd.unique(ccodes[drug])  # in order of first appearance
+        lacking = [cell.cat.categories[k] for k in need if has_vc[k] == 0]
         if lacking:
             problems.append(
                 f"cell line(s) {', '.join(map(str, lacking[:_MAX_LISTED]))}: no vehicle_control "
