@@ -110,10 +110,9 @@ def _recode(series: pd.Series, func: Callable[[str], str]) -> pd.Series:
     """Apply ``func`` to the categories of a :func:`_text` result, then clean them again."""
     cats = [func(c) for c in series.cat.categories]
     small = _text(pd.Series([*cats, None], dtype=object))
-    codes = series.cat.codes.to_numpy()
-    new_codes = small.cat.codes.to_numpy()[np.where(codes < 0, len(cats), codes)]
+    new_codes = small.cat.codes.to_numpy()[series.cat.codes.to_numpy()]  # -1: the None
     return pd.Series(
-        pd.Categorical.from_codes(new_codes, categories=small.cat.categories),
+        pd.Categorical.from_codes(new_codes, categories=small.cat.categories, validate=False),
         index=series.index,
         copy=False,
     )
@@ -281,7 +280,8 @@ def validate_wells(
                 f"{', '.join(C.ROLES)}"
             )
         role = _recode(role, lambda c: lower_map.get(c, c))
-    unknown = role.notna() & ~role.isin(C.ROLES)
+    unknown_word = np.append(~role.cat.categories.isin(C.ROLES), False)  # last: missing
+    unknown = pd.Series(unknown_word[role.cat.codes.to_numpy()], index=out.index, copy=False)
     if unknown.any():
         words = role_raw[unknown].astype(str).value_counts()
         listed = ", ".join(f"{w!r} ({n} rows)" for w, n in words.head(_MAX_LISTED).items())
@@ -457,7 +457,7 @@ def validate_wells(
     # every later stage, and every output, is then independent of the input's row order
     # with well ids (valid and unique by now) the plate/row/column key alone decides
     order = well_order if well_order is not None else _canonical_order(out)
-    if not np.array_equal(order, np.arange(len(out))):
+    if not bool(np.all(order[1:] > order[:-1])):  # a permutation: increasing = identity
         out = out.drop(columns="input_row").iloc[order].reset_index(drop=True)
         out["input_row"] = order + 2
     if well_order is not None:  # the sorted keys hold row and column
