@@ -120,12 +120,12 @@ def parse_wells(wells: pd.Series) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "well": pad(canonical, None).to_numpy()[take],
-            "row": pad(row.where(ok), pd.NA).to_numpy()[take],
-            "col": pad(col.where(ok), pd.NA).to_numpy()[take],
+            "row": pad(row.where(ok), pd.NA).array.take(take),  # stays Int64
+            "col": pad(col.where(ok), pd.NA).array.take(take),
             "ok": pad(ok, False).to_numpy(dtype=bool)[take],
         },
         index=wells.index,
-    ).astype({"row": "Int64", "col": "Int64"})
+    )
 
 
 def format_for(max_row: int, max_col: int) -> PlateFormat | None:
