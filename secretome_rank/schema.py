@@ -93,12 +93,12 @@ def _text(series: pd.Series) -> pd.Series:
     else:
         # a boolean filter keeps pyarrow's chunks apart (taking positions joins them first)
         codes, uniques = pd.factorize(series[starts], use_na_sentinel=True)
-    cleaned = pd.Series(pd.Index(uniques).astype(str), dtype=object).str.strip()
-    cleaned = cleaned.mask(cleaned == "")
-    new_codes, new_uniques = pd.factorize(cleaned, use_na_sentinel=True, sort=True)
-    categories = pd.Index(new_uniques, dtype=object)
+    cleaned = [text.strip() for text in pd.Index(uniques).astype(str)]
+    kept = sorted({text for text in cleaned if text})  # empty strings become missing
+    position = {text: i for i, text in enumerate(kept)}
+    categories = pd.Index(kept, dtype=object)
     # code -1 (missing) picks the appended -1
-    lookup = np.append(new_codes, -1).astype(_code_dtype(len(categories)))
+    lookup = np.array([*(position.get(t, -1) for t in cleaned), -1], dtype=_code_dtype(len(kept)))
     mapped = lookup[codes]
     if starts is not None:
         mapped = np.repeat(mapped, np.diff(np.flatnonzero(starts), append=len(series)))
