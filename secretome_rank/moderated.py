@@ -68,8 +68,10 @@ def trigamma_inverse(x: F64 | float) -> F64:
 def group_median(x: F64, groups: NDArray[np.intp], n_groups: int) -> F64:
     """Median of ``x`` per group, ignoring NaN (NaN for a group without values).
 
-    Vectorised: one sort by value, then a stable sort by group. An even count takes the mean
-    of the two middle values, ``(a + b) / 2``, as pandas' groupby median does.
+    Vectorised: the values are laid out one row per group (NaN-padded) and the rows sorted
+    together; with very unequal group sizes (too much padding), one sort by value then a
+    stable sort by group. An even count takes the mean of the two middle values,
+    ``(a + b) / 2``, as pandas' groupby median does.
 
     Parameters
     ----------
@@ -95,17 +97,27 @@ def group_median(x: F64, groups: NDArray[np.intp], n_groups: int) -> F64:
     g = np.asarray(groups, dtype=np.intp)
     ok = ~np.isnan(x)
     x, g = x[ok], g[ok]
-    order = np.argsort(x)
-    small = n_groups <= np.iinfo(np.uint16).max  # radix sort for 16-bit keys
-    keys = g[order].astype(np.uint16) if small else g[order]
-    xs = x[order[np.argsort(keys, kind="stable")]]
     cnt = np.bincount(g, minlength=n_groups)
-    start = np.cumsum(cnt) - cnt
     has = cnt > 0
-    lo = start[has] + (cnt[has] - 1) // 2
-    hi = start[has] + cnt[has] // 2
+    lo = (cnt[has] - 1) // 2
+    hi = cnt[has] // 2
     med = np.full(n_groups, np.nan)
-    med[has] = (xs[lo] + xs[hi]) / 2
+    width = int(cnt.max()) if x.size else 0
+    small = n_groups <= np.iinfo(np.uint16).max  # radix sort for 16-bit keys
+    keys = g.astype(np.uint16) if small else g
+    if n_groups * width <= 2 * x.size + 4096:  # one row per group: sort the rows
+        by_group = np.argsort(keys, kind="stable")
+        # slot of the k-th value of group j: j * width + k
+        shift = np.arange(n_groups) * width - (np.cumsum(cnt) - cnt)
+        rows = np.full(n_groups * width, np.nan)
+        rows[np.arange(x.size) + shift[g[by_group]]] = x[by_group]
+        rows = np.sort(rows.reshape(n_groups, width), axis=1)
+        med[has] = (rows[has, lo] + rows[has, hi]) / 2
+        return med
+    order = np.argsort(x)
+    xs = x[order[np.argsort(keys[order], kind="stable")]]
+    start = (np.cumsum(cnt) - cnt)[has]
+    med[has] = (xs[start + lo] + xs[start + hi]) / 2
     return med
 
 
