@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from secretome_rank.multitest import group_rows
+
 __all__ = [
     "ModeratedT",
     "fit_f_dist",
@@ -102,20 +104,18 @@ def group_median(x: F64, groups: NDArray[np.intp], n_groups: int) -> F64:
     lo = (cnt[has] - 1) // 2
     hi = cnt[has] // 2
     med = np.full(n_groups, np.nan)
-    width = int(cnt.max()) if x.size else 0
-    small = n_groups <= np.iinfo(np.uint16).max  # radix sort for 16-bit keys
-    keys = g.astype(np.uint16) if small else g
-    if n_groups * width <= 2 * x.size + 4096:  # one row per group: sort the rows
-        by_group = np.argsort(keys, kind="stable")
-        # slot of the k-th value of group j: j * width + k
-        shift = np.arange(n_groups) * width - (np.cumsum(cnt) - cnt)
-        rows = np.full(n_groups * width, np.nan)
-        rows[np.arange(x.size) + shift[g[by_group]]] = x[by_group]
-        rows = np.sort(rows.reshape(n_groups, width), axis=1)
+    layout = group_rows(g, cnt)
+    if layout is not None:  # one row per group: sort the rows
+        by_group, slot, width = layout
+        rows = np.full((n_groups, width), np.nan)
+        rows.ravel()[slot] = x[by_group]
+        rows.sort(axis=1)
         med[has] = (rows[has, lo] + rows[has, hi]) / 2
         return med
     order = np.argsort(x)
-    xs = x[order[np.argsort(keys[order], kind="stable")]]
+    small = n_groups <= np.iinfo(np.uint16).max  # radix sort for 16-bit keys
+    keys = g[order].astype(np.uint16) if small else g[order]
+    xs = x[order[np.argsort(keys, kind="stable")]]
     start = (np.cumsum(cnt) - cnt)[has]
     med[has] = (xs[start + lo] + xs[start + hi]) / 2
     return med

@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from secretome_rank.errors import ConfigError
 
-__all__ = ["AdjustMethod", "adjust_pvalues", "bh_grouped", "storey_pi0"]
+__all__ = ["AdjustMethod", "adjust_pvalues", "bh_grouped", "group_rows", "storey_pi0"]
 
 AdjustMethod = Literal["bh", "by", "holm", "bonferroni", "hommel", "storey"]
 ADJUST_METHODS: tuple[str, ...] = get_args(AdjustMethod)
@@ -39,11 +39,9 @@ def _step_up(
     """
     x = p * factor  # exact for factor 1
     if run is None:
-        m: int | NDArray[np.int64] = p.size
-        k = np.arange(1, p.size + 1)
         # running minimum from the largest p down. Two scans, so each caller keeps its bits:
         # on a tie of -0.0 and 0.0 numpy's keeps the later value, groupby's cummin the earlier
-        q = np.minimum.accumulate((x * m / k)[::-1])[::-1]
+        return _step_up_rows(x[None, :], np.array([p.size])).ravel()
     else:
         new = np.ones(p.size, dtype=bool)
         new[1:] = run[1:] != run[:-1]
@@ -54,6 +52,86 @@ def _step_up(
         scaled = (x * m / k)[::-1]  # running minimum from the largest p down, per family
         q = pd.Series(scaled).groupby(gid[::-1], sort=False).cummin().to_numpy()[::-1]
     return np.asarray(np.minimum(q, 1.0), dtype=np.float64)
+
+
+def _step_up_rows(x: NDArray[np.float64], m: NDArray[np.int64]) -> NDArray[np.float64]:
+    """:func:`_step_up` on a matrix, one family per row: ``x`` ascends along each row.
+
+    Row ``i`` holds its family's ``m[i]`` finite p (times the factor) first; entries after
+    them (NaN p or padding, as ``+inf``) do not lower the running minimum and are not used.
+    """
+    k = np.arange(1, x.shape[1] + 1)
+    with np.errstate(invalid="ignore"):  # inf * 0 in a family without finite p
+        scaled = x * m[:, None] / k
+    q = np.minimum.accumulate(scaled[:, ::-1], axis=1)[:, ::-1]
+    return np.asarray(np.minimum(q, 1.0), dtype=np.float64)
+
+
+def group_rows(
+    groups: NDArray[np.intp], counts: NDArray[np.intp]
+) -> tuple[NDArray[np.intp], NDArray[np.intp], int] | None:
+    """Layout of values in a matrix with one row per group, for sorting all groups at once.
+
+    Parameters
+    ----------
+    groups : ndarray of int
+        Group code (0..G-1) of each value.
+    counts : ndarray of int
+        Number of values per group (``np.bincount(groups, minlength=G)``).
+
+    Returns
+    -------
+    (ndarray, ndarray, int) or None
+        ``by_group``, the values' stable order by group; ``slot``, where the value
+        ``by_group[i]`` goes in the flattened ``G x width`` matrix (its group's row, columns
+        in value order), and ``width``, the largest group. ``None`` when the matrix would be
+        mostly padding (very unequal groups).
+
+    Examples
+    --------
+    >>> by_group, slot, width = group_rows(np.array([1, 0, 1]), np.array([1, 2]))
+    >>> by_group.tolist(), slot.tolist(), width
+    ([1, 0, 2], [0, 2, 3], 2)
+    """
+    n_groups = counts.size
+    width = int(counts.max()) if groups.size else 0
+    if n_groups * width > 2 * groups.size + 4096:
+        return None
+    small = n_groups <= np.iinfo(np.uint16).max  # radix sort for 16-bit keys
+    by_group = np.argsort(groups.astype(np.uint16) if small else groups, kind="stable")
+    shift = np.arange(n_groups) * width - (np.cumsum(counts) - counts)
+    slot = np.arange(groups.size) + shift[groups[by_group]]
+    return by_group, slot, width
+
+
+def _bh_rows(p: NDArray[np.float64], codes: NDArray[np.intp]) -> NDArray[np.float64] | None:
+    """Benjamini-Hochberg within families of similar size, each family a row of a matrix.
+
+    Each family's p-values fill one row (NaN and padding as ``+inf``, so they sort last), all
+    rows are sorted at once and stepped up by :func:`_step_up_rows`. Tied p-values get the
+    same q whatever their order (the running minimum reaches the last of them first), so
+    the sort need not be stable; ``-0.0`` (whose q could take the sign of a tied ``0.0``)
+    and very unequal family sizes are left to the caller (``None``).
+    """
+    if np.any(np.signbit(p) & (p == 0)):
+        return None
+    counts = np.bincount(codes)
+    layout = group_rows(codes, counts)
+    if layout is None:
+        return None
+    by_group, slot, width = layout
+    nan = np.isnan(p)
+    rows = np.full((counts.size, width), np.inf)
+    rows.ravel()[slot] = np.where(nan, np.inf, p)[by_group]
+    within = np.argsort(rows, axis=1)
+    m = np.bincount(codes[~nan], minlength=counts.size)
+    q = _step_up_rows(np.take_along_axis(rows, within, axis=1), m)
+    within += (np.cumsum(counts) - counts)[:, None]  # position in by_group
+    used = np.arange(width) < m[:, None]  # the finite p: NaN and padding sort after them
+    out = np.empty(p.size)
+    out[by_group[within[used]]] = q[used]
+    out[nan] = np.nan
+    return out
 
 
 def _one_family(p: NDArray[np.float64], factor: float = 1.0) -> NDArray[np.float64]:
@@ -289,8 +367,10 @@ def bh_grouped(p: ArrayLike, group: ArrayLike) -> NDArray[np.float64]:
     Notes
     -----
     Rows already sorted by group and then p (NaN last), as ranking code produces them, are
-    adjusted as they come; otherwise they are sorted once (``np.lexsort``). The running
-    minimum per group is one pandas ``groupby().cummin()``: no Python loop per group.
+    adjusted as they come. Otherwise, with groups of similar size, each group's p-values
+    are a row of one matrix, all rows sorted and stepped up at once (``np.minimum.accumulate``
+    along the rows); with very unequal groups they are sorted once (``np.lexsort``) and the
+    running minimum per group is one pandas ``groupby().cummin()``. No Python loop per group.
 
     Examples
     --------
@@ -305,11 +385,17 @@ def bh_grouped(p: ArrayLike, group: ArrayLike) -> NDArray[np.float64]:
             "arrays of the same length"
         )
     _check_range(parr[~np.isnan(parr)])
-    codes = np.asarray(pd.factorize(garr, use_na_sentinel=False)[0], dtype=np.intp)
+    if garr.dtype.kind in "iu" and garr.size and 0 <= garr.min() and garr.max() <= 2 * garr.size:
+        codes = garr.astype(np.intp, copy=False)  # small codes already: any numbering will do
+    else:
+        codes = np.asarray(pd.factorize(garr, use_na_sentinel=False)[0], dtype=np.intp)
     same = codes[1:] == codes[:-1]
     ascending = (parr[:-1] <= parr[1:]) | np.isnan(parr[1:])
     if np.all(same | (codes[1:] > codes[:-1])) and np.all(~same | ascending):
         return _step_up(parr, codes)
+    out_rows = _bh_rows(parr, codes)
+    if out_rows is not None:
+        return out_rows
     order = np.lexsort((parr, codes))  # stable; NaN last within each group
     out = np.empty(parr.size)
     out[order] = _step_up(parr[order], codes[order])
