@@ -107,20 +107,23 @@ def text_array(choices: list[str], codes: NDArray[np.intp]) -> pd.api.extensions
     return pd.array(choices, dtype="str").take(codes)
 
 
-def key_codes(col: pd.Series) -> tuple[NDArray[np.int64], pd.Index]:
+def key_codes(
+    col: pd.Series, rows: NDArray[np.intp] | None = None
+) -> tuple[NDArray[np.int64], pd.Index]:
     """Integer code of each value of a key column, and the distinct values the codes index.
 
     Categorical columns reuse their codes (no hashing of strings). A missing value gets the
     code ``len(levels)``; :func:`encode_keys` uses ``len(levels) + 1`` for values not in
-    ``levels``, so codes combine with ``size = len(levels) + 2``.
+    ``levels``, so codes combine with ``size = len(levels) + 2``. With ``rows``, the codes
+    of those rows only (the same codes, without full-length temporaries).
     """
     if isinstance(col.dtype, pd.CategoricalDtype):
-        codes = col.cat.codes.to_numpy().astype(np.int64)
+        raw = col.cat.codes.to_numpy()
         levels = col.cat.categories
     else:
         raw, uniques = pd.factorize(col)
-        codes = raw.astype(np.int64)
         levels = pd.Index(uniques)
+    codes = (raw if rows is None else raw[rows]).astype(np.int64)
     codes[codes < 0] = len(levels)
     return codes, levels
 
@@ -185,7 +188,8 @@ def group_sums(
     labels = pd.CategoricalIndex(
         pd.Categorical.from_codes(groups, categories=pd.RangeIndex(n_groups), validate=False)
     )
-    sums = pd.DataFrame(values).groupby(labels, sort=True, observed=False).sum()
+    # no copy: pandas would store the columns apart, and sum row by row across them slower
+    sums = pd.DataFrame(values, copy=False).groupby(labels, sort=True, observed=False).sum()
     return np.asarray(sums.to_numpy(dtype=float))
 
 
@@ -197,9 +201,11 @@ def moments(
     The formulas and summation of :func:`group_stats` (``var = (S2 - n mean^2) / (n - 1)``),
     without building group labels; group ``i`` is ``groups == i``.
     """
-    sums = group_sums(
-        np.column_stack([f(c) for c in columns for f in (np.asarray, np.square)]), groups, n_groups
-    )
+    values = np.empty((groups.size, 2 * len(columns)))  # each column, then its square
+    for j, c in enumerate(columns):
+        values[:, 2 * j] = c
+        np.square(c, out=values[:, 2 * j + 1])
+    sums = group_sums(values, groups, n_groups)
     out = []
     for j, c in enumerate(columns):
         n = np.bincount(groups, weights=~np.isnan(c), minlength=n_groups).astype(np.float64)
@@ -216,9 +222,12 @@ def _labels(col: pd.Series, rows: NDArray[np.intp], codes: NDArray[np.int64]) ->
     The distinct values become an Index inferred as pandas infers group labels (``str`` for
     text), then taken per row: no string array is built row by row.
     """
-    _, where, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    level: pd.Index = pd.Index(col.iloc[rows[where]].to_numpy()).infer_objects()
-    return level.take(inverse)
+    first = np.full(int(codes.max(initial=-1)) + 1, codes.size)
+    first[codes[::-1]] = np.arange(codes.size - 1, -1, -1)  # the first row of each code wins
+    present = first < codes.size
+    rank = np.cumsum(present) - 1  # position of each code among the distinct codes
+    level: pd.Index = pd.Index(col.iloc[rows[first[present]]].to_numpy()).infer_objects()
+    return level.take(rank[codes])
 
 
 def _welch(
@@ -291,10 +300,12 @@ def protein_stats(
     drug = is_value(scored[C.ARM], C.ARM_DRUG)
     rows = np.flatnonzero(drug & is_value(scored[C.ROLE], C.SAMPLE))
     ctrl_rows = np.flatnonzero(drug & is_value(scored[C.ROLE], C.DRUG_CONTROL))
-    # one integer code per key column, reused for every grouping below
-    codes, levels = zip(*(key_codes(scored[k]) for k in KEY), strict=True)
+    # one integer code per key column (of the sample rows, then the control rows), reused
+    # for every grouping below
+    both = np.concatenate([rows, ctrl_rows])
+    codes, levels = zip(*(key_codes(scored[k], both) for k in KEY), strict=True)
     sizes = [len(lv) + 2 for lv in levels]
-    ids, size = combine_codes([c[rows] for c in codes], sizes)
+    ids, size = combine_codes([c[: rows.size] for c in codes], sizes)
     gid, first = first_appearance(ids, size)
     n_groups = first.size
     tv_values = scored[C.TEST_VALUE].to_numpy(dtype=float)[rows]
@@ -305,14 +316,15 @@ def protein_stats(
     )
     n_wells = np.bincount(gid, minlength=n_groups)
     first_rows = rows[first]
+    first_codes = [c[first] for c in codes]
     key_missing = np.zeros(n_groups, dtype=bool)
-    for c, lv in zip(codes, levels, strict=True):
-        key_missing |= c[first_rows] == len(lv)
+    for c, lv in zip(first_codes, levels, strict=True):
+        key_missing |= c == len(lv)
     if key_missing.any():  # pandas' default groupby drops missing keys: no count, no mean
         n_wells = np.where(key_missing, np.nan, n_wells)
         rescue = np.where(key_missing, np.nan, rescue)
     res = pd.DataFrame(
-        {k: _labels(scored[k], first_rows, c[first_rows]) for k, c in zip(KEY, codes, strict=True)}
+        {k: _labels(scored[k], first_rows, c) for k, c in zip(KEY, first_codes, strict=True)}
     )
     res["n_wells"] = n_wells
     res[C.N_REPLICATES] = n_tv.astype(int)
@@ -322,7 +334,11 @@ def protein_stats(
     # contexts numbered in order of first appearance in res (as context_codes(res)); the
     # drug controls per context (log2 ratio scale) for SSMD and Welch
     ctx_ids, ctx_size = combine_codes(
-        [np.concatenate([c[first_rows], c[ctrl_rows]]) for c in codes[:2]], sizes[:2]
+        [
+            np.concatenate([f, c[rows.size :]])
+            for f, c in zip(first_codes[:2], codes[:2], strict=True)
+        ],
+        sizes[:2],
     )
     ctx_all, ctx_first = first_appearance(ctx_ids, ctx_size)
     ctx_codes = ctx_all[:n_groups]
@@ -353,8 +369,7 @@ def protein_stats(
     elif test == "welch":
         t, df = _welch(mean_lr, var_p, n_lr, cm, cv, cn)
     elif test == "robust_z":
-        plate_codes, plate_levels = key_codes(scored[C.PLATE])
-        plate = plate_codes[rows]
+        plate, plate_levels = key_codes(scored[C.PLATE], rows)
         n_plates = len(plate_levels) + 1
         med = group_median(tv_values, plate, n_plates)
         med[-1] = np.nan  # rows without a plate are not grouped (pandas dropna)
