@@ -13,6 +13,8 @@ A mitogen raises both arms equally (interaction ~ 0); a rescuer raises only the 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -83,24 +85,36 @@ def two_group_moderated(
 
 def _arm_stats(
     table_codes: dict[str, np.ndarray],
-    codes: dict[str, np.ndarray],
+    arm_codes: dict[str, np.ndarray],
     sizes: dict[str, int],
     by: list[str],
-    rows: np.ndarray,
     columns: list[np.ndarray],
 ) -> list[tuple[np.ndarray, ...]]:
-    """N, mean and variance of ``columns`` (values at ``rows``) per ``by`` key, per table row.
+    """N, mean and variance of ``columns`` (values of an arm's wells) per ``by`` key, per table row.
 
-    ``codes`` are the key codes of the wells, ``table_codes`` those of the table's rows in
-    the same code space. A key without wells in ``rows`` gets ``n = 0``, NaN mean and variance.
+    ``arm_codes`` are the key codes of the arm's wells, ``table_codes`` those of the table's
+    rows in the same code space. A key without wells gets ``n = 0``, NaN mean and variance.
+    Groups are numbered by key id: their order does not change the sums (each group's wells
+    are summed in row order).
     """
-    ids, size = combine_codes(
-        [np.concatenate([table_codes[k], codes[k][rows]]) for k in by], [sizes[k] for k in by]
-    )
-    labels, first = first_appearance(ids, size)
     n_table = table_codes[by[0]].size
-    stats = moments(columns, labels[n_table:], first.size)
-    return [tuple(a[labels[:n_table]] for a in st) for st in stats]
+    key_sizes = [sizes[k] for k in by]
+    if math.prod(key_sizes) <= 4 * min(n_table, arm_codes[by[0]].size) + (1 << 20):
+        # combine_codes keeps the product space (no renumbering): the same ids apart
+        table_ids, size = combine_codes([table_codes[k] for k in by], key_sizes)
+        well_ids, _ = combine_codes([arm_codes[k] for k in by], key_sizes)
+    else:
+        ids, size = combine_codes(
+            [np.concatenate([table_codes[k], arm_codes[k]]) for k in by], key_sizes
+        )
+        table_ids, well_ids = ids[:n_table], ids[n_table:]
+    has = np.zeros(size, dtype=bool)
+    has[well_ids] = True
+    label = np.cumsum(has) - 1  # group of each key id with wells
+    n_groups = int(label[-1]) + 1
+    table_label = np.where(has[table_ids], label[table_ids], n_groups)  # n_groups: no wells
+    stats = moments(columns, label[well_ids], n_groups + 1)
+    return [tuple(a[table_label] for a in st) for st in stats]
 
 
 def interaction_stats(
@@ -116,38 +130,54 @@ def interaction_stats(
     ``interaction_q`` and ``n_vehicle`` (NaN without a vehicle arm).
     """
     out = stats_table.copy()
+    new = {col: np.full(len(out), np.nan) for col in C.INTERACTION_COLUMNS}
+    new["n_vehicle"] = np.zeros(len(out), dtype=int)
     sample = is_value(scored[C.ROLE], C.SAMPLE)
     veh_rows = np.flatnonzero(sample & is_value(scored[C.ARM], C.ARM_VEHICLE))
+    if veh_rows.size:
+        _interaction(scored, out, new, veh_rows, sample, alternative=alternative, adjust=adjust)
+    for col, values in new.items():
+        out[col] = values
+    return out
+
+
+def _interaction(
+    scored: pd.DataFrame,
+    table: pd.DataFrame,
+    new: dict[str, np.ndarray],
+    veh_rows: np.ndarray,
+    sample: np.ndarray,
+    *,
+    alternative: str,
+    adjust: str,
+) -> None:
+    """Fill the columns ``new`` of :func:`interaction_stats` for a screen with a vehicle arm."""
     drug_rows = np.flatnonzero(sample & is_value(scored[C.ARM], C.ARM_DRUG))
-    for col in C.INTERACTION_COLUMNS:
-        out[col] = np.nan
-    out["n_vehicle"] = 0
-    if veh_rows.size == 0:
-        return out
-    # integer codes of the wells' keys, and of the table's keys in the same code space
-    codes, sizes, table_codes = {}, {}, {}
-    for k in (C.CELL_LINE, C.TREATMENT, C.PROTEIN):
-        codes[k], levels = key_codes(scored[k])
+    # integer codes of the arms' wells' keys, and of the table's keys in the same code space
+    arm_rows = np.concatenate([veh_rows, drug_rows])
+    veh, drug, sizes, table_codes = {}, {}, {}, {}
+    for k in KEY:
+        codes, levels = key_codes(scored[k], arm_rows)
+        veh[k], drug[k] = codes[: veh_rows.size], codes[veh_rows.size :]
         sizes[k] = len(levels) + 2
-        table_codes[k] = encode_keys(out[k], levels)
+        table_codes[k] = encode_keys(table[k], levels)
     test_value = scored[C.TEST_VALUE].to_numpy(dtype=float)
     growth = scored[C.GROWTH_LOG2].to_numpy(dtype=float)
     v, vg = _arm_stats(
         table_codes,
-        codes,
+        veh,
         sizes,
         [C.CELL_LINE, C.PROTEIN],
-        veh_rows,
         [test_value[veh_rows], growth[veh_rows]],
     )
-    (d,) = _arm_stats(table_codes, codes, sizes, KEY, drug_rows, [test_value[drug_rows]])
-    out["n_vehicle"] = v[0].astype(int)
-    out["interaction_log2"] = out[C.LOG2_FC].to_numpy() - vg[1]
+    (d,) = _arm_stats(table_codes, drug, sizes, KEY, [test_value[drug_rows]])
+    new["n_vehicle"] = v[0].astype(int)
+    new["interaction_log2"] = table[C.LOG2_FC].to_numpy() - vg[1]
     vehicle_lines = np.zeros(sizes[C.CELL_LINE], dtype=bool)
-    vehicle_lines[codes[C.CELL_LINE][veh_rows]] = True
+    vehicle_lines[veh[C.CELL_LINE]] = True
     sel = vehicle_lines[table_codes[C.CELL_LINE]]
     if not sel.any():
-        return out
+        return
     context = [C.CELL_LINE, C.TREATMENT]
     ctx_ids, ctx_size = combine_codes(
         [table_codes[k][sel] for k in context], [sizes[k] for k in context]
@@ -157,17 +187,10 @@ def interaction_stats(
     t, df, _, _, _ = moderate(coef, su, s2, df_resid, groups=ctx)
     with np.errstate(invalid="ignore"):
         p = t_sf(t, df) if alternative == "greater" else np.minimum(2 * t_sf(np.abs(t), df), 1.0)
-    cols = {
-        "interaction_t": t,
-        "interaction_df": np.where(np.isnan(t), np.nan, df),
-        "interaction_p": p,
-        C.INTERACTION_Q: adjust_by_group(p, ctx, method=adjust),
-    }
-    for col, values in cols.items():
-        arr = out[col].to_numpy(dtype=float, copy=True)
-        arr[sel] = values
-        out[col] = arr
-    return out
+    new["interaction_t"][sel] = t
+    new["interaction_df"][sel] = np.where(np.isnan(t), np.nan, df)
+    new["interaction_p"][sel] = p
+    new[C.INTERACTION_Q][sel] = adjust_by_group(p, ctx, method=adjust)
 
 
 def classify(table: pd.DataFrame, *, fdr: float = 0.05) -> pd.DataFrame:
