@@ -32,7 +32,14 @@ from numpy.typing import NDArray
 
 from secretome_rank import columns as C
 from secretome_rank.errors import ConfigError, SchemaError
-from secretome_rank.hits import adjust_by_group, call_hits, group_stats
+from secretome_rank.hits import (
+    adjust_by_group,
+    call_hits,
+    combine_codes,
+    group_stats,
+    is_value,
+    key_codes,
+)
 from secretome_rank.moderated import moderated_t
 from secretome_rank.rank import rank_hits
 from secretome_rank.specificity import classify
@@ -102,16 +109,28 @@ def needs_pooling(scored_wells: pd.DataFrame, *, min_lines: int = 3) -> bool:
     if any(c not in scored_wells.columns for c in cols):
         return False
     w = scored_wells
-    keep = (w[C.ROLE] == C.SAMPLE) & w[C.PROTEIN].notna()
+    keep = is_value(w[C.ROLE], C.SAMPLE) & w[C.PROTEIN].notna().to_numpy()
     if C.ARM in w.columns:  # contexts are drug arms; the vehicle arm may have more replicates
-        keep &= w[C.ARM] == C.ARM_DRUG
+        keep &= is_value(w[C.ARM], C.ARM_DRUG)
     else:
-        keep &= ~w[C.TREATMENT].astype(str).str.strip().str.lower().isin(C.DEFAULT_VEHICLE_WORDS)
-    s = w.loc[keep, list(cols[1:])]
-    if s.empty or s[C.CELL_LINE].nunique() < min_lines:
+        vehicle = w[C.TREATMENT].astype(str).str.strip().str.lower().isin(C.DEFAULT_VEHICLE_WORDS)
+        keep &= ~vehicle.to_numpy(dtype=bool)
+    rows = np.flatnonzero(keep)
+    # integer key codes of the kept wells (a missing key: code len(levels))
+    codes, levels = zip(
+        *(key_codes(w[k], rows) for k in (C.CELL_LINE, C.TREATMENT, C.PROTEIN)), strict=True
+    )
+    sizes = [len(lv) + 2 for lv in levels]
+    lines = np.bincount(codes[0], minlength=sizes[0])[: len(levels[0])]
+    if rows.size == 0 or np.count_nonzero(lines) < min_lines:
         return False
-    per = s.groupby([C.CELL_LINE, C.TREATMENT, C.PROTEIN], observed=True, sort=False).size()
-    return bool(per.max() <= 1)
+    known = np.ones(rows.size, dtype=bool)  # groupby drops wells with a missing key
+    for c, lv in zip(codes, levels, strict=True):
+        known &= c != len(lv)
+    if not known.any():
+        return False
+    ids, size = combine_codes([c if known.all() else c[known] for c in codes], sizes)
+    return bool(np.bincount(ids, minlength=size).max() <= 1)
 
 
 def _key_codes(w: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, NDArray[np.object_]]]:
