@@ -415,7 +415,7 @@ def call_hits(
     """
     if not 0 < fdr <= 1:
         raise ConfigError(f"fdr={fdr}; expected a number in (0, 1]")
-    out = stats_table.copy()
+    out = stats_table.copy(deep=False)  # copy-on-write: new columns only
     r = out[C.RESCUE_PCT]
     if test == "ssmd":
         up_sig = out[C.SSMD] >= ssmd_threshold

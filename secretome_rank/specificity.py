@@ -129,7 +129,7 @@ def interaction_stats(
     Columns ``interaction_log2``, ``interaction_t``, ``interaction_df``, ``interaction_p``,
     ``interaction_q`` and ``n_vehicle`` (NaN without a vehicle arm).
     """
-    out = stats_table.copy()
+    out = stats_table.copy(deep=False)  # copy-on-write: new columns only
     new = {col: np.full(len(out), np.nan) for col in C.INTERACTION_COLUMNS}
     new["n_vehicle"] = np.zeros(len(out), dtype=int)
     sample = is_value(scored[C.ROLE], C.SAMPLE)
@@ -201,7 +201,7 @@ def classify(table: pd.DataFrame, *, fdr: float = 0.05) -> pd.DataFrame:
     explains: interaction not significant); ``rescue_unconfirmed`` (rescue hit, no vehicle
     data for it); ``insufficient_data`` (no test possible); ``inactive`` otherwise.
     """
-    out = table.copy()
+    out = table.copy(deep=False)  # copy-on-write: new columns only
     hit_up = out[C.IS_HIT] & (out[C.DIRECTION] == C.UP)
     hit_down = out[C.IS_HIT] & (out[C.DIRECTION] == C.DOWN)
     has_int = (
