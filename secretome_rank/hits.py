@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -323,9 +323,10 @@ def protein_stats(
     if key_missing.any():  # pandas' default groupby drops missing keys: no count, no mean
         n_wells = np.where(key_missing, np.nan, n_wells)
         rescue = np.where(key_missing, np.nan, rescue)
-    res = pd.DataFrame(
-        {k: _labels(scored[k], first_rows, c) for k, c in zip(KEY, first_codes, strict=True)}
-    )
+    # the result's columns, in order; one frame at the end (no column-by-column inserts)
+    res: dict[str, Any] = {
+        k: _labels(scored[k], first_rows, c) for k, c in zip(KEY, first_codes, strict=True)
+    }
     res["n_wells"] = n_wells
     res[C.N_REPLICATES] = n_tv.astype(int)
     res[C.RESCUE_PCT] = rescue
@@ -351,10 +352,10 @@ def protein_stats(
     with np.errstate(invalid="ignore", divide="ignore"):
         res[C.SSMD] = (mean_lr - cm) / np.sqrt(var_p_ssmd + cv)
 
-    t = np.full(len(res), np.nan)
-    df = np.full(len(res), np.nan)
-    s2_prior = np.full(len(res), np.nan)
-    df_prior = np.full(len(res), np.nan)
+    t = np.full(n_groups, np.nan)
+    df = np.full(n_groups, np.nan)
+    s2_prior = np.full(n_groups, np.nan)
+    df_prior = np.full(n_groups, np.nan)
     if test == "moderated":
         sel = n_tv > 0
         if sel.any():
@@ -387,12 +388,12 @@ def protein_stats(
     elif test == "robust_z":
         p = special.ndtr(-t) if alternative == "greater" else 2 * special.ndtr(-np.abs(t))
     else:
-        p = np.full(len(res), np.nan)
+        p = np.full(n_groups, np.nan)
     res[C.P_VALUE] = np.minimum(p, 1.0)
-    res[C.Q_VALUE] = adjust_by_group(res[C.P_VALUE].to_numpy(), ctx_codes, method=adjust)
+    res[C.Q_VALUE] = adjust_by_group(res[C.P_VALUE], ctx_codes, method=adjust)
     res["s2_prior"] = s2_prior
     res["df_prior"] = df_prior
-    return res
+    return pd.DataFrame(res, copy=False)
 
 
 def call_hits(
