@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import read_ref
 from hypothesis import given, settings
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 from scipy import special
 
 from secretome_rank.hits import group_stats
-from secretome_rank.moderated import fit_f_dist, moderated_t, trigamma_inverse
+from secretome_rank.moderated import fit_f_dist, group_median, moderated_t, trigamma_inverse
 from secretome_rank.specificity import two_group_moderated
 
 
@@ -94,3 +95,18 @@ def test_prior_infinite_when_no_extra_spread():
     s2 = np.full(50, 0.2)
     s0, d0 = fit_f_dist(s2, np.full(50, 2.0))
     assert np.isinf(d0) and s0 == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize("sizes", ["similar", "unequal"])
+def test_group_median_equals_pandas(sizes):
+    # similar sizes: one padded row per group; very unequal: the sort-based fallback
+    rng = np.random.default_rng(5)
+    if sizes == "similar":
+        groups = rng.integers(0, 40, 3000)
+    else:
+        groups = np.concatenate([np.zeros(8000, dtype=np.intp), rng.integers(1, 300, 400)])
+    x = rng.normal(size=groups.size)
+    x[rng.random(groups.size) < 0.1] = np.nan
+    n_groups = int(groups.max()) + 2  # the last group has no values: NaN
+    want = pd.Series(x).groupby(groups).median().reindex(range(n_groups)).to_numpy()
+    np.testing.assert_array_equal(group_median(x, groups, n_groups), want)

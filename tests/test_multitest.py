@@ -138,6 +138,20 @@ def test_bh_grouped_seeded_many_groups():
     np.testing.assert_array_equal(bh_grouped(p, group), _per_group_bh(p, group))
 
 
+def test_bh_grouped_unequal_families_and_negative_zero():
+    # both leave the one-matrix path (too much padding; -0.0): the sorted step-up answers
+    rng = np.random.default_rng(2)
+    group = np.concatenate([np.zeros(6000, dtype=np.intp), rng.integers(1, 200, 300)])
+    p = rng.choice([0.0, 0.001, 0.01, 0.2, 1.0, np.nan], group.size) * rng.random(group.size)
+    perm = rng.permutation(group.size)
+    p, group = p[perm], group[perm]
+    np.testing.assert_array_equal(bh_grouped(p, group), _per_group_bh(p, group))
+    balanced = rng.integers(0, 20, 2000)
+    q = rng.random(balanced.size)
+    q[:50] = -0.0
+    np.testing.assert_array_equal(bh_grouped(q, balanced), _per_group_bh(q, balanced))
+
+
 def test_bh_grouped_bad_input():
     with pytest.raises(ConfigError, match=r"\[0, 1\]"):
         bh_grouped([0.5, 1.5], [0, 0])
