@@ -34,6 +34,7 @@ from secretome_rank import columns as C
 __all__ = [
     "SpatialMethod",
     "apply_plate_params",
+    "column_codes",
     "fit_plate_params",
     "median_polish",
     "normalize_plates",
@@ -124,7 +125,7 @@ def fit_plate_params(wells: pd.DataFrame) -> pd.DataFrame:
     """
     value = wells[C.VALUE].to_numpy(dtype=float)
     ok = ~np.isnan(value)
-    codes, plates = _codes(wells[C.PLATE])
+    codes, plates = column_codes(wells[C.PLATE])
     # the first well of each plate, in order (as drop_duplicates, on the codes)
     first = np.full(len(plates) + 1, len(wells))
     np.minimum.at(first, codes + 1, np.arange(len(wells)))  # slot 0: wells without a plate
@@ -223,7 +224,7 @@ def _apply(
 ) -> tuple[pd.DataFrame, pd.Series]:
     """:func:`apply_plate_params`, plus the median sample log2 ratio of each plate."""
     # per-plate parameters broadcast to wells through integer plate codes
-    codes, plates = _codes(wells[C.PLATE])
+    codes, plates = column_codes(wells[C.PLATE])
     p = params.set_index(C.PLATE).reindex(plates)
 
     def per_plate(values: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -276,11 +277,17 @@ def _apply(
     return _with_columns(wells, new), pd.Series(bulk, index=pd.Index(plates))
 
 
-def _codes(col: pd.Series) -> tuple[NDArray[np.intp], pd.Index]:
+def column_codes(col: pd.Series) -> tuple[NDArray[np.intp], pd.Index]:
     """Integer codes (-1 for missing) and the distinct values of a key column.
 
     A categorical column gives its own codes and categories (no hashing); categories
     without rows then have codes that no row uses.
+
+    Examples
+    --------
+    >>> codes, values = column_codes(pd.Series(["P2", "P1", None, "P2"]))
+    >>> codes.tolist(), values.tolist()
+    ([0, 1, -1, 0], ['P2', 'P1'])
     """
     if isinstance(col.dtype, pd.CategoricalDtype):
         return col.cat.codes.to_numpy().astype(np.intp), pd.Index(col.cat.categories)

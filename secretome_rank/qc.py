@@ -29,6 +29,7 @@ from scipy import special
 
 from secretome_rank import columns as C
 from secretome_rank.layout import FORMATS, PlateFormat, format_for
+from secretome_rank.normalize import column_codes
 
 __all__ = ["QC_THRESHOLDS", "plate_qc"]
 
@@ -71,8 +72,8 @@ class _Wells:
     @classmethod
     def of(cls, scored: pd.DataFrame) -> _Wells:
         """Arrays of the columns of ``scored``."""
-        plate, plates = _codes(scored[C.PLATE])
-        role, roles = _codes(scored[C.ROLE])
+        plate, plates = column_codes(scored[C.PLATE])
+        role, roles = column_codes(scored[C.ROLE])
         return cls(
             scored=scored,
             plate=plate,
@@ -107,18 +108,6 @@ class _Wells:
         out = np.full(len(self.plates) * n_sub, np.nan)
         out[values.index.to_numpy(dtype=np.intp)] = values.to_numpy(dtype=float)
         return out.reshape(len(self.plates), n_sub)
-
-
-def _codes(col: pd.Series) -> tuple[NDArray[np.intp], pd.Index]:
-    """Integer codes (-1 for missing) and the distinct values of a key column.
-
-    A categorical column gives its own codes and categories (no hashing); categories
-    without rows then have codes that no row uses.
-    """
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        return col.cat.codes.to_numpy().astype(np.intp), pd.Index(col.cat.categories)
-    codes, uniques = pd.factorize(col)
-    return codes.astype(np.intp), pd.Index(uniques)
 
 
 def _role_stats(w: _Wells, role: str) -> pd.DataFrame:
@@ -217,7 +206,7 @@ def _replicate_r(w: _Wells) -> pd.Series:
         return pd.Series(dtype=float)
     key = np.zeros(int(sel.sum()), dtype=np.int64)
     for col in (C.CELL_LINE, C.TREATMENT, C.PROTEIN):
-        codes, uniques = _codes(s[col])
+        codes, uniques = column_codes(s[col])
         key = key * (len(uniques) + 1) + codes[sel] + 1
     # one code per protein x context (the key itself when it is small enough to count on)
     protein = key if key.max() < 4 * key.size else pd.factorize(key)[0]
