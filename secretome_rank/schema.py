@@ -7,14 +7,24 @@ was expected and how to fix it) and raises one :class:`~secretome_rank.errors.Sc
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
+from secretome_rank.encode import (
+    canonical_order,
+    clean_text,
+    equals_value,
+    parse_well_codes,
+    recode,
+    run_heads,
+    sort_wells,
+    well_key,
+)
 from secretome_rank.errors import SchemaError
-from secretome_rank.layout import FORMATS, format_for, parse_wells, row_letters
+from secretome_rank.layout import FORMATS, format_for, row_letters
 
 __all__ = ["describe_rows", "validate_wells"]
 
@@ -42,156 +52,6 @@ def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
     return f"{word} {', '.join(shown)}{more}"
 
 
-def _code_dtype(n_categories: int) -> type[np.signedinteger]:
-    """The integer type pandas keeps the codes of ``n_categories`` categories in."""
-    for dtype in (np.int8, np.int16, np.int32):
-        if n_categories < np.iinfo(dtype).max:
-            return dtype
-    return np.int64
-
-
-def _run_starts(series: pd.Series) -> np.ndarray | None:
-    """Where a text column differs from the row before (bool per row), if it has long runs.
-
-    Plate, cell line and treatment come in runs of equal neighbours (a plate's wells are
-    written together); comparing neighbours is several times cheaper than hashing every
-    cell. ``None`` when the column is not text, or its first rows show few repeats.
-    """
-    n = len(series)
-    if n < 2 or not isinstance(series.dtype, pd.StringDtype):
-        return None
-    values = series.array
-    head = values[: min(n, 4096)]
-    if np.count_nonzero(_differs(head[1:], head[:-1])) > len(head) // 8:
-        return None
-    change = np.empty(n, dtype=bool)
-    change[0] = True
-    change[1:] = _differs(values[1:], values[:-1])
-    return change
-
-
-def _differs(
-    a: pd.api.extensions.ExtensionArray, b: pd.api.extensions.ExtensionArray
-) -> np.ndarray:
-    """Element-wise ``a != b`` of two text arrays; a missing cell differs from everything."""
-    ne = a != b
-    if isinstance(ne, pd.api.extensions.ExtensionArray):
-        return np.asarray(ne.to_numpy(dtype=bool, na_value=True))
-    return np.asarray(ne, dtype=bool)
-
-
-def _text(series: pd.Series) -> pd.Series:
-    """Strip text cells; empty strings become missing. Returns a categorical Series.
-
-    Categories are sorted, so the result does not depend on the order of the rows. Works on
-    the distinct values only (and on the first cell of each run of equal neighbours when the
-    column has such runs), so a million wells cost what a few hundred do.
-    """
-    starts = _run_starts(series)
-    if starts is None:
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    else:
-        # a boolean filter keeps pyarrow's chunks apart (taking positions joins them first)
-        codes, uniques = pd.factorize(series[starts], use_na_sentinel=True)
-    cleaned = [text.strip() for text in pd.Index(uniques).astype(str)]
-    kept = sorted({text for text in cleaned if text})  # empty strings become missing
-    position = {text: i for i, text in enumerate(kept)}
-    categories = pd.Index(kept, dtype=object)
-    # code -1 (missing) picks the appended -1
-    lookup = np.array([*(position.get(t, -1) for t in cleaned), -1], dtype=_code_dtype(len(kept)))
-    mapped = lookup[codes]
-    if starts is not None:
-        mapped = np.repeat(mapped, np.diff(np.flatnonzero(starts), append=len(series)))
-    cat = pd.Categorical.from_codes(mapped, categories=categories, validate=False)
-    return pd.Series(cat, index=series.index, copy=False)
-
-
-def _recode(series: pd.Series, func: Callable[[str], str]) -> pd.Series:
-    """Apply ``func`` to the categories of a :func:`_text` result, then clean them again."""
-    cats = [func(c) for c in series.cat.categories]
-    small = _text(pd.Series([*cats, None], dtype=object))
-    new_codes = small.cat.codes.to_numpy()[series.cat.codes.to_numpy()]  # -1: the None
-    return pd.Series(
-        pd.Categorical.from_codes(new_codes, categories=small.cat.categories, validate=False),
-        index=series.index,
-        copy=False,
-    )
-
-
-def _parse_well_codes(well: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`~secretome_rank.layout.parse_wells` on the distinct ids of a categorical column.
-
-    Returns the parsed ids, one row per category of ``well`` plus a last row for a missing
-    id: ``well`` (categorical: canonical ids, the text of malformed ones), ``row``, ``col``
-    and ``ok``; and ``well`` and ``ok`` spread over the wells (index of ``well``).
-    """
-    parsed = parse_wells(pd.Series(np.asarray(well.cat.categories, dtype=object)))
-    canonical = pd.Categorical(parsed["well"].astype(object))
-
-    def with_missing(values: pd.Series) -> pd.Series:
-        return pd.concat([values, pd.Series([pd.NA], dtype=values.dtype)], ignore_index=True)
-
-    ids = pd.DataFrame(
-        {
-            "well": pd.Categorical.from_codes(
-                np.append(canonical.codes, -1), categories=canonical.categories
-            ),
-            "row": with_missing(parsed["row"]),
-            "col": with_missing(parsed["col"]),
-            "ok": np.append(parsed["ok"].to_numpy(dtype=bool), False),
-        }
-    )
-    codes = well.cat.codes.to_numpy()  # -1 (missing) takes the last row
-    per_well = pd.DataFrame(
-        {k: ids[k].array.take(codes) for k in ("well", "ok")}, index=well.index, copy=False
-    )
-    return ids, per_well
-
-
-def _well_key(plate: pd.Series, ids: pd.DataFrame, well: pd.Series) -> np.ndarray:
-    """One int64 per well ordering by plate code, row, column (missing parts last).
-
-    ``ids`` are the parsed categories of ``well`` (see :func:`_parse_well_codes`).
-    """
-    p = plate.cat.codes.to_numpy()
-    key = p.astype(np.int64)
-    missing = p < 0
-    if missing.any():
-        key[missing] = plate.cat.categories.size
-    r = ids["row"].to_numpy(dtype=np.int64, na_value=63)  # rows <= 32, columns <= 999
-    c = ids["col"].to_numpy(dtype=np.int64, na_value=1023)
-    key <<= 16
-    key |= ((r << 10) | c)[well.cat.codes.to_numpy()]
-    return key
-
-
-def _sort_wells(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Stable order of the well keys; which wells share their key; the keys in that order."""
-    dup = np.zeros(key.size, dtype=bool)
-    if key.size < 2 or bool(np.all(key[1:] > key[:-1])):  # sorted and unique: done
-        return np.arange(key.size), dup, key
-    order = np.argsort(key, kind="stable")
-    ordered = key[order]
-    same = ordered[1:] == ordered[:-1]
-    if same.any():
-        dup[order[1:][same]] = True
-        dup[order[:-1][same]] = True
-    return order, dup, ordered
-
-
-def _run_heads(*codes: np.ndarray) -> np.ndarray:
-    """Rows where any of the equal-length ``codes`` differs from the row before (and row 0).
-
-    Which combinations of codes occur, and the first row of each, can be read from these
-    rows alone: a table written plate by plate has a few thousand of them per million wells.
-    """
-    change = np.zeros(len(codes[0]), dtype=bool)
-    change[:1] = True
-    for c in codes:
-        change[1:] |= c[1:] != c[:-1]
-    return np.flatnonzero(change)
-
-
 def _mixed_plates(out: pd.DataFrame) -> list[object]:
     """Plates holding more than one cell line or treatment."""
     plate = out[C.PLATE].cat.codes.to_numpy()
@@ -199,7 +59,7 @@ def _mixed_plates(out: pd.DataFrame) -> list[object]:
         pd.Series(out[col]).astype("category").cat.codes.to_numpy()
         for col in (C.CELL_LINE, C.TREATMENT)
     ]
-    heads = _run_heads(plate, *context)
+    heads = run_heads(plate, *context)
     plate = plate[heads]
     seen = plate >= 0
     mixed = np.zeros(out[C.PLATE].cat.categories.size, dtype=bool)
@@ -260,7 +120,7 @@ def validate_wells(
     well_keys = np.zeros(0, dtype=np.int64)  # their sorted keys (plate, row, column)
 
     # plate -----------------------------------------------------------------------------
-    plate = _text(frame[C.PLATE].reset_index(drop=True))
+    plate = clean_text(frame[C.PLATE].reset_index(drop=True))
     bad = plate.isna()
     if bad.any():
         problems.append(
@@ -269,8 +129,8 @@ def validate_wells(
     out[C.PLATE] = plate
 
     # role ------------------------------------------------------------------------------
-    role_raw = _text(frame[C.ROLE].reset_index(drop=True))
-    role = _recode(role_raw, str.lower)
+    role_raw = clean_text(frame[C.ROLE].reset_index(drop=True))
+    role = recode(role_raw, str.lower)
     if role_map:
         lower_map = {str(k).strip().lower(): str(v).strip().lower() for k, v in role_map.items()}
         bad_targets = sorted(set(lower_map.values()) - set(C.ROLES))
@@ -279,7 +139,7 @@ def validate_wells(
                 f"role mapping targets {bad_targets} are not roles; expected one of "
                 f"{', '.join(C.ROLES)}"
             )
-        role = _recode(role, lambda c: lower_map.get(c, c))
+        role = recode(role, lambda c: lower_map.get(c, c))
     unknown_word = np.append(~role.cat.categories.isin(C.ROLES), False)  # last: missing
     unknown = pd.Series(unknown_word[role.cat.codes.to_numpy()], index=out.index, copy=False)
     if unknown.any():
@@ -302,7 +162,7 @@ def validate_wells(
     if pd.api.types.is_numeric_dtype(raw_value) and not pd.api.types.is_bool_dtype(raw_value):
         value = raw_value.astype(float)
     else:
-        text = _text(raw_value)
+        text = clean_text(raw_value)
         value = pd.to_numeric(text, errors="coerce").astype(float)
         non_numeric = text.notna() & value.isna()
         # "inf"/"nan" words parse as numbers; NaN words are treated as missing values
@@ -334,8 +194,8 @@ def validate_wells(
 
     # well ------------------------------------------------------------------------------
     if C.WELL in frame.columns:
-        well_text = _text(frame[C.WELL].reset_index(drop=True))
-        ids, parsed = _parse_well_codes(well_text)
+        well_text = clean_text(frame[C.WELL].reset_index(drop=True))
+        ids, parsed = parse_well_codes(well_text)
         given = well_text.notna()
         malformed = given & ~parsed["ok"]
         if malformed.any():
@@ -372,7 +232,7 @@ def validate_wells(
                     f"expected rows A-{last} and columns 1-{fmt.n_cols} (pass --plate-format if "
                     "the plates are larger)"
                 )
-            well_order, shared, well_keys = _sort_wells(_well_key(plate, ids, well_text))
+            well_order, shared, well_keys = sort_wells(well_key(plate, ids, well_text))
             dup = ok & plate.notna() & shared
             if dup.any():
                 pairs = (
@@ -389,7 +249,7 @@ def validate_wells(
 
     # protein ---------------------------------------------------------------------------
     if C.PROTEIN in frame.columns:
-        protein = _text(frame[C.PROTEIN].reset_index(drop=True))
+        protein = clean_text(frame[C.PROTEIN].reset_index(drop=True))
     else:
         protein = pd.Series(
             pd.Categorical([None] * len(out), categories=pd.Index([], dtype=object)),
@@ -407,7 +267,7 @@ def validate_wells(
     # context ---------------------------------------------------------------------------
     for col, default in ((C.CELL_LINE, C.DEFAULT_CELL_LINE), (C.TREATMENT, "drug")):
         if col in frame.columns:
-            s = _text(frame[col].reset_index(drop=True))
+            s = clean_text(frame[col].reset_index(drop=True))
             if s.isna().any() and s.notna().any():
                 problems.append(
                     f"column {col!r}: empty in {describe_rows(line[s.isna()])} while other rows "
@@ -456,7 +316,7 @@ def validate_wells(
     # canonical row order (plate, well; then role, protein, value for tables without wells):
     # every later stage, and every output, is then independent of the input's row order
     # with well ids (valid and unique by now) the plate/row/column key alone decides
-    order = well_order if well_order is not None else _canonical_order(out)
+    order = well_order if well_order is not None else canonical_order(out)
     if not bool(np.all(order[1:] > order[:-1])):  # a permutation: increasing = identity
         out = out.drop(columns="input_row").iloc[order].reset_index(drop=True)
         out["input_row"] = order + 2
@@ -472,42 +332,6 @@ def validate_wells(
     return out
 
 
-def _canonical_order(out: pd.DataFrame) -> np.ndarray:
-    """Row order of a table without well ids: plate, role, protein, value, input line."""
-
-    def codes(col: str) -> np.ndarray:
-        c = out[col]
-        if isinstance(c.dtype, pd.CategoricalDtype):
-            k = np.asarray(c.cat.codes, dtype=np.int64)
-        else:
-            as_cat = pd.Categorical(c.astype(object).where(c.notna(), None))
-            k = np.asarray(as_cat.codes, dtype=np.int64)
-        return np.where(k < 0, np.iinfo(np.int64).max, k)
-
-    def ints(col: str) -> np.ndarray:
-        return out[col].astype("Float64").fillna(np.inf).to_numpy(dtype=float)
-
-    value = out[C.VALUE].to_numpy(dtype=float)
-    keys = (
-        out["input_row"].to_numpy(),
-        np.where(np.isnan(value), np.inf, value),
-        codes(C.PROTEIN),
-        codes(C.ROLE),
-        ints(C.COL),
-        ints(C.ROW),
-        codes(C.PLATE),
-    )
-    return np.lexsort(keys)
-
-
-def _equals(column: pd.Series, value: str) -> np.ndarray:
-    """``column == value`` for a categorical column, compared on its codes."""
-    categories = column.cat.categories
-    if value not in categories:
-        return np.zeros(len(column), dtype=bool)
-    return np.asarray(column.cat.codes.to_numpy() == categories.get_loc(value))
-
-
 def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
     """Drug-arm plates need drug controls; every cell line needs a vehicle reference.
 
@@ -518,10 +342,10 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
     pcodes = plate.cat.codes.to_numpy()
 
     def per_plate(role: str) -> np.ndarray:
-        on = pcodes[_equals(out[C.ROLE], role)]
+        on = pcodes[equals_value(out[C.ROLE], role)]
         return np.bincount(on[on >= 0], minlength=plate.cat.categories.size)
 
-    heads = _run_heads(pcodes)
+    heads = run_heads(pcodes)
     first = heads[~pd.Series(pcodes[heads]).duplicated().to_numpy()]  # first row of each plate
     first_plate = pcodes[first]  # plates in order of first appearance
     drug = np.asarray(out[C.ARM].iloc[first] == C.ARM_DRUG)
@@ -552,7 +376,7 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
                 "wells on any plate, so 100 % rescue is undefined; add the no-drug control wells, "
                 "or pass --missing-controls robust-z"
             )
-    if not _equals(out[C.ROLE], C.SAMPLE).any():
+    if not equals_value(out[C.ROLE], C.SAMPLE).any():
         problems.append("no sample wells (role 'sample'): nothing to rank")
     return problems
 
