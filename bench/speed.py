@@ -17,6 +17,7 @@ keep as an installed package does even where PYTHONDONTWRITEBYTECODE is set).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -110,6 +111,9 @@ def compare_read(args: argparse.Namespace, tmp: Path) -> None:
     )
     # the floor every run of the command pays before reading a byte: interpreter + imports
     imports = "import secretome_rank.cli, secretome_rank.pipeline, scipy.special, pyarrow.csv"
+    # typer >= 0.2x imports pydantic (typer._adapters) while it parses the command line
+    if importlib.util.find_spec("typer._adapters") is not None:
+        imports += ", typer._adapters"
     import_t, _ = median_of(lambda: run([sys.executable, "-c", imports]))
     # what rank cannot avoid whatever its statistics cost: the imports above, the read, and
     # wells.tsv (the input plus four derived float columns, DESIGN section 3) by rank's writer
