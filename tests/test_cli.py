@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import tiny_table
 from typer.testing import CliRunner
 
@@ -111,7 +112,7 @@ def test_subprocess_smoke(tmp_path):
         timeout=120,
     )
     assert r.returncode == 0, r.stderr
-    # the process ends without interpreter teardown (cli.main): stdout must still be complete
+    # the process ends without interpreter teardown (cli.entry_point): stdout must still be complete
     hits = pd.read_csv(tmp_path / "d" / "hits.tsv", sep="\t")
     assert r.stdout.splitlines() == (tmp_path / "d" / "hits.tsv").read_text().splitlines()
     assert len(hits) > 1000
@@ -276,3 +277,17 @@ def test_excel_and_safe_text_neutralise_formulas(tmp_path):
     assert set(hits["protein"]) >= {'\'=HYPERLINK("http://x","y")', "'@SUM(A1)"}
     # negative numbers are numbers, never prefixed
     assert pd.api.types.is_float_dtype(hits["log2_fc"]) and (hits["log2_fc"] < 0).any()
+
+
+def test_main_raises_system_exit_in_process():
+    # code that calls main() keeps running (only the console script ends the process at once)
+    from secretome_rank.cli import main
+
+    argv = sys.argv
+    sys.argv = ["secretome-rank", "--version"]
+    try:
+        with pytest.raises(SystemExit) as info:
+            main()
+    finally:
+        sys.argv = argv
+    assert info.value.code in (0, None)

@@ -74,15 +74,21 @@ app.command()(receptors)
 
 
 def main() -> None:
-    """Console-script entry point.
+    """Run the CLI (``app``); ends with ``SystemExit`` like any typer app."""
+    app()
+
+
+def entry_point() -> None:
+    """Console script and ``python -m secretome_rank``: :func:`main`, then a quick exit.
 
     When the command has finished, its output is flushed and the process ends at once
     (``os._exit``) instead of tearing the interpreter down: every file is written and renamed
     by then, and freeing the modules and memory pools of a million-well run took about
-    0.15 s. An uncaught exception still ends the usual way, with its traceback.
+    0.15 s. An uncaught exception still ends the usual way, with its traceback. Call
+    :func:`main` instead from Python code that must go on running.
     """
     try:
-        app()
+        main()
     except SystemExit as done:
         _exit_now(done.code)
     _exit_now(0)

@@ -1,6 +1,6 @@
 """``python -m secretome_rank.cli`` (same as ``python -m secretome_rank``)."""
 
-from secretome_rank.cli import main
+from secretome_rank.cli import entry_point
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    entry_point()
