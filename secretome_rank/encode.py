@@ -1,29 +1,36 @@
-"""Column encoding for validation: text cells to sorted categoricals, well ids to keys.
+"""Column encoding: text cells to sorted categoricals, runs of equal neighbours, well keys.
 
 :func:`clean_text` turns a text column into a categorical with sorted, stripped categories
-(working on the distinct values, or on the first cell of each run of equal neighbours);
+(working on the distinct values, or on the first cell of each run of equal neighbours,
+:func:`factorize_runs`); :func:`run_starts` marks where sorted keys change;
 :func:`parse_well_codes`, :func:`well_key` and :func:`sort_wells` give each well one integer
-key (plate, row, column) and find duplicates; :func:`run_heads`, :func:`canonical_order` and
-:func:`equals_value` serve the checks of :mod:`secretome_rank.schema`.
+key (plate, row, column) and find duplicates; :func:`canonical_order` and
+:func:`equals_value` serve the checks of :mod:`secretome_rank.schema`. Light imports only:
+validation, ranking and receptor grouping all use it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from secretome_rank import columns as C
 from secretome_rank.layout import parse_wells
+
+_Ints = NDArray[np.intp]
 
 __all__ = [
     "canonical_order",
     "clean_text",
     "equals_value",
+    "factorize_runs",
     "parse_well_codes",
     "recode",
-    "run_heads",
+    "run_starts",
     "sort_wells",
     "well_key",
 ]
@@ -37,34 +44,85 @@ def _code_dtype(n_categories: int) -> type[np.signedinteger]:
     return np.int64
 
 
-def _run_starts(series: pd.Series) -> np.ndarray | None:
-    """Where a text column differs from the row before (bool per row), if it has long runs.
-
-    Plate, cell line and treatment come in runs of equal neighbours (a plate's wells are
-    written together); comparing neighbours is several times cheaper than hashing every
-    cell. ``None`` when the column is not text, or its first rows show few repeats.
-    """
-    n = len(series)
-    if n < 2 or not isinstance(series.dtype, pd.StringDtype):
-        return None
-    values = series.array
-    head = values[: min(n, 4096)]
-    if np.count_nonzero(_differs(head[1:], head[:-1])) > len(head) // 8:
-        return None
-    change = np.empty(n, dtype=bool)
-    change[0] = True
-    change[1:] = _differs(values[1:], values[:-1])
+def run_starts(*keys: NDArray[Any]) -> NDArray[np.bool_]:
+    """True at row 0 and wherever any of the equal-length ``keys`` differs from the row before."""
+    change = np.zeros(len(keys[0]), dtype=bool)
+    change[:1] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
     return change
 
 
-def _differs(
-    a: pd.api.extensions.ExtensionArray, b: pd.api.extensions.ExtensionArray
-) -> np.ndarray:
-    """Element-wise ``a != b`` of two text arrays; a missing cell differs from everything."""
-    ne = a != b
-    if isinstance(ne, pd.api.extensions.ExtensionArray):
-        return np.asarray(ne.to_numpy(dtype=bool, na_value=True))
-    return np.asarray(ne, dtype=bool)
+def _text_run_starts(values: pd.Series) -> NDArray[np.bool_] | None:
+    """Where a text column differs from the row before (bool per row), if it has long runs.
+
+    Plate, cell line and treatment come in runs of equal neighbours (a plate's wells are
+    written together; a hits table is sorted by context); comparing neighbours is several
+    times cheaper than hashing every cell. ``None`` when the column is not text, its first
+    rows show few repeats, or its cells do not compare to a boolean (``pd.NA``).
+    """
+    n = len(values)
+    text = isinstance(values.dtype, pd.StringDtype)
+    if n < 2 or not (text or values.dtype == object):
+        return None
+    cells = values.array if text else values.to_numpy()
+
+    def differs(a: Any, b: Any) -> NDArray[np.bool_]:  # a missing cell differs from all
+        ne = a != b
+        if isinstance(ne, pd.api.extensions.ExtensionArray):
+            return np.asarray(ne.to_numpy(dtype=bool, na_value=True))
+        return np.asarray(ne, dtype=bool)
+
+    try:
+        head = cells[: min(n, 4096)]
+        if np.count_nonzero(differs(head[1:], head[:-1])) > len(head) // 8:
+            return None
+        change = np.empty(n, dtype=bool)
+        change[0] = True
+        change[1:] = differs(cells[1:], cells[:-1])
+    except (TypeError, ValueError):  # pd.NA or array-like cells in an object column
+        return None
+    return change
+
+
+def factorize_runs(values: pd.Series, *, use_na_sentinel: bool = True) -> tuple[_Ints, pd.Index]:
+    """``pd.factorize(values)``, hashing one value per run of equal neighbours.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Values, typically a column the table is sorted or written by (plate, cell line,
+        treatment), so that equal values come in long runs.
+    use_na_sentinel : bool
+        As :func:`pandas.factorize`.
+
+    Returns
+    -------
+    codes : numpy.ndarray
+        Code per value, numbered in order of first appearance.
+    uniques : pandas.Index
+        The distinct values, as :func:`pandas.factorize` returns them.
+
+    Notes
+    -----
+    Comparing neighbours is a few times cheaper than hashing every string; the run heads are
+    factorized and their codes repeated. Columns that are not text, show few runs, or hold
+    cells that do not compare to a boolean (``pd.NA``) are factorized directly.
+
+    Examples
+    --------
+    >>> codes, uniq = factorize_runs(pd.Series(["b", "b", "a", "a", "b"], dtype=object))
+    >>> codes.tolist(), uniq.tolist()
+    ([0, 0, 1, 1, 0], ['b', 'a'])
+    """
+    starts = _text_run_starts(values)
+    if starts is None:
+        codes, uniq = pd.factorize(values, use_na_sentinel=use_na_sentinel)
+        return np.asarray(codes, dtype=np.intp), uniq
+    # a boolean filter keeps pyarrow's chunks apart (taking positions joins them first)
+    codes, uniq = pd.factorize(values[starts], use_na_sentinel=use_na_sentinel)
+    counts = np.diff(np.flatnonzero(starts), append=len(values))
+    return np.repeat(np.asarray(codes, dtype=np.intp), counts), uniq
 
 
 def clean_text(series: pd.Series) -> pd.Series:
@@ -81,12 +139,7 @@ def clean_text(series: pd.Series) -> pd.Series:
     >>> clean_text(pd.Series(["P2", "P1"])).cat.categories.tolist()
     ['P1', 'P2']
     """
-    starts = _run_starts(series)
-    if starts is None:
-        codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    else:
-        # a boolean filter keeps pyarrow's chunks apart (taking positions joins them first)
-        codes, uniques = pd.factorize(series[starts], use_na_sentinel=True)
+    codes, uniques = factorize_runs(series)
     cleaned = [text.strip() for text in pd.Index(uniques).astype(str)]
     kept = sorted({text for text in cleaned if text})  # empty strings become missing
     position = {text: i for i, text in enumerate(kept)}
@@ -94,8 +147,6 @@ def clean_text(series: pd.Series) -> pd.Series:
     # code -1 (missing) picks the appended -1
     lookup = np.array([*(position.get(t, -1) for t in cleaned), -1], dtype=_code_dtype(len(kept)))
     mapped = lookup[codes]
-    if starts is not None:
-        mapped = np.repeat(mapped, np.diff(np.flatnonzero(starts), append=len(series)))
     cat = pd.Categorical.from_codes(mapped, categories=categories, validate=False)
     return pd.Series(cat, index=series.index, copy=False)
 
@@ -171,19 +222,6 @@ def sort_wells(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         dup[order[1:][same]] = True
         dup[order[:-1][same]] = True
     return order, dup, ordered
-
-
-def run_heads(*codes: np.ndarray) -> np.ndarray:
-    """Rows where any of the equal-length ``codes`` differs from the row before (and row 0).
-
-    Which combinations of codes occur, and the first row of each, can be read from these
-    rows alone: a table written plate by plate has a few thousand of them per million wells.
-    """
-    change = np.zeros(len(codes[0]), dtype=bool)
-    change[:1] = True
-    for c in codes:
-        change[1:] |= c[1:] != c[:-1]
-    return np.flatnonzero(change)
 
 
 def canonical_order(out: pd.DataFrame) -> np.ndarray:

@@ -19,7 +19,7 @@ from secretome_rank.encode import (
     equals_value,
     parse_well_codes,
     recode,
-    run_heads,
+    run_starts,
     sort_wells,
     well_key,
 )
@@ -59,7 +59,7 @@ def _mixed_plates(out: pd.DataFrame) -> list[object]:
         pd.Series(out[col]).astype("category").cat.codes.to_numpy()
         for col in (C.CELL_LINE, C.TREATMENT)
     ]
-    heads = run_heads(plate, *context)
+    heads = np.flatnonzero(run_starts(plate, *context))
     plate = plate[heads]
     seen = plate >= 0
     mixed = np.zeros(out[C.PLATE].cat.categories.size, dtype=bool)
@@ -345,7 +345,7 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
         on = pcodes[equals_value(out[C.ROLE], role)]
         return np.bincount(on[on >= 0], minlength=plate.cat.categories.size)
 
-    heads = run_heads(pcodes)
+    heads = np.flatnonzero(run_starts(pcodes))
     first = heads[~pd.Series(pcodes[heads]).duplicated().to_numpy()]  # first row of each plate
     first_plate = pcodes[first]  # plates in order of first appearance
     drug = np.asarray(out[C.ARM].iloc[first] == C.ARM_DRUG)

@@ -17,9 +17,9 @@ from numpy.typing import NDArray
 
 from secretome_rank import columns as C
 from secretome_rank.aggregate.kernels import F64
+from secretome_rank.encode import factorize_runs
 from secretome_rank.errors import SchemaError
 from secretome_rank.pooled import POOLED  # pooled rows are left out by default
-from secretome_rank.receptors.grouping import factorize_runs
 
 
 def _sorted_codes(

@@ -96,17 +96,17 @@ def entry_point() -> None:
 
 def _exit_now(code: object) -> NoReturn:
     """Flush stdout, stderr and the log handlers, then end the process with ``code``."""
+    import contextlib
     import logging
     import os
     import sys
 
-    if isinstance(code, str):  # sys.exit("message"): printed, status 1
-        print(code, file=sys.stderr)
+    if isinstance(code, str):  # sys.exit("message"): shown, status 1
+        sys.stderr.write(f"{code}\n")
     status = code if isinstance(code, int) else (0 if code is None else 1)
     logging.shutdown()
     for stream in (sys.stdout, sys.stderr):
-        try:
+        # the reader may be gone (`| head`) or the stream closed: nothing left to flush then
+        with contextlib.suppress(BrokenPipeError, ValueError):
             stream.flush()
-        except (BrokenPipeError, ValueError):  # reader gone (`| head`) or stream closed
-            pass
     os._exit(status)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from secretome_rank.encode import factorize_runs, run_starts
 from secretome_rank.names import SEP
 
 _Ints = NDArray[np.intp]
@@ -100,58 +101,8 @@ def runs(*keys: NDArray[Any]) -> tuple[_Ints, _Ints]:
     >>> [a.tolist() for a in runs(np.array([0, 0, 1, 1]), np.array([5, 5, 5, 6]))]
     [[0, 2, 3], [0, 0, 1, 2]]
     """
-    new = np.ones(len(keys[0]), dtype=bool)
-    if new.size:
-        new[1:] = False
-        for key in keys:
-            new[1:] |= key[1:] != key[:-1]
+    new = run_starts(*keys)
     return np.flatnonzero(new), np.cumsum(new) - 1
-
-
-def factorize_runs(values: pd.Series, *, use_na_sentinel: bool = True) -> tuple[_Ints, pd.Index]:
-    """``pd.factorize(values)``, hashing one value per run of equal neighbours.
-
-    Parameters
-    ----------
-    values : pandas.Series
-        Values, typically a column the table is sorted by (the cell line or treatment of a
-        table sorted by context), so that equal values come in long runs.
-    use_na_sentinel : bool
-        As :func:`pandas.factorize`.
-
-    Returns
-    -------
-    codes : numpy.ndarray
-        Code per value, numbered in order of first appearance.
-    uniques : pandas.Index
-        The distinct values, as :func:`pandas.factorize` returns them.
-
-    Notes
-    -----
-    Comparing neighbours is a few times cheaper than hashing every string; the run heads are
-    factorized and their codes repeated. Values not of object dtype, or whose
-    comparison is not a boolean (``pd.NA``), are factorized directly.
-
-    Examples
-    --------
-    >>> codes, uniq = factorize_runs(pd.Series(["b", "b", "a", "a", "b"], dtype=object))
-    >>> codes.tolist(), uniq.tolist()
-    ([0, 0, 1, 1, 0], ['b', 'a'])
-    """
-    if values.dtype == object and values.size > 1:
-        arr = values.to_numpy()
-        new = np.ones(arr.size, dtype=bool)
-        try:
-            np.not_equal(arr[1:], arr[:-1], out=new[1:])
-        except (TypeError, ValueError):  # pd.NA or array-like elements: no runs
-            new[1:] = True
-        heads = np.flatnonzero(new)
-        if heads.size < arr.size:
-            codes, uniq = pd.factorize(values.iloc[heads], use_na_sentinel=use_na_sentinel)
-            counts = np.diff(heads, append=arr.size)
-            return np.repeat(np.asarray(codes, dtype=np.intp), counts), uniq
-    codes, uniq = pd.factorize(values, use_na_sentinel=use_na_sentinel)
-    return np.asarray(codes, dtype=np.intp), uniq
 
 
 def text_codes(values: pd.Series | pd.Index, *, in_runs: bool = False) -> tuple[_Ints, pd.Index]:
