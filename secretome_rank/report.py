@@ -249,7 +249,8 @@ def write_outputs(
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(result)
     early = early if early is not None else EarlyTables(out)
-    late = {k: v for k, v in tables.items() if k not in early.names}
+    started = set(early.names)
+    late = {k: v for k, v in tables.items() if k not in started}
 
     def write(item: tuple[str, pd.DataFrame]) -> Path:
         name, t = item

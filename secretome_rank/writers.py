@@ -265,11 +265,6 @@ class BackgroundTable:
         # two threads for rank on 2 cores)
         self._future = self._pool.submit(_write_tsv, frame.copy(deep=False), self._tmp, 1)
 
-    @property
-    def submitted(self) -> bool:
-        """True once :meth:`submit` was called."""
-        return self._future is not None
-
     def commit(self) -> Path:
         """Wait for the write to finish and move the file to its name."""
         if self._future is None or self._tmp is None:
