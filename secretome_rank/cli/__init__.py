@@ -86,12 +86,30 @@ def entry_point() -> None:
     by then, and freeing the modules and memory pools of a million-well run took about
     0.15 s. An uncaught exception still ends the usual way, with its traceback. Call
     :func:`main` instead from Python code that must go on running.
+
+    The process also gets the allocator setting of :func:`_tune_process`.
     """
+    _tune_process()
     try:
         main()
     except SystemExit as done:
         _exit_now(done.code)
     _exit_now(0)
+
+
+def _tune_process() -> None:
+    """Allocator setting for a command run from the shell, unless the user chose otherwise.
+
+    pyarrow (which holds pandas' text columns and formats the TSV files) allocates from
+    mimalloc by default. With transparent huge pages, its fresh arenas are zeroed 2 MB at a
+    time: on a million-well ``rank`` that cost about 1 s of kernel time, and the C library's
+    allocator made the run about 15 % faster and 140 MB smaller (9 interleaved runs each).
+    Set before pyarrow is imported, and only in the process of a command: importing the
+    package changes nothing.
+    """
+    import os
+
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
 
 
 def _exit_now(code: object) -> NoReturn:
