@@ -312,12 +312,27 @@ def test_command_process_uses_the_c_allocator_for_arrow(preset, expected):
     assert r.stdout.split()[0] == expected
 
 
-def test_importing_the_package_leaves_the_allocator_alone():
-    pytest.importorskip("pyarrow")
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
+def test_command_process_starts_no_blas_threads():
+    # cli._tune_process: OpenBLAS (numpy's and scipy's) starts no spinning worker threads
     import os
 
-    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    code = "import secretome_rank.cli, os; print(os.environ.get('ARROW_DEFAULT_MEMORY_POOL'))"
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    code = (
+        "import os; from secretome_rank.cli import _tune_process; _tune_process();"
+        "import numpy, scipy.special; print(len(os.listdir('/proc/self/task')))"
+    )
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "None"
+    assert r.stdout.strip() == "1"
+
+
+def test_importing_the_package_leaves_the_process_settings_alone():
+    import os
+
+    tuned = ("ARROW_DEFAULT_MEMORY_POOL", "OPENBLAS_NUM_THREADS")
+    env = {k: v for k, v in os.environ.items() if k not in tuned}
+    code = f"import secretome_rank.cli, os; print([os.environ.get(k) for k in {tuned!r}])"
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[None, None]"

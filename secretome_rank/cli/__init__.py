@@ -98,18 +98,25 @@ def entry_point() -> None:
 
 
 def _tune_process() -> None:
-    """Allocator setting for a command run from the shell, unless the user chose otherwise.
+    """Process settings for a command run from the shell, unless the user chose otherwise.
 
-    pyarrow (which holds pandas' text columns and formats the TSV files) allocates from
-    mimalloc by default. With transparent huge pages, its fresh arenas are zeroed 2 MB at a
-    time: on a million-well ``rank`` that cost about 1 s of kernel time, and the C library's
-    allocator made the run about 15 % faster and 140 MB smaller (9 interleaved runs each).
-    Set before pyarrow is imported, and only in the process of a command: importing the
-    package changes nothing.
+    - pyarrow (which holds pandas' text columns and formats the TSV files) allocates from
+      mimalloc by default. With transparent huge pages, its fresh arenas are zeroed 2 MB at
+      a time: on a million-well ``rank`` that cost about 1 s of kernel time, and the C
+      library's allocator made the run about 15 % faster and 140 MB smaller (9 interleaved
+      runs each).
+    - numpy and scipy each load an OpenBLAS that starts a worker thread per core, and the
+      workers spin for a while before they sleep. No command multiplies matrices large
+      enough to use them, and on two cores their spinning took about 4 % of a run's CPU
+      from the threads that format the output files.
+
+    Set before numpy and pyarrow are imported, and only in the process of a command:
+    importing the package changes nothing.
     """
     import os
 
     os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def _exit_now(code: object) -> NoReturn:
