@@ -118,6 +118,8 @@ def _arrow_table(frame: pd.DataFrame) -> Any:
 
 #: rows per slice formatted in parallel by :func:`_write_arrow`
 _ROWS_PER_SLICE = 50_000
+#: rows arrow formats per batch when it streams into a file (about 2 MB of text for wells.tsv)
+_BATCH_ROWS = 16_384
 
 
 def _format_slices(table: Any, options: Any, threads: int | None = None) -> list[Any]:
@@ -149,8 +151,12 @@ def _write_arrow(frame: pd.DataFrame, sink: Any, threads: int | None = None) -> 
     """Write TSV with pyarrow's C++ writer (about 10x faster than pandas).
 
     ``sink`` is a path or a binary stream; ``threads`` as in :func:`_format_slices`.
-    Returns False (nothing written) without pyarrow, for columns pyarrow cannot hold, or
-    when a text cell needs quoting.
+    Into a path, a table of one slice or on one thread (``threads=1``) is streamed batch by
+    batch instead of held as text in memory first: for the 116 MB ``wells.tsv`` of a
+    million-well run that saved about 220 MB of peak memory and 0.4 s of CPU (fresh pages
+    and the copies of growing buffers). Returns False without pyarrow, for columns pyarrow
+    cannot hold, or when a text cell needs quoting; a path may then hold part of the
+    table, which the caller overwrites (:func:`_write_tsv`), and a stream got nothing.
     """
     table = _arrow_table(frame)
     if table is None:
@@ -160,8 +166,20 @@ def _write_arrow(frame: pd.DataFrame, sink: Any, threads: int | None = None) -> 
 
     header = ("\t".join(map(str, frame.columns)) + "\n").encode("utf-8")
     options = pacsv.WriteOptions(
-        include_header=False, delimiter="\t", quoting_style="none", null_string="NA"
+        include_header=False,
+        delimiter="\t",
+        quoting_style="none",
+        null_string="NA",
+        batch_size=_BATCH_ROWS,
     )
+    if isinstance(sink, Path) and (threads == 1 or table.num_rows <= _ROWS_PER_SLICE):
+        try:
+            with pa.OSFile(str(sink), "wb") as out:
+                out.write(header)
+                pacsv.write_csv(table, out, write_options=options)
+        except pa.ArrowException:  # a tab, quote or newline inside a text cell
+            return False
+        return True
     try:
         parts = _format_slices(table, options, threads)
     except pa.ArrowException:  # a tab, quote or newline inside a text cell
@@ -223,7 +241,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
 
 def _write_tsv(frame: pd.DataFrame, path: Path, threads: int | None = None) -> None:
     if not _write_arrow(frame, path, threads):
-        path.write_bytes(_pandas_tsv(frame))
+        path.write_bytes(_pandas_tsv(frame))  # replaces whatever arrow wrote before it failed
 
 
 class BackgroundTable:
@@ -261,8 +279,8 @@ class BackgroundTable:
             raise RuntimeError(f"{self.path.name}: already submitted")
         self._made_dir = not self.path.parent.exists()
         self._tmp = _temp_beside(self.path)
-        # one formatting thread: the caller's own work keeps a core (measured faster than
-        # two threads for rank on 2 cores)
+        # one formatting thread, streaming into the file: the caller's own work keeps a core
+        # (measured faster than two threads for rank on 2 cores)
         self._future = self._pool.submit(_write_tsv, frame.copy(deep=False), self._tmp, 1)
 
     def commit(self) -> Path:

@@ -204,6 +204,34 @@ def test_large_tables_written_in_parallel_slices_are_byte_identical(tmp_path, mo
     assert back["t"].tolist() == frame["t"].tolist()
 
 
+def test_streamed_file_equals_the_text_and_a_late_tab_rewrites_it_whole(tmp_path, monkeypatch):
+    # one thread into a path: arrow streams batches into the file (no text held in memory)
+    from secretome_rank import writers as sio
+
+    monkeypatch.setattr(sio, "_BATCH_ROWS", 100)
+    monkeypatch.setattr(sio, "_ROWS_PER_SLICE", 300)
+    rng = np.random.default_rng(1)
+    n = 1001
+    frame = pd.DataFrame(
+        {
+            "v": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
+            "k": pd.Categorical(rng.choice(["x", "y", None], size=n)),
+            "t": rng.choice(["a", "b c"], size=n),
+        }
+    )
+    expected = sio.tsv_bytes(frame)  # into memory: parallel slices
+    for threads in (1, None):
+        sio._write_tsv(frame, tmp_path / "s.tsv", threads)
+        assert (tmp_path / "s.tsv").read_bytes() == expected
+    # a cell that needs quoting in the last batch: arrow has streamed the batches before
+    # it, and the pandas writer replaces that part with the whole table
+    late = frame.assign(t=[*frame["t"][:-1], "tab\there"])
+    sio._write_tsv(late, tmp_path / "late.tsv", 1)
+    back = pd.read_csv(tmp_path / "late.tsv", sep="\t", keep_default_na=False)
+    assert len(back) == n and back["t"].iloc[-1] == "tab\there"
+    assert back["t"].tolist() == late["t"].tolist()
+
+
 def test_background_table_commits_or_leaves_nothing(tmp_path):
     from secretome_rank.writers import BackgroundTable, tsv_bytes
 
