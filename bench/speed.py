@@ -53,7 +53,7 @@ def run(cmd: list[str]) -> tuple[float, float]:
 
 #: the floor of a run: rank's imports, reading the CSV, writing a wells.tsv of the same shape
 FLOOR = """from secretome_rank.cli import _tune_process
-_tune_process()  # the allocator setting of a command's process
+_tune_process()  # the process settings of a command (cli.entry_point)
 {imports}
 import numpy as np, pandas as pd
 from secretome_rank.writers import write_table

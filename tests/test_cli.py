@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -302,8 +303,6 @@ def test_command_process_uses_the_c_allocator_for_arrow(preset, expected):
         "from secretome_rank.cli import _tune_process; _tune_process();"
         "import pyarrow as pa; print(pa.default_memory_pool().backend_name)"
     )
-    import os
-
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     if preset:
         env["ARROW_DEFAULT_MEMORY_POOL"] = preset
@@ -315,8 +314,6 @@ def test_command_process_uses_the_c_allocator_for_arrow(preset, expected):
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc")
 def test_command_process_starts_no_blas_threads():
     # cli._tune_process: OpenBLAS (numpy's and scipy's) starts no spinning worker threads
-    import os
-
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     code = (
         "import os; from secretome_rank.cli import _tune_process; _tune_process();"
@@ -328,8 +325,6 @@ def test_command_process_starts_no_blas_threads():
 
 
 def test_importing_the_package_leaves_the_process_settings_alone():
-    import os
-
     tuned = ("ARROW_DEFAULT_MEMORY_POOL", "OPENBLAS_NUM_THREADS")
     env = {k: v for k, v in os.environ.items() if k not in tuned}
     code = f"import secretome_rank.cli, os; print([os.environ.get(k) for k in {tuned!r}])"

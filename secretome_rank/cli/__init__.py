@@ -87,7 +87,7 @@ def entry_point() -> None:
     0.15 s. An uncaught exception still ends the usual way, with its traceback. Call
     :func:`main` instead from Python code that must go on running.
 
-    The process also gets the allocator setting of :func:`_tune_process`.
+    The process also gets the settings of :func:`_tune_process` first.
     """
     _tune_process()
     try:
