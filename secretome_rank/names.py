@@ -226,22 +226,28 @@ class NameResolver:
             vendor_names = _read_table("vendor_names.tsv", ("name", "symbols", "status"))
         self._approved: dict[str, str] = {}
         alias_map: dict[str, set[str]] = {}
-        for alias, symbol in zip(aliases["alias"], aliases["symbol"], strict=True):
-            key = normalize_key(alias)
+        alias_list = aliases["alias"].tolist()  # plain str: iterating the column is slower
+        symbol_list = aliases["symbol"].tolist()
+        keys = {name: normalize_key(name) for name in {*alias_list, *symbol_list}}
+        for alias, symbol in zip(alias_list, symbol_list, strict=True):
+            key = keys[alias]
             if not key:
                 continue
             if alias == symbol:
                 self._approved[key] = symbol
             alias_map.setdefault(key, set()).add(symbol)
         # every approved symbol also answers for its own key
-        for symbol in set(aliases["symbol"]):
-            self._approved.setdefault(normalize_key(symbol), symbol)
+        for symbol in set(symbol_list):
+            self._approved.setdefault(keys[symbol], symbol)
         self._alias: dict[str, tuple[str, ...]] = {
             k: tuple(sorted(v)) for k, v in alias_map.items()
         }
         self._vendor: dict[str, tuple[tuple[str, ...], bool]] = {}
         for name, symbols, status in zip(
-            vendor_names["name"], vendor_names["symbols"], vendor_names["status"], strict=True
+            vendor_names["name"].tolist(),
+            vendor_names["symbols"].tolist(),
+            vendor_names["status"].tolist(),
+            strict=True,
         ):
             syms = tuple(s.strip() for s in str(symbols).split(SEP) if s.strip())
             self._vendor[normalize_key(name)] = (syms, str(status).strip() == AMBIGUOUS)
