@@ -6,8 +6,10 @@
 Screens are simulated (2 drugs + a vehicle arm, 3 replicates, ~490 proteins, as many cell
 lines as needed: 1M wells ~ 145 lines x 2 drugs = 290 contexts; 5M ~ 1,450 contexts).
 Every command runs in a fresh interpreter; wall time and peak resident memory (ru_maxrss of
-that child) are reported. `rank` runs as a user would run it (`-q`, default summary table on
-stdout, report.html included) and, for comparison, with --no-report. A floor is measured
+that child) are reported. The commands take turns, --repeat rounds of each; a ratio to the
+read is the median of the ratios within a round, so the host's drift cancels. `rank` runs
+as a user would run it (`-q`, default summary table on stdout, report.html included) and,
+for comparison, with --no-report. A floor is measured
 too: rank's imports, the read, and a wells.tsv of the same shape written by rank's writer,
 with no validation or statistics: a lower bound for this design in Python. Each command
 first runs once unmeasured (it fills the page cache, and the bytecode cache, which children
@@ -101,45 +103,54 @@ def compare_read(args: argparse.Namespace, tmp: Path) -> None:
     path = tmp / "screen.csv"
     make_screen(args.wells, path)
     size = path.stat().st_size / 1e6
-
-    def median_of(measure: Callable[[], tuple[float, float]]) -> tuple[float, float]:
-        """Median wall time (and the largest peak memory) of --repeat runs after a warm-up."""
-        measure()  # fills the bytecode cache and the page cache
-        runs = [measure() for _ in range(args.repeat)]
-        return float(np.median([r[0] for r in runs])), max(r[1] for r in runs)
-
-    read_t, read_mem = median_of(
-        lambda: run([sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"])
-    )
     # the floor every run of the command pays before reading a byte: interpreter + imports
     imports = "import secretome_rank.cli, secretome_rank.pipeline, scipy.special, pyarrow.csv"
     # typer >= 0.2x imports pydantic (typer._adapters) while it parses the command line
     if importlib.util.find_spec("typer._adapters") is not None:
         imports += ", typer._adapters"
-    import_t, _ = median_of(lambda: run([sys.executable, "-c", imports]))
-    # what rank cannot avoid whatever its statistics cost: the imports above, the read, and
-    # wells.tsv (the input plus four derived float columns, DESIGN section 3) by rank's writer
-    floor_t, _ = median_of(
-        lambda: run(
-            [
-                sys.executable,
-                "-c",
-                FLOOR.format(imports=imports, path=str(path), out=str(tmp / "floor.tsv")),
-            ]
+    floor = FLOOR.format(imports=imports, path=str(path), out=str(tmp / "floor.tsv"))
+    commands: dict[str, Callable[[], tuple[float, float]]] = {
+        "read": lambda: run(
+            [sys.executable, "-c", f"import pandas as pd; pd.read_csv({str(path)!r})"]
+        ),
+        "imports": lambda: run([sys.executable, "-c", imports]),
+        # what rank cannot avoid whatever its statistics cost: the imports above, the read,
+        # and wells.tsv (the input plus four derived float columns, DESIGN section 3)
+        "floor": lambda: run([sys.executable, "-c", floor]),
+        "rank": lambda: rank(path, tmp / "out"),
+        "bare": lambda: rank(path, tmp / "out", "--no-report"),
+    }
+    for measure in commands.values():
+        measure()  # fills the bytecode cache and the page cache
+    # rounds interleave the commands, so a host that slows down or speeds up during the
+    # bench moves the read and the rank of a round together; ratios are taken per round
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(args.repeat):
+        for name, measure in commands.items():
+            runs[name].append(measure())
+
+    def time_of(name: str) -> float:
+        return float(np.median([r[0] for r in runs[name]]))
+
+    def ratio(name: str) -> float:
+        return float(
+            np.median([r[0] / q[0] for r, q in zip(runs[name], runs["read"], strict=True)])
         )
-    )
-    full_t, full_mem = median_of(lambda: rank(path, tmp / "out"))
-    bare_t, bare_mem = median_of(lambda: rank(path, tmp / "out", "--no-report"))
-    print(f"file: {path.name} {size:.0f} MB; median of {args.repeat} run(s) each")
-    print(f"pandas.read_csv             : {read_t:6.2f} s  peak {read_mem:6.0f} MB")
-    print(f"interpreter + rank's imports: {import_t:6.2f} s  ({import_t / read_t:.1f}x read)")
-    print(f"imports + read + wells.tsv  : {floor_t:6.2f} s  ({floor_t / read_t:.1f}x read)")
-    for label, t, mem in (
-        ("rank (default)", full_t, full_mem),
-        ("rank --no-report", bare_t, bare_mem),
+
+    def memory(name: str) -> float:
+        return max(r[1] for r in runs[name])
+
+    print(f"file: {path.name} {size:.0f} MB; {args.repeat} interleaved round(s), medians")
+    print(f"pandas.read_csv             : {time_of('read'):6.2f} s  peak {memory('read'):6.0f} MB")
+    for name, label in (
+        ("imports", "interpreter + rank's imports"),
+        ("floor", "imports + read + wells.tsv  "),
     ):
+        print(f"{label}: {time_of(name):6.2f} s  ({ratio(name):.1f}x read)")
+    for name, label in (("rank", "rank (default)"), ("bare", "rank --no-report")):
         print(
-            f"secretome-rank {label:16s}: {t:6.2f} s  peak {mem:6.0f} MB  ({t / read_t:.1f}x read)"
+            f"secretome-rank {label:16s}: {time_of(name):6.2f} s  peak {memory(name):6.0f} MB"
+            f"  ({ratio(name):.1f}x read)"
         )
 
 
