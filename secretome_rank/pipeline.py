@@ -334,12 +334,13 @@ def rank_screen(
         "expression": expression is not None,
         "expression_threshold": expression_threshold,
     }
-    logger.info(
-        "ranked %d proteins in %d context(s); %d hit(s)",
-        hits[C.PROTEIN].nunique(),
-        hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().shape[0],
-        int(hits[C.IS_HIT].sum()),
-    )
+    if logger.isEnabledFor(logging.INFO):  # the counts take 25 ms on a million wells
+        logger.info(
+            "ranked %d proteins in %d context(s); %d hit(s)",
+            hits[C.PROTEIN].nunique(),
+            hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates().shape[0],
+            int(hits[C.IS_HIT].sum()),
+        )
     return PipelineResult(
         hits=hits,
         wells=scored,

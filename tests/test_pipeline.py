@@ -119,3 +119,19 @@ def test_exclude_failed_plates(small_screen):
     res = sr.rank_screen(w, exclude_failed=True)
     assert (res.qc["verdict"] == "fail").sum() >= 1
     assert res.wells.loc[res.wells["plate"] == w["plate"].iloc[0], "test_value"].isna().all()
+
+
+def test_the_counts_log_line_only_when_info_is_shown(small_screen, caplog):
+    wells, _ = small_screen
+    with caplog.at_level("WARNING", logger="secretome_rank"):
+        sr.rank_screen(wells)
+    assert not [r for r in caplog.records if r.getMessage().startswith("ranked ")]
+    with caplog.at_level("INFO", logger="secretome_rank"):
+        res = sr.rank_screen(wells)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("ranked ")]
+    n_ctx = len(res.hits[[C.CELL_LINE, C.TREATMENT]].drop_duplicates())
+    expected = (
+        f"ranked {res.hits[C.PROTEIN].nunique()} proteins in {n_ctx} context(s); "
+        f"{int(res.hits[C.IS_HIT].sum())} hit(s)"
+    )
+    assert lines == [expected]
