@@ -16,7 +16,15 @@ from secretome_rank import __version__
 from secretome_rank import columns as C
 from secretome_rank.aggregate import rescue_matrix, summarize_contexts
 from secretome_rank.config import RankConfig
-from secretome_rank.hits import TESTS, call_hits, protein_stats
+from secretome_rank.hits import (
+    TESTS,
+    call_hits,
+    combine_codes,
+    encode_keys,
+    first_appearance,
+    key_codes,
+    protein_stats,
+)
 from secretome_rank.io import read_screen
 from secretome_rank.normalize import normalize_plates
 from secretome_rank.qc import plate_qc
@@ -110,41 +118,30 @@ def _first_rows(
 
     As ``frame[rows].drop_duplicates(columns)`` (missing values are equal), on integer codes.
     """
-    key = np.zeros(int(rows.sum()), dtype=np.int64)
-    for name in columns:
-        col = frame[name]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            codes, n = col.cat.codes.to_numpy(), len(col.cat.categories)
-        else:
-            codes, uniques = pd.factorize(col)
-            n = len(uniques)
-        key = key * (n + 1) + codes[rows] + 1
-    return np.flatnonzero(rows)[~pd.Series(key, copy=False).duplicated().to_numpy()]
+    positions = np.flatnonzero(rows)
+    codes, levels = zip(*(key_codes(frame[c], positions) for c in columns), strict=True)
+    ids, size = combine_codes(list(codes), [len(lv) + 1 for lv in levels])
+    return positions[first_appearance(ids, size)[1]]
 
 
 def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """``left.merge(right, on=keys, how="left")``, joined on integer codes of the keys.
 
     The codes are the categories of a categorical ``left`` key, and only the distinct values
-    of ``right`` are looked up, instead of hashing the text of both sides; the result, dtypes
-    included, is the merge's. Falls back to the merge when ``right`` repeats a key or shares
-    a column other than the keys with ``left`` (the merge would add suffixes).
+    of ``right`` are looked up (:func:`~secretome_rank.hits.key_codes`,
+    :func:`~secretome_rank.hits.encode_keys`), instead of hashing the text of both sides; the
+    result, dtypes included, is the merge's. Falls back to the merge when ``right`` repeats a
+    key or shares a column other than the keys with ``left`` (the merge would add suffixes).
     """
-    left_key = np.zeros(len(left), dtype=np.int64)
-    right_key = np.zeros(len(right), dtype=np.int64)
+    both: list[NDArray[np.int64]] = []  # per key: the left codes, then the right ones
+    sizes = []
     for name in keys:
-        if isinstance(left[name].dtype, pd.CategoricalDtype):
-            left_codes = left[name].cat.codes.to_numpy()
-            uniques = pd.Index(left[name].cat.categories)
-        else:
-            left_codes, uniques = pd.factorize(left[name])
-        # the few distinct right values are looked up, not every row
-        right_codes, right_uniques = pd.factorize(right[name])
-        found = uniques.get_indexer(right_uniques)
-        # a value the left lacks matches nothing; missing matches missing (as in the merge)
-        right_codes = np.append(np.where(found < 0, -2, found), -1)[right_codes]
-        left_key = left_key * (len(uniques) + 2) + left_codes + 2
-        right_key = right_key * (len(uniques) + 2) + right_codes + 2
+        codes, levels = key_codes(left[name])
+        # missing matches missing (as in the merge); a value the left lacks matches nothing
+        both.append(np.concatenate([codes, encode_keys(right[name], levels)]))
+        sizes.append(len(levels) + 2)
+    ids, _ = combine_codes(both, sizes)  # one code space for both sides
+    left_key, right_key = ids[: len(left)], ids[len(left) :]
     right_index = pd.Index(right_key)
     shared = set(left.columns).intersection(right.columns).difference(keys)
     if shared or not right_index.is_unique:
