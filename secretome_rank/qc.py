@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from secretome_rank import columns as C
+from secretome_rank.hits import combine_codes, key_codes
 from secretome_rank.layout import FORMATS, PlateFormat, format_for
 from secretome_rank.normalize import column_codes
 
@@ -204,12 +205,12 @@ def _replicate_r(w: _Wells) -> pd.Series:
     sel = w.is_role(C.SAMPLE) & s[C.TEST_VALUE].notna().to_numpy()
     if not sel.any():
         return pd.Series(dtype=float)
-    key = np.zeros(int(sel.sum()), dtype=np.int64)
-    for col in (C.CELL_LINE, C.TREATMENT, C.PROTEIN):
-        codes, uniques = column_codes(s[col])
-        key = key * (len(uniques) + 1) + codes[sel] + 1
-    # one code per protein x context (the key itself when it is small enough to count on)
-    protein = key if key.max() < 4 * key.size else pd.factorize(key)[0]
+    rows = np.flatnonzero(sel)
+    codes, levels = zip(
+        *(key_codes(s[col], rows) for col in (C.CELL_LINE, C.TREATMENT, C.PROTEIN)), strict=True
+    )
+    # one code per protein x context (renumbered only when the code space is large)
+    protein, _ = combine_codes(list(codes), [len(lv) + 1 for lv in levels])
     x = s[C.TEST_VALUE].to_numpy(dtype=float)[sel]
     total_x = np.bincount(protein, weights=x)[protein]
     n = np.bincount(protein)[protein]
