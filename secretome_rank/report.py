@@ -198,11 +198,13 @@ class EarlyTables:
         self.out = Path(out_dir)
         self.safe_text = safe_text
         self._jobs: dict[str, BackgroundTable] = {}
+        # one thread formats the tables one after the other, so the caller keeps a core
+        self._pool = ThreadPoolExecutor(max_workers=1)
 
     def hook(self, name: str, frame: pd.DataFrame) -> None:
         """Start writing output table ``name`` (``wells``: the pipeline's scored wells)."""
         table = wells_table(frame) if name == "wells" else frame
-        job = BackgroundTable(self.out / f"{name}.tsv")
+        job = BackgroundTable(self.out / f"{name}.tsv", executor=self._pool)
         self._jobs[name] = job
         job.submit(neutralize_formulas(table) if self.safe_text else table)
 
@@ -222,6 +224,7 @@ class EarlyTables:
         # newest first: the first job made the folder (if it did) and removes it last
         for job in reversed(self._jobs.values()):
             job.discard()
+        self._pool.shutdown()
 
 
 def write_outputs(

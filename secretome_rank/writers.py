@@ -14,12 +14,15 @@ import os
 import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from secretome_rank.errors import SchemaError
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 __all__ = [
     "FORMULA_STARTS",
@@ -264,11 +267,13 @@ class BackgroundTable:
     ['a', '1.5', 'NA']
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, executor: Executor | None = None) -> None:
         from concurrent.futures import ThreadPoolExecutor
 
         self.path = Path(path)
-        self._pool = ThreadPoolExecutor(max_workers=1)
+        # a shared executor (e.g. one thread for all tables of a run) belongs to the caller
+        self._owns_pool = executor is None
+        self._pool = executor if executor is not None else ThreadPoolExecutor(max_workers=1)
         self._tmp: Path | None = None
         self._future: Any = None
         self._made_dir = False
@@ -294,14 +299,15 @@ class BackgroundTable:
 
     def discard(self) -> None:
         """Wait for a running write and delete its temporary file."""
-        if self._future is not None:
-            self._future.exception()  # wait; its error no longer matters
+        if self._future is not None and not self._future.cancel():  # queued: never runs
+            self._future.exception()  # running: wait; its error no longer matters
         if self._tmp is not None:
             self._tmp.unlink(missing_ok=True)
             self._tmp = None
             if self._made_dir and not any(self.path.parent.iterdir()):
                 self.path.parent.rmdir()  # a folder made only for this file goes too
-        self._pool.shutdown()
+        if self._owns_pool:
+            self._pool.shutdown()
 
     def __enter__(self) -> BackgroundTable:
         return self

@@ -271,6 +271,53 @@ def test_early_tables_match_the_plain_write(small_screen, tmp_path):
         assert not [p for p in early_dir.iterdir() if p.name.startswith(".")]
 
 
+def test_early_tables_format_on_one_thread_in_order(small_screen, tmp_path, monkeypatch):
+    import threading
+
+    from secretome_rank import writers
+    from secretome_rank.report import EarlyTables, write_outputs
+
+    calls = []
+    plain = writers._write_tsv
+
+    def record(frame, path, threads=None):
+        calls.append((threading.get_ident(), path.name.split(".")[1], threads))
+        plain(frame, path, threads)
+
+    monkeypatch.setattr(writers, "_write_tsv", record)
+    with EarlyTables(tmp_path) as early:
+        result = sr.rank_screen(small_screen[0], on_table=early.hook)
+        write_outputs(result, tmp_path, early=early)
+    early_calls = [c for c in calls if c[1] in early.names]
+    # one formatting thread for all early tables (not the caller's), one after the other
+    assert [c[1] for c in early_calls] == ["wells", "hits", "receptors", "receptor_families"]
+    assert len({c[0] for c in early_calls}) == 1
+    assert early_calls[0][0] != threading.get_ident()
+    assert {c[2] for c in early_calls} == {1}
+
+
+def test_background_table_on_a_shared_thread_drops_a_queued_write(tmp_path):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from secretome_rank.writers import BackgroundTable
+
+    gate = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        busy = pool.submit(gate.wait, 30)  # the shared thread is busy: the write below queues
+        job = BackgroundTable(tmp_path / "q.tsv", executor=pool)
+        job.submit(pd.DataFrame({"a": [1.0]}))
+        job.discard()  # does not wait for the busy thread: the queued write is cancelled
+        assert not list(tmp_path.iterdir())
+        assert not busy.done()
+        gate.set()
+        assert pool.submit(lambda: 1).result() == 1  # the caller's executor is still usable
+    finally:
+        gate.set()
+        pool.shutdown()
+
+
 def test_early_tables_leave_nothing_when_the_run_fails(small_screen, tmp_path):
     from secretome_rank.report import EarlyTables
 
