@@ -210,12 +210,20 @@ class EarlyTables:
 
     @property
     def names(self) -> list[str]:
-        """Names of the tables being written, in the order they were started."""
+        """Names of the tables handed to it, in that order."""
         return list(self._jobs)
 
     def commit(self, name: str) -> Path:
         """Wait for table ``name`` and move it to its file name."""
         return self._jobs[name].commit()
+
+    def take_back(self) -> list[str]:
+        """Drop the tables whose writes have not started; return their names.
+
+        The caller writes them itself, side by side with the others (:func:`write_outputs`):
+        when the computation is done, the formatting thread may still have a queue.
+        """
+        return [name for name, job in self._jobs.items() if job.cancel()]
 
     def __enter__(self) -> EarlyTables:
         return self
@@ -245,14 +253,15 @@ def write_outputs(
     ``excel`` also writes ``results.xlsx`` (every table but wells, one sheet each, text
     cells that would run as formulas neutralised); ``safe_text`` neutralises them in the
     TSV files too. ``early``: tables already being written in the background
-    (:class:`EarlyTables`); they are committed instead of written again. Returns the
+    (:class:`EarlyTables`); they are committed instead of written again, except those whose
+    write has not started yet, which are taken back and written here. Returns the
     written paths, in the order of :func:`output_tables`. ``digests``: see :func:`run_info`.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(result)
-    early = early if early is not None else EarlyTables(out)
-    started = set(early.names)
+    # tables still queued on the background thread are written here, side by side
+    started = set() if early is None else set(early.names) - set(early.take_back())
     late = {k: v for k, v in tables.items() if k not in started}
 
     def write(item: tuple[str, pd.DataFrame]) -> Path:
@@ -262,7 +271,9 @@ def write_outputs(
     # Arrow formats text without the GIL: the tables are written side by side
     with ThreadPoolExecutor(max_workers=max(1, min(len(late), os.cpu_count() or 1))) as pool:
         done = dict(zip(late, pool.map(write, late.items()), strict=True))
-    written = [done[k] if k in done else early.commit(k) for k in tables]
+    if early is not None:
+        done |= {k: early.commit(k) for k in started}
+    written = [done[k] for k in tables]
     if excel:
         sheets = {k: v for k, v in tables.items() if k != "wells"}
         written.append(write_excel(sheets, out / "results.xlsx"))

@@ -297,6 +297,20 @@ class BackgroundTable:
         self._tmp = None
         return self.path
 
+    def cancel(self) -> bool:
+        """Drop the write if it has not started (its thread is busy with earlier work).
+
+        Returns True when dropped: nothing was written and the caller writes the table itself;
+        False when the write is running or done (then :meth:`commit` it).
+        """
+        if self._future is None or not self._future.cancel():
+            return False
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+            self._tmp = None
+        self._future = None
+        return True
+
     def discard(self) -> None:
         """Wait for a running write and delete its temporary file."""
         if self._future is not None and not self._future.cancel():  # queued: never runs

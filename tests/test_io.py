@@ -271,29 +271,71 @@ def test_early_tables_match_the_plain_write(small_screen, tmp_path):
         assert not [p for p in early_dir.iterdir() if p.name.startswith(".")]
 
 
-def test_early_tables_format_on_one_thread_in_order(small_screen, tmp_path, monkeypatch):
+def _record_writes(monkeypatch, gate=None):
+    """Patch the TSV writer to record (thread, table name, threads) of every table written.
+
+    With ``gate``: the write of ``wells`` waits until the write of ``qc`` starts.
+    """
     import threading
 
     from secretome_rank import writers
-    from secretome_rank.report import EarlyTables, write_outputs
 
     calls = []
     plain = writers._write_tsv
 
     def record(frame, path, threads=None):
-        calls.append((threading.get_ident(), path.name.split(".")[1], threads))
+        name = path.name.split(".")[1]  # temporary files are .NAME.tsv.XXXX.tmp
+        calls.append((threading.get_ident(), name, threads))
+        if gate is not None:
+            if name == "qc":
+                gate.set()
+            elif name == "wells":
+                assert gate.wait(30)
         plain(frame, path, threads)
 
     monkeypatch.setattr(writers, "_write_tsv", record)
+    return calls
+
+
+def test_early_tables_format_on_one_thread_in_order(small_screen, tmp_path, monkeypatch):
+    import threading
+
+    from secretome_rank.report import EarlyTables, write_outputs
+
+    calls = _record_writes(monkeypatch)
     with EarlyTables(tmp_path) as early:
         result = sr.rank_screen(small_screen[0], on_table=early.hook)
-        write_outputs(result, tmp_path, early=early)
-    early_calls = [c for c in calls if c[1] in early.names]
-    # one formatting thread for all early tables (not the caller's), one after the other
-    assert [c[1] for c in early_calls] == ["wells", "hits", "receptors", "receptor_families"]
-    assert len({c[0] for c in early_calls}) == 1
-    assert early_calls[0][0] != threading.get_ident()
-    assert {c[2] for c in early_calls} == {1}
+        written = write_outputs(result, tmp_path, early=early)
+    # one formatting thread (not the caller's) takes the early tables one after the other;
+    # write_outputs writes those it had not started yet; every table is written once
+    thread = calls[0][0]
+    assert calls[0][1] == "wells" and thread != threading.get_ident()
+    on_thread = [name for ident, name, threads in calls if ident == thread and threads == 1]
+    assert on_thread == early.names[: len(on_thread)]
+    assert sorted(name for _, name, _ in calls) == sorted(p.stem for p in written[:-1])
+
+
+def test_write_outputs_takes_back_tables_the_thread_has_not_started(
+    small_screen, tmp_path, monkeypatch
+):
+    import threading
+
+    from secretome_rank.report import EarlyTables, write_outputs
+
+    wells = small_screen[0]
+    plain = write_outputs(sr.rank_screen(wells), tmp_path / "plain")
+    calls = _record_writes(monkeypatch, gate=threading.Event())
+    out = tmp_path / "out"
+    with EarlyTables(out) as early:
+        result = sr.rank_screen(wells, on_table=early.hook)  # wells.tsv waits: the rest queue
+        written = write_outputs(result, out, early=early)
+    thread = calls[0][0]
+    assert [name for ident, name, _ in calls if ident == thread] == ["wells"]
+    assert sorted(name for _, name, _ in calls) == sorted(p.stem for p in written[:-1])
+    for a, b in zip(plain, written, strict=True):
+        if a.suffix == ".tsv":
+            assert a.read_bytes() == b.read_bytes(), a.name
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in written)
 
 
 def test_background_table_on_a_shared_thread_drops_a_queued_write(tmp_path):

@@ -112,6 +112,12 @@ def _run_rank(
         digests = hasher.submit(input_digests, sources)
         with progress.stage(f"ranking {len(wells):,} wells on {n_plates} plates"):
             result = sr.rank_screen(wells, on_table=early.hook, **options)
+        stdout = _stdout()
+        summary = None
+        if output.fmt is OutputFormat.table:  # laid out while the tables are still formatting
+            with stdout.capture() as captured:
+                render_summary(result, stdout, top=output.top)
+            summary = captured.get()
         with progress.stage("writing tables"):
             written = write_outputs(
                 result,
@@ -142,7 +148,8 @@ def _run_rank(
     elif output.fmt is OutputFormat.json:
         sys.stdout.write(hits_json(result.hits) + "\n")
     else:
-        render_summary(result, _stdout(), top=output.top)
+        stdout.file.write(summary)
+        stdout.file.flush()
         if not _STATE["quiet"]:
             _stderr().print(f"outputs in {output.out}/")
 
