@@ -261,12 +261,16 @@ def write_outputs(
     out.mkdir(parents=True, exist_ok=True)
     tables = output_tables(result)
     # tables still queued on the background thread are written here, side by side
-    started = set() if early is None else set(early.names) - set(early.take_back())
+    taken = set() if early is None else set(early.take_back())
+    started = set() if early is None else set(early.names) - taken
     late = {k: v for k, v in tables.items() if k not in started}
 
     def write(item: tuple[str, pd.DataFrame]) -> Path:
         name, t = item
-        return write_table(neutralize_formulas(t) if safe_text else t, out / f"{name}.tsv")
+        path = out / f"{name}.tsv"
+        # a table taken back streams on one thread, as it would have on the background one
+        threads = 1 if name in taken else None
+        return write_table(neutralize_formulas(t) if safe_text else t, path, threads=threads)
 
     # Arrow formats text without the GIL: the tables are written side by side
     with ThreadPoolExecutor(max_workers=max(1, min(len(late), os.cpu_count() or 1))) as pool:

@@ -229,8 +229,11 @@ def format_tsv(frame: pd.DataFrame, handle: Any) -> None:
         handle.write(tsv_bytes(frame).decode("utf-8"))
 
 
-def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
+def write_table(frame: pd.DataFrame, path: str | Path, *, threads: int | None = None) -> Path:
     """Write a tab-separated table atomically (conventions of :func:`tsv_bytes`).
+
+    ``threads``: cores that format a large table (default every core; 1 streams it into the
+    file batch by batch, with little memory, for tables written side by side).
 
     Returns
     -------
@@ -238,7 +241,7 @@ def write_table(frame: pd.DataFrame, path: str | Path) -> Path:
         The written path.
     """
     p = Path(path)
-    _atomic_write(p, lambda tmp: _write_tsv(frame, tmp))
+    _atomic_write(p, lambda tmp: _write_tsv(frame, tmp, threads))
     return p
 
 

@@ -331,6 +331,8 @@ def test_write_outputs_takes_back_tables_the_thread_has_not_started(
         written = write_outputs(result, out, early=early)
     thread = calls[0][0]
     assert [name for ident, name, _ in calls if ident == thread] == ["wells"]
+    taken = ("hits", "receptors", "receptor_families")  # each streamed on one thread, as there
+    assert {threads for _, name, threads in calls if name in taken} == {1}
     assert sorted(name for _, name, _ in calls) == sorted(p.stem for p in written[:-1])
     for a, b in zip(plain, written, strict=True):
         if a.suffix == ".tsv":
