@@ -221,7 +221,8 @@ class EarlyTables:
         """Drop the tables whose writes have not started; return their names.
 
         The caller writes them itself, side by side with the others (:func:`write_outputs`):
-        when the computation is done, the formatting thread may still have a queue.
+        when the computation is done, the formatting thread may still have a queue. The
+        names stay in :attr:`names`; only the others are to be committed.
         """
         return [name for name, job in self._jobs.items() if job.cancel()]
 
