@@ -303,15 +303,20 @@ def test_early_tables_format_on_one_thread_in_order(small_screen, tmp_path, monk
     from secretome_rank.report import EarlyTables, write_outputs
 
     calls = _record_writes(monkeypatch)
-    with EarlyTables(tmp_path) as early:
+    with EarlyTables(tmp_path / "a") as early:
+        sr.rank_screen(small_screen[0], on_table=early.hook)
+        for name in early.names:
+            early.commit(name)
+    # one formatting thread (not the caller's) takes the tables one after the other
+    assert [name for _, name, _ in calls] == ["wells", "hits", "receptors", "receptor_families"]
+    assert len({ident for ident, _, _ in calls}) == 1
+    assert calls[0][0] != threading.get_ident()
+    assert {threads for _, _, threads in calls} == {1}
+    # through write_outputs, whatever the thread had not started is written there: each once
+    calls.clear()
+    with EarlyTables(tmp_path / "b") as early:
         result = sr.rank_screen(small_screen[0], on_table=early.hook)
-        written = write_outputs(result, tmp_path, early=early)
-    # one formatting thread (not the caller's) takes the early tables one after the other;
-    # write_outputs writes those it had not started yet; every table is written once
-    thread = calls[0][0]
-    assert calls[0][1] == "wells" and thread != threading.get_ident()
-    on_thread = [name for ident, name, threads in calls if ident == thread and threads == 1]
-    assert on_thread == early.names[: len(on_thread)]
+        written = write_outputs(result, tmp_path / "b", early=early)
     assert sorted(name for _, name, _ in calls) == sorted(p.stem for p in written[:-1])
 
 
