@@ -294,9 +294,11 @@ def rank_screen(
         test=cfg.test,
         ssmd_threshold=cfg.ssmd_threshold,
     )
-    # 4. drug-specific rescue against the vehicle arm, then class per protein
-    stats_table = interaction_stats(scored, stats_table, adjust=cfg.adjust)
-    hits = _complete(stats_table, scored)
+    # 4. drug-specific rescue against the vehicle arm, then class per protein; on the
+    # completed table, so that a protein with vehicle wells but no drug-arm rows informs the
+    # interaction prior and gets its n_vehicle, as in limma
+    hits = interaction_stats(scored, _complete(stats_table, scored), adjust=cfg.adjust)
+    hits = hits[[*(c for c in hits.columns if c != C.STATUS), C.STATUS]]  # status stays last
     hits[C.IS_HIT] = hits[C.IS_HIT].fillna(False).astype(bool)
     hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
     hits = classify(hits, fdr=cfg.fdr)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -107,6 +108,28 @@ def test_protein_missing_from_a_context_still_listed(small_screen):
     row = h[h["protein"] == wells["protein"].dropna().iloc[0]]
     assert len(row) == 1 and row["status"].iloc[0] == "not_on_plates"
     assert row["class"].iloc[0] == "insufficient_data"
+
+
+def test_protein_with_only_vehicle_rows_informs_the_interaction_prior(small_screen):
+    # limma fits every protein of the cell line: one with vehicle wells and no drug-arm rows
+    # adds its vehicle variance to the prior, exactly as if its drug wells were empty
+    wells, _ = small_screen
+    odd = wells["protein"].dropna().unique()[:4]
+    mine = wells["protein"].isin(odd).to_numpy()
+    vehicle = (wells["treatment"] == "DMSO").to_numpy()
+    rng = np.random.default_rng(0)
+    w = wells.copy()
+    w.loc[mine & vehicle, "value"] *= rng.lognormal(0.0, 0.8, int((mine & vehicle).sum()))
+    empty = w.copy()
+    empty.loc[mine & ~vehicle, "value"] = np.nan
+    absent = w[~(mine & ~vehicle)]
+    a = sr.rank_screen(empty).hits.set_index(list(C.HITS_KEY)).sort_index()
+    b = sr.rank_screen(absent).hits.set_index(list(C.HITS_KEY)).sort_index()
+    cols = ["interaction_t", "interaction_df", "interaction_p", "interaction_q", "n_vehicle"]
+    assert a[cols].notna().any().all()
+    pd.testing.assert_frame_equal(a[cols], b[cols], check_exact=False, rtol=1e-12)
+    n_vehicle = b.xs(odd[0], level=C.PROTEIN)["n_vehicle"]
+    assert (n_vehicle == (mine & vehicle & (wells["protein"] == odd[0])).sum()).all()
 
 
 def test_exclude_failed_plates(small_screen):
