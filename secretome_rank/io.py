@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,36 @@ logger = logging.getLogger(__name__)
 _EXCEL = {".xlsx", ".xlsm", ".xls"}
 _PARQUET = {".parquet", ".pq"}
 _SNIFF_BYTES = 64 * 1024
+# the words pandas reads as a missing value by default ...
+_NA_WORDS = (
+    "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+    "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null",
+)  # fmt: skip
+# ... and in a text column, where 'None' is a treatment (a vehicle word) and not a gap
+_TEXT_NA_WORDS = tuple(w for w in _NA_WORDS if w != "None")
+# well-table columns that hold names: read as written ('001' stays '001', 'None' stays 'None')
+TEXT_INPUT = (C.PLATE, C.WELL, C.ROLE, C.PROTEIN, C.CELL_LINE, C.TREATMENT, C.BATCH)
+
+
+def header_key(name: object) -> str:
+    """A column name as matched to a canonical one: case, spaces, ``_``, ``-`` and ``.`` ignored.
+
+    Examples
+    --------
+    >>> [header_key(n) for n in ("Cell Line", "cell_line", "cell.line", " CellLine ")]
+    ['cellline', 'cellline', 'cellline', 'cellline']
+    """
+    return re.sub(r"[\s_.\-]+", "", str(name).lower())
+
+
+def _na_rules(header: pd.Index, text_cols: list[str]) -> dict[str, Any]:
+    """``read_csv``/``read_excel`` missing-value words: ``text_cols`` keep ``None`` as text."""
+    return {
+        "keep_default_na": False,
+        "na_values": {
+            str(h): list(_TEXT_NA_WORDS if str(h) in text_cols else _NA_WORDS) for h in header
+        },
+    }
 
 
 def _sniff_delimiter(head: str, name: str) -> str:
@@ -66,7 +97,9 @@ def _sniff_delimiter(head: str, name: str) -> str:
     return best
 
 
-def _parse_text(path: Path, *, sep: str, decimal: str) -> pd.DataFrame:
+def _parse_text(
+    path: Path, *, sep: str, decimal: str, text: Callable[[str], bool] | None = None
+) -> pd.DataFrame:
     """Parse delimited text with pandas' C parser; column types never depend on chunking.
 
     The parser reads large files in chunks of rows (faster, less memory than one piece) and
@@ -74,34 +107,53 @@ def _parse_text(path: Path, *, sep: str, decimal: str) -> pd.DataFrame:
     plate names ``001`` in one chunk and ``P2`` in another) pandas warns and mixes ints and
     text; the file is then parsed again in one piece, as if it had been read at once.
     """
+    options: dict[str, Any] = {
+        "compression": None,  # a compressed file is refused as binary before this
+        "sep": sep,
+        "encoding": "utf-8-sig",
+        "quoting": csv.QUOTE_MINIMAL,
+        "skip_blank_lines": True,
+    }
+    text_cols: list[str] = []
+    if text is not None:
+        header = pd.read_csv(path, nrows=0, **options).columns
+        text_cols = [str(h) for h in header if text(str(h))]
+        options |= _na_rules(header, text_cols)
 
     def parse(low_memory: bool) -> pd.DataFrame:
-        return pd.read_csv(
-            path,
-            compression=None,  # a compressed file is refused as binary before this
-            sep=sep,
-            decimal=decimal,
-            encoding="utf-8-sig",
-            skip_blank_lines=True,
-            quoting=csv.QUOTE_MINIMAL,
-            low_memory=low_memory,
-        )
+        parsed: pd.DataFrame = pd.read_csv(path, decimal=decimal, low_memory=low_memory, **options)
+        return parsed
 
     with warnings.catch_warnings():
         warnings.simplefilter("error", pd.errors.DtypeWarning)
         try:
-            return parse(low_memory=True)
-        except pd.errors.DtypeWarning:
-            pass  # chunks were typed differently: parse again in one piece
-    return parse(low_memory=False)
+            frame = parse(low_memory=True)
+        except pd.errors.DtypeWarning:  # chunks were typed differently: parse in one piece
+            frame = parse(low_memory=False)
+    # a name column the parser took for numbers ('001', '1E5') is read again as written:
+    # only then, since asking for text up front makes pandas' parser several times slower
+    redo = [
+        c
+        for c in text_cols
+        if pd.api.types.is_numeric_dtype(frame[c]) or pd.api.types.is_bool_dtype(frame[c])
+    ]
+    if redo:
+        again = pd.read_csv(path, usecols=redo, dtype=dict.fromkeys(redo, str), **options)
+        frame[redo] = again[redo]
+    return frame
 
 
-def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+def read_table(
+    path: str | Path,
+    *,
+    sheet: str | int | None = None,
+    text: Callable[[str], bool] | None = None,
+) -> pd.DataFrame:
     """Read a delimited text, Parquet or Excel file into a DataFrame (no validation).
 
     Text files may start with a UTF-8 byte-order mark and use ``,``, ``;`` or tab as
     delimiter (sniffed from the header line); with ``;`` as delimiter, a decimal comma is
-    accepted. Columns are read with pandas' type inference.
+    accepted. Columns are read with pandas' type inference, except the ``text`` ones.
 
     Parameters
     ----------
@@ -109,6 +161,10 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
         The file.
     sheet : str or int, optional
         Excel sheet name or index (default: the first sheet).
+    text : callable, optional
+        ``text(header) -> bool``: columns of text and Excel files to read as written, with
+        no type inference (``001`` stays ``001``, ``1E5`` stays ``1E5``); in them only empty
+        cells and ``NA``-like words are missing, ``None`` is text. Parquet keeps its types.
 
     Returns
     -------
@@ -145,7 +201,12 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
                 chosen = 0 if sheet is None else sheet
                 if isinstance(chosen, str) and chosen not in names:
                     raise SchemaError(f"{p}: no sheet {chosen!r}; sheets: {', '.join(names)}")
-                frame = pd.read_excel(book, sheet_name=chosen)
+                rules: dict[str, Any] = {}
+                if text is not None:
+                    header = pd.read_excel(book, sheet_name=chosen, nrows=0).columns
+                    text_cols = [str(h) for h in header if text(str(h))]
+                    rules = _na_rules(header, text_cols) | {"dtype": dict.fromkeys(text_cols, str)}
+                frame = pd.read_excel(book, sheet_name=chosen, **rules)
         except SchemaError:
             raise
         except ImportError as exc:
@@ -185,7 +246,7 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     sep = _sniff_delimiter(text_head, p.name.lower())
     decimal = "," if sep == ";" else "."
     try:
-        frame = _parse_text(p, sep=sep, decimal=decimal)
+        frame = _parse_text(p, sep=sep, decimal=decimal, text=text)
     except UnicodeDecodeError as exc:
         raise SchemaError(
             f"{p}: not UTF-8 text ({exc.reason} at byte {exc.start}); re-save the file as UTF-8"
@@ -202,10 +263,22 @@ def read_table(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFr
     return frame
 
 
+# headers that name an optional column's content under another name (matched by header_key)
+_LOOKALIKES = {
+    C.TREATMENT: ("drug", "compound", "inhibitor", "condition"),
+    C.CELL_LINE: ("cell", "cells", "line", "model"),
+}
+
+
 def _map_columns(
     frame: pd.DataFrame, columns: Mapping[str, str] | None, source: str
 ) -> pd.DataFrame:
-    """Rename user columns to canonical names (case-insensitive), applying explicit mappings."""
+    """Rename user columns to canonical names (see :func:`header_key`), applying explicit mappings.
+
+    An explicit mapping wins over a column that already has the name (that column is left
+    out, with a warning); two columns matching one name, one column mapped to two names, or
+    a missing optional column whose content sits under a look-alike header are problems.
+    """
     mapping = dict(columns or {})
     unknown = sorted(set(mapping) - set(C.INPUT_COLUMNS))
     problems = []
@@ -214,30 +287,69 @@ def _map_columns(
             f"--column names {unknown} are not canonical columns; expected one of "
             f"{', '.join(C.INPUT_COLUMNS)} (form NAME=THEIRS, e.g. value=Luminescence)"
         )
-    by_lower: dict[str, str] = {}
+    by_key: dict[str, list[Any]] = {}
     for col in frame.columns:
-        by_lower.setdefault(str(col).strip().lower(), col)
+        by_key.setdefault(header_key(col), []).append(col)
     rename: dict[Any, str] = {}
     for canon, theirs in mapping.items():
         if canon not in C.INPUT_COLUMNS:
             continue
-        found = by_lower.get(theirs.strip().lower())
-        if found is None:
+        found = by_key.get(header_key(theirs), [])
+        exact = [c for c in found if str(c).strip() == theirs.strip()]
+        if not found:
             problems.append(
                 f"--column {canon}={theirs}: the file has no column {theirs!r} "
                 f"(columns: {', '.join(map(str, frame.columns))})"
             )
+        elif len(found) > 1 and len(exact) != 1:
+            problems.append(
+                f"--column {canon}={theirs}: columns {', '.join(repr(str(c)) for c in found)} "
+                "all match; rename them apart in the file"
+            )
+        elif (col := (exact or found)[0]) in rename:
+            problems.append(
+                f"--column {rename[col]}={theirs} and --column {canon}={theirs}: one column "
+                "cannot be two; map each name to its own column"
+            )
         else:
-            rename[found] = canon
+            rename[col] = canon
+    replaced = []
     for canon in C.INPUT_COLUMNS:
+        found = [c for c in by_key.get(header_key(canon), []) if c not in rename]
         if canon in rename.values():
-            continue
-        found = by_lower.get(canon)
-        if found is not None and found not in rename:
-            rename[found] = canon
+            replaced += found  # the file's own column of that name gives way to the mapping
+        elif len(found) > 1:
+            problems.append(
+                f"columns {', '.join(repr(str(c)) for c in found)} all match {canon!r}; "
+                f"drop or rename all but one, or choose with --column {canon}={found[0]}"
+            )
+        elif found:
+            rename[found[0]] = canon
+        else:
+            alike = [c for w in _LOOKALIKES.get(canon, ()) for c in by_key.get(w, [])]
+            if alike:
+                problems.append(
+                    f"no column {canon!r}, but a column {str(alike[0])!r}: map it with "
+                    f"--column {canon}={alike[0]} (or rename it to {canon!r} in the file); "
+                    f"without a {canon!r} column every well would get the same {canon}"
+                )
     if problems:
         raise SchemaError(f"{source}: column mapping problems", problems=problems)
+    if replaced:
+        logger.warning(
+            "%s: column(s) %s not used: --column maps another column to that name",
+            source,
+            ", ".join(repr(str(c)) for c in replaced),
+        )
+        frame = frame.drop(columns=replaced)
     return frame.rename(columns=rename)
+
+
+def _text_columns(columns: Mapping[str, str] | None) -> Callable[[str], bool]:
+    """Which headers of a well table hold names (:data:`TEXT_INPUT`), given ``--column``."""
+    mapping = {canon: header_key(theirs) for canon, theirs in (columns or {}).items()}
+    keys = {mapping.get(c, header_key(c)) for c in TEXT_INPUT}
+    return lambda header: header_key(header) in keys
 
 
 def read_screen(
@@ -300,7 +412,7 @@ def read_screen(
         frame = source.copy()
         name = "input table"
     else:
-        frame = read_table(source, sheet=sheet)
+        frame = read_table(source, sheet=sheet, text=_text_columns(columns))
         name = str(source)
     frame = _map_columns(frame, columns, name)
     return validate_wells(

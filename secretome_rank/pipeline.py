@@ -16,6 +16,7 @@ from secretome_rank import __version__
 from secretome_rank import columns as C
 from secretome_rank.aggregate import rescue_matrix, summarize_contexts
 from secretome_rank.config import RankConfig
+from secretome_rank.errors import SchemaError
 from secretome_rank.hits import (
     TESTS,
     call_hits,
@@ -253,6 +254,14 @@ def rank_screen(
     notes: list[str] = []
     if C.ARM not in wells.columns:
         wells = read_screen(wells)
+    if not (wells[C.ARM] == C.ARM_DRUG).any():
+        treatments = ", ".join(map(str, pd.unique(wells[C.TREATMENT].astype(str))[:5]))
+        raise SchemaError(
+            f"column 'treatment': every plate is a vehicle-arm plate (treatment {treatments}: "
+            "a vehicle word), so there is no drug arm and no rescue to rank; name each "
+            "drug-treated plate's drug in 'treatment', or run `secretome-rank qc` for plate "
+            "QC alone"
+        )
     # 1. per-plate normalisation (controls set the % scale; the library bulk is the null)
     scored, plates = normalize_plates(wells, spatial=cfg.spatial)  # type: ignore[arg-type]
     if cfg.normalization == "cellhts2":

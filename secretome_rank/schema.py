@@ -303,8 +303,8 @@ def validate_wells(
         if col in frame.columns:
             out[col] = frame[col].reset_index(drop=True).to_numpy()
 
-    # controls --------------------------------------------------------------------------
-    if not problems:
+    # controls (also beside other problems, so that one run lists them all) --------------
+    if not plate.isna().any():
         problems.extend(_check_controls(out, missing_controls))
     if problems:
         raise SchemaError(f"{source}: {len(problems)} problem(s) found", problems=problems)
@@ -335,30 +335,38 @@ def validate_wells(
 def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
     """Drug-arm plates need drug controls; every cell line needs a vehicle reference.
 
+    Controls count only with a reading: a control well whose value is empty anchors nothing.
+    A plate without any reading (a plate the reader missed) needs no controls: QC fails it.
     Every well has a plate here (a missing plate id is reported before).
     """
     problems = []
     plate = out[C.PLATE].astype("category")
     pcodes = plate.cat.codes.to_numpy()
+    read = out[C.VALUE].notna().to_numpy()
 
     def per_plate(role: str) -> np.ndarray:
-        on = pcodes[equals_value(out[C.ROLE], role)]
+        on = pcodes[equals_value(out[C.ROLE], role) & read]
         return np.bincount(on[on >= 0], minlength=plate.cat.categories.size)
 
     heads = np.flatnonzero(run_starts(pcodes))
     first = heads[~pd.Series(pcodes[heads]).duplicated().to_numpy()]  # first row of each plate
     first_plate = pcodes[first]  # plates in order of first appearance
     drug = np.asarray(out[C.ARM].iloc[first] == C.ARM_DRUG)
-    no_dc = plate.cat.categories[first_plate[drug & (per_plate(C.DRUG_CONTROL)[first_plate] == 0)]]
+    read_plate = np.bincount(pcodes[read], minlength=plate.cat.categories.size)[first_plate] > 0
+    drug_read = drug & read_plate
+    no_dc = plate.cat.categories[
+        first_plate[drug_read & (per_plate(C.DRUG_CONTROL)[first_plate] == 0)]
+    ]
     if len(no_dc) and missing_controls == "error":
         extra = len(no_dc) - _MAX_LISTED
         more = f" and {extra} more" if extra > 0 else ""
         problems.append(
             f"plates {', '.join(map(str, no_dc[:_MAX_LISTED]))}"
             f"{more}"
-            ": drug-arm plate without drug_control wells, so 0 % rescue is undefined; add the "
-            "drug-only wells to the table, or pass --missing-controls robust-z to score such "
-            "plates against their library median (rescue_pct is then not available)"
+            ": drug-arm plate without drug_control wells (or with no value in any of them), so "
+            "0 % rescue is undefined; add the drug-only wells to the table, or pass "
+            "--missing-controls robust-z to score such plates against their library median "
+            "(rescue_pct is then not available)"
         )
     if missing_controls == "error":
         cell = out[C.CELL_LINE].astype("category").iloc[first]
@@ -368,13 +376,13 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
             weights=per_plate(C.VEHICLE_CONTROL)[first_plate],
             minlength=cell.cat.categories.size,
         )
-        need = pd.unique(ccodes[drug])  # in order of first appearance
+        need: list[int] = pd.unique(ccodes[drug_read]).tolist()  # in order of first appearance
         lacking = [cell.cat.categories[k] for k in need if has_vc[k] == 0]
         if lacking:
             problems.append(
                 f"cell line(s) {', '.join(map(str, lacking[:_MAX_LISTED]))}: no vehicle_control "
-                "wells on any plate, so 100 % rescue is undefined; add the no-drug control wells, "
-                "or pass --missing-controls robust-z"
+                "wells with a value on any plate, so 100 % rescue is undefined; add the no-drug "
+                "control wells, or pass --missing-controls robust-z"
             )
     if not equals_value(out[C.ROLE], C.SAMPLE).any():
         problems.append("no sample wells (role 'sample'): nothing to rank")

@@ -74,6 +74,17 @@ def main() -> None:
     )
     (HERE / "empty_file.csv").write_bytes(b"")
     write("header_only.csv", [HEADER])
+    # a plate's drug controls are there but were not read: they anchor nothing
+    write(
+        "controls_without_readings.csv",
+        [HEADER]
+        + g
+        + [r.replace("P1", "P2").replace(",1000,drug_control", ",,drug_control") for r in g],
+    )
+    write("vehicle_arm_only.csv", [HEADER] + [r.replace("vemurafenib", "DMSO") for r in g])
+    write("two_value_columns.csv", [HEADER + ",Value"] + [r + ",5" for r in g])
+    write("drug_column_unmapped.csv", [HEADER.replace("treatment", "Drug")] + g)
+    write("one_column_two_names.csv", [HEADER] + g)
     write("truncated.csv", [HEADER] + g[:-1] + ["P1,E09,20"])
     write(
         "unbalanced_quote.csv", [HEADER] + g + ['P1,E20,2000,sample,"HGF,A375,vemurafenib'] + g[:3]

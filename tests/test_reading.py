@@ -1,0 +1,81 @@
+"""Reading a well table as the scientist wrote it: names stay text, look-alike headers map,
+explicit mappings win, and a file's problems are listed in one go."""
+
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+import pytest
+
+import secretome_rank as sr
+from secretome_rank.errors import SchemaError
+
+HEADER = "plate,well,value,role,protein,cell_line,treatment"
+
+
+def plate_rows(plate: str, treatment: str = "vemurafenib", line: str = "A375") -> list[str]:
+    rows = [f"{plate},A01,1000,drug_control,,{line},{treatment}"]
+    rows += [f"{plate},A24,9000,vehicle_control,,{line},{treatment}"]
+    rows += [f"{plate},B{i:02d},{3000 + 10 * i},sample,P{i},{line},{treatment}" for i in (3, 4)]
+    return rows
+
+
+def write(path, lines: list[str]):
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_numeric_looking_plate_ids_are_kept_as_written(tmp_path):
+    # '001', '1', '01' and '1E5' are four barcodes, not the numbers 1, 1, 1 and 100000
+    ids = ["001", "1", "01", "1E5"]
+    lines = [HEADER] + [r for p in ids for r in plate_rows(p)]
+    wells = sr.read_screen(write(tmp_path / "s.csv", lines))
+    assert sorted(wells["plate"].unique()) == sorted(ids)
+    pd.DataFrame([ln.split(",") for ln in lines[1:]], columns=HEADER.split(",")).to_excel(
+        tmp_path / "s.xlsx", index=False
+    )
+    assert sorted(sr.read_screen(tmp_path / "s.xlsx")["plate"].unique()) == sorted(ids)
+
+
+def test_none_is_a_treatment_word_and_na_a_missing_protein(tmp_path):
+    lines = [HEADER, *plate_rows("P1"), *plate_rows("P2", treatment="None")]
+    wells = sr.read_screen(write(tmp_path / "s.csv", lines))
+    assert set(wells.loc[wells["plate"] == "P2", "arm"]) == {"vehicle"}
+    lines.append("P1,C05,3000,sample,NA,A375,vemurafenib")
+    with pytest.raises(SchemaError, match="sample wells without a protein in line 10"):
+        sr.read_screen(write(tmp_path / "s.csv", lines))
+
+
+def test_headers_match_whatever_the_spacing(tmp_path):
+    lines = [HEADER.replace("cell_line", "Cell Line")]
+    lines += plate_rows("P1", line="A375") + plate_rows("P2", line="SKMEL28")
+    wells = sr.read_screen(write(tmp_path / "s.csv", lines))
+    assert set(wells["cell_line"]) == {"A375", "SKMEL28"}
+
+
+def test_an_explicit_mapping_wins_over_a_column_of_that_name(tmp_path, caplog):
+    lines = [HEADER + ",Luminescence"] + [r + ",7" for r in plate_rows("P1")]
+    with caplog.at_level(logging.WARNING):
+        wells = sr.read_screen(write(tmp_path / "s.csv", lines), {"value": "Luminescence"})
+    assert (wells["value"] == 7).all()
+    assert "'value' not used" in caplog.text
+
+
+def test_every_problem_of_the_file_at_once(tmp_path):
+    # a bad value and a plate whose drug controls were never read: both in one message
+    p2 = [r.replace(",1000,drug_control", ",,drug_control") for r in plate_rows("P2")]
+    lines = [HEADER, *plate_rows("P1"), *p2, "P1,C05,lots,sample,P9,A375,vemurafenib"]
+    with pytest.raises(SchemaError) as err:
+        sr.read_screen(write(tmp_path / "s.csv", lines))
+    assert len(err.value.problems) == 2
+    text = str(err.value)
+    assert "not a number in line 10 ('lots')" in text
+    assert "plates P2: drug-arm plate without drug_control wells" in text
+
+
+def test_a_plate_without_any_reading_needs_no_controls(tmp_path):
+    dead = [",".join(f.split(",")[:2] + [""] + f.split(",")[3:]) for f in plate_rows("P2")]
+    dead = [r for r in dead if "drug_control" not in r]  # a missed plate, its controls gone too
+    wells = sr.read_screen(write(tmp_path / "s.csv", [HEADER, *plate_rows("P1"), *dead]))
+    assert wells.loc[wells["plate"] == "P2", "value"].isna().all()
