@@ -130,9 +130,21 @@ def run_info(
     }
 
 
+#: columns of the scored wells that wells.tsv leaves out (they follow from other columns)
+_DERIVED_ELSEWHERE = frozenset({C.ROW, C.COL, C.ARM, C.NORM_METHOD, "input_row"})
+
+
 def wells_table(wells: pd.DataFrame) -> pd.DataFrame:
-    """The columns of ``wells.tsv`` from the pipeline's scored wells."""
-    return wells[[c for c in WELL_COLUMNS if c in wells.columns]]
+    """The columns of ``wells.tsv`` from the pipeline's scored wells.
+
+    The input's own columns first (``concentration``, ``batch`` and any other column of the
+    input after the canonical ones, as DESIGN section 1 carries them through), then the
+    normalised values and flags.
+    """
+    split = WELL_COLUMNS.index(C.REPLICATE) + 1
+    carried = [c for c in wells.columns if c not in WELL_COLUMNS and c not in _DERIVED_ELSEWHERE]
+    names = [*WELL_COLUMNS[:split], *carried, *WELL_COLUMNS[split:]]
+    return wells[[c for c in names if c in wells.columns]]
 
 
 def output_tables(result: PipelineResult) -> dict[str, pd.DataFrame]:

@@ -296,12 +296,12 @@ def validate_wells(
     # carried columns -------------------------------------------------------------------
     if C.REPLICATE in frame.columns:
         out[C.REPLICATE] = frame[C.REPLICATE].reset_index(drop=True).to_numpy()
-    for col in frame.columns:
-        if col not in out.columns and col not in (C.WELL, C.ROW, C.COL, *C.INPUT_COLUMNS):
-            out[str(col)] = frame[col].reset_index(drop=True).to_numpy()
     for col in (C.CONCENTRATION, C.BATCH):
         if col in frame.columns:
             out[col] = frame[col].reset_index(drop=True).to_numpy()
+    for col in frame.columns:
+        if col not in out.columns and col not in (C.WELL, C.ROW, C.COL, *C.INPUT_COLUMNS):
+            out[str(col)] = frame[col].reset_index(drop=True).to_numpy()
 
     # controls (also beside other problems, so that one run lists them all) --------------
     if not plate.isna().any():

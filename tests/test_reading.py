@@ -79,3 +79,21 @@ def test_a_plate_without_any_reading_needs_no_controls(tmp_path):
     dead = [r for r in dead if "drug_control" not in r]  # a missed plate, its controls gone too
     wells = sr.read_screen(write(tmp_path / "s.csv", [HEADER, *plate_rows("P1"), *dead]))
     assert wells.loc[wells["plate"] == "P2", "value"].isna().all()
+
+
+def test_wells_tsv_carries_the_inputs_own_columns(tmp_path):
+    from typer.testing import CliRunner
+
+    from secretome_rank.cli import app
+
+    lines = [HEADER + ",concentration,batch,operator"]
+    lines += [r + ",10,B1,jd" for r in plate_rows("P1") + plate_rows("P2", treatment="DMSO")]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["rank", str(write(tmp_path / "s.csv", lines)), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    wells = pd.read_csv(out / "wells.tsv", sep="\t")
+    assert list(wells.columns[7:11]) == ["replicate", "concentration", "batch", "operator"]
+    assert (wells["batch"] == "B1").all() and (wells["concentration"] == 10).all()
+    assert "input_row" not in wells.columns and "norm_method" not in wells.columns
