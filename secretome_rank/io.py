@@ -23,10 +23,12 @@ from secretome_rank.errors import SchemaError
 from secretome_rank.schema import validate_wells
 from secretome_rank.writers import (
     FORMULA_STARTS,
+    TABLE_SUFFIXES,
     BackgroundTable,
     format_tsv,
     neutralize_formulas,
     tsv_bytes,
+    write_by_suffix,
     write_bytes_atomic,
     write_excel,
     write_json,
@@ -35,12 +37,14 @@ from secretome_rank.writers import (
 
 __all__ = [
     "FORMULA_STARTS",
+    "TABLE_SUFFIXES",
     "BackgroundTable",
     "format_tsv",
     "neutralize_formulas",
     "read_screen",
     "read_table",
     "tsv_bytes",
+    "write_by_suffix",
     "write_bytes_atomic",
     "write_excel",
     "write_json",

@@ -15,12 +15,18 @@ of random direction and an edge loss on the outer ring.
 
 from __future__ import annotations
 
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
 from importlib import resources
+from typing import TypeGuard
 
 import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
+from secretome_rank.errors import ConfigError
 from secretome_rank.layout import well_id
 
 __all__ = ["library", "simulate_screen"]
@@ -68,6 +74,95 @@ def _rng(seed: np.random.Generator | int | None) -> np.random.Generator:
     return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
 
 
+#: the treatment of the vehicle arm (a drug cannot have this name)
+VEHICLE = "DMSO"
+
+
+def _is_int(value: object) -> TypeGuard[int]:
+    """An integer (Python or numpy), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_names(name: str, value: object, example: str, problems: list[str]) -> None:
+    """``value`` must be a non-empty sequence of unique, non-empty names."""
+    if not isinstance(value, tuple | list):
+        problems.append(f"{name}={value!r}: expected a tuple or list of names, e.g. {example}")
+        return
+    names = list(value)
+    if not names:
+        problems.append(f"{name}=(): expected at least one name, e.g. {example}")
+    bad = [n for n in names if not isinstance(n, str) or not n.strip()]
+    if bad:
+        problems.append(f"{name}: names must be non-empty text; got {bad!r}")
+    repeated = sorted({str(n) for n in names if names.count(n) > 1})
+    if repeated:
+        problems.append(f"{name}: give each name once; repeated: {', '.join(repeated)}")
+
+
+def _check_real(
+    name: str, value: object, low: float, high: float, problems: list[str], *, open_: str = ""
+) -> None:
+    """``value`` must be a finite number in [low, high]; ``open_`` names open ends ("l", "h")."""
+    number = (
+        float(value) if isinstance(value, numbers.Real) and not isinstance(value, bool) else None
+    )
+    ok = (
+        number is not None
+        and math.isfinite(number)
+        and (low < number if "l" in open_ else low <= number)
+        and (number < high if "h" in open_ else number <= high)
+    )
+    if not ok:
+        left = "(" if "l" in open_ else "["
+        if math.isinf(high):
+            expected = f"a finite number {'>' if 'l' in open_ else '>='} {low:g}"
+        else:
+            expected = f"a number in {left}{low:g}, {high:g}{')' if 'h' in open_ else ']'}"
+        problems.append(f"{name}={value!r}: expected {expected}")
+
+
+def _check_parameters(
+    seed: object,
+    n_proteins: object,
+    cell_lines: object,
+    drugs: object,
+    counts: Sequence[tuple[str, object, int]],
+    reals: Sequence[tuple[str, object, float, float, str]],
+) -> None:
+    """Collect every invalid parameter of :func:`simulate_screen` into one ConfigError.
+
+    ``counts``: (name, value, minimum); ``reals``: (name, value, low, high, open ends).
+    """
+    problems: list[str] = []
+    if not (seed is None or isinstance(seed, np.random.Generator) or (_is_int(seed) and seed >= 0)):
+        problems.append(f"seed={seed!r}: expected an integer >= 0, a numpy Generator or None")
+    if n_proteins is not None and not (_is_int(n_proteins) and n_proteins >= 1):
+        problems.append(
+            f"n_proteins={n_proteins!r}: expected an integer >= 1, or None for the whole library"
+        )
+    if _is_int(cell_lines):
+        if cell_lines < 1:
+            problems.append(f"cell_lines={cell_lines!r}: expected a count >= 1 or a tuple of names")
+    else:
+        _check_names("cell_lines", cell_lines, "('A375', 'SKMEL28')", problems)
+    _check_names("drugs", drugs, "('vemurafenib',)", problems)
+    if isinstance(drugs, tuple | list) and VEHICLE in drugs:
+        problems.append(
+            f"drugs: {VEHICLE!r} names the vehicle arm (added by vehicle_arm=True); "
+            "give the drugs other names"
+        )
+    for name, value, least in counts:
+        if not (_is_int(value) and value >= least):
+            problems.append(f"{name}={value!r}: expected an integer >= {least}")
+    for name, value, low, high, open_ in reals:
+        _check_real(name, value, low, high, problems, open_=open_)
+    if problems:
+        raise ConfigError(
+            f"simulate_screen: {len(problems)} invalid parameter(s); fix them and call again",
+            problems=problems,
+        )
+
+
 def simulate_screen(
     seed: np.random.Generator | int | None = 0,
     *,
@@ -97,33 +192,37 @@ def simulate_screen(
     seed : int, numpy.random.Generator or None
         Randomness.
     n_proteins : int, optional
-        Library size (default: the whole bundled library, ~490 proteins).
+        Library size, >= 1 (default: the whole bundled library, 491 proteins; a larger
+        number warns and simulates the whole library).
     cell_lines : int or tuple of str
-        Cell line names, or a count (names ``CL001``, ...).
+        Cell line names (unique), or a count >= 1 (names ``CL001``, ...).
     drugs : tuple of str
-        Drug arms; each cell line gets every drug.
+        Drug arms, at least one, unique names other than ``DMSO``; each cell line gets
+        every drug.
     n_replicates : int
-        Replicate plates per arm.
+        Replicate plates per arm, >= 1.
     vehicle_arm : bool
         Add a vehicle (``DMSO``) arm per cell line.
     n_rescuers, n_mitogens, n_toxic : int
-        Planted effects (rescuers are drawn from known rescuers first).
+        Planted effects, >= 0 each (rescuers are drawn from known rescuers first; a small
+        library may hold fewer).
     drug_survival : float
-        Fraction of cells surviving the drug (D / V).
+        Fraction of cells surviving the drug (D / V), in (0, 1).
     noise_sd : float
-        SD of the log-normal well noise (natural log).
+        SD of the log-normal well noise (natural log), >= 0.
     edge_loss : float
-        Maximal signal loss of outer-ring wells (each plate draws a loss in [0.5, 1] x this).
+        Maximal signal loss of outer-ring wells (each plate draws a loss in [0.5, 1] x this),
+        in [0, 1).
     gradient : float
-        SD of the per-plate row and column log-gradients across the plate.
+        SD of the per-plate row and column log-gradients across the plate, >= 0.
     outlier_rate, missing_rate : float
-        Fractions of wells multiplied by 2-5 (or 0.1-0.4) and of wells left empty.
+        Fractions of wells multiplied by 2-5 (or 0.1-0.4) and of wells left empty, in [0, 1].
     line_activity : float
-        Probability that a rescuer is active in a given cell line.
+        Probability that a rescuer is active in a given cell line, in [0, 1].
     strength_sd : float
-        Log-scale SD of a rescuer's strength across cell lines.
+        Log-scale SD of a rescuer's strength across cell lines, >= 0.
     drug_specific_fraction : float
-        Fraction of rescuers that rescue only the first drug.
+        Fraction of rescuers that rescue only the first drug, in [0, 1].
     with_wells : bool
         Include plate positions (``well``); without them the table has no layout.
 
@@ -137,24 +236,65 @@ def simulate_screen(
         log2 growth in the vehicle arm), ``is_rescuer`` (drug-specific rescue > 0),
         ``rescue_fraction``.
 
+    Raises
+    ------
+    ConfigError
+        A parameter is out of range or of the wrong type (a ``ValueError``; the message
+        lists every invalid parameter with the values it accepts).
+
+    Warns
+    -----
+    UserWarning
+        ``n_proteins`` is larger than the bundled library.
+
     Examples
     --------
     >>> wells, truth = simulate_screen(seed=1, n_proteins=40, cell_lines=("A",), drugs=("x",))
     >>> sorted(wells["role"].unique())
     ['drug_control', 'empty', 'sample', 'vehicle_control']
     """
+    _check_parameters(
+        seed,
+        n_proteins,
+        cell_lines,
+        drugs,
+        counts=[
+            ("n_replicates", n_replicates, 1),
+            ("n_rescuers", n_rescuers, 0),
+            ("n_mitogens", n_mitogens, 0),
+            ("n_toxic", n_toxic, 0),
+        ],
+        reals=[
+            ("drug_survival", drug_survival, 0.0, 1.0, "lh"),
+            ("noise_sd", noise_sd, 0.0, math.inf, ""),
+            ("edge_loss", edge_loss, 0.0, 1.0, "h"),
+            ("gradient", gradient, 0.0, math.inf, ""),
+            ("outlier_rate", outlier_rate, 0.0, 1.0, ""),
+            ("missing_rate", missing_rate, 0.0, 1.0, ""),
+            ("line_activity", line_activity, 0.0, 1.0, ""),
+            ("strength_sd", strength_sd, 0.0, math.inf, ""),
+            ("drug_specific_fraction", drug_specific_fraction, 0.0, 1.0, ""),
+        ],
+    )
     rng = _rng(seed)
     lib = library()
     if n_proteins is not None:
+        if n_proteins > len(lib):
+            warnings.warn(
+                f"n_proteins={n_proteins}: the bundled library has {len(lib)} proteins; "
+                f"simulating all {len(lib)} (pass n_proteins <= {len(lib)} to silence this)",
+                UserWarning,
+                stacklevel=2,
+            )
         lib = lib.sample(
             n=min(n_proteins, len(lib)), random_state=int(rng.integers(2**31))
         ).sort_values("protein")
     lib = lib.reset_index(drop=True)
     n_p = len(lib)
     lines = (
-        tuple(f"CL{i + 1:03d}" for i in range(cell_lines))
-        if isinstance(cell_lines, int)
-        else tuple(cell_lines)
+        tuple(cell_lines)
+        if isinstance(cell_lines, tuple | list)
+        else tuple(f"CL{i + 1:03d}" for i in range(int(cell_lines)))
     )
 
     # --- planted effects -----------------------------------------------------------------
@@ -164,8 +304,14 @@ def simulate_screen(
     signalling = ~lib["family"].isin(["binding_protein", "protease"]).to_numpy()
     others = np.setdiff1d(np.flatnonzero(signalling), classic)
     n_res = min(n_rescuers, n_p)
-    picks = rng.permutation(classic)[: max(0, min(len(classic), n_res - n_res // 4))]
-    picks = np.concatenate([picks, rng.choice(others, n_res - len(picks), replace=False)])
+    classic_order = rng.permutation(classic)
+    n_classic = max(0, min(len(classic), n_res - n_res // 4))
+    picks = classic_order[:n_classic]
+    n_others = min(n_res - n_classic, len(others))
+    picks = np.concatenate([picks, rng.choice(others, n_others, replace=False)])
+    # a small library may hold too few other signalling proteins: more classic ones then
+    # (no further draws, so every library that had enough gives the same screen as before)
+    picks = np.concatenate([picks, classic_order[n_classic : n_classic + n_res - len(picks)]])
     kind[picks] = "rescuer"
     free = np.flatnonzero(kind == "inactive")
     mit = rng.choice(free, min(n_mitogens, len(free)), replace=False)
@@ -202,11 +348,11 @@ def simulate_screen(
     ).astype(object)
     # sample slot index of every sample well of a library plate
     sample_pos = np.flatnonzero(role_grid == C.SAMPLE)
-    arms = [*drugs, *(("DMSO",) if vehicle_arm else ())]
+    arms = [*drugs, *((VEHICLE,) if vehicle_arm else ())]
     frames = []
     for li, line in enumerate(lines):
         for ai, arm in enumerate(arms):
-            is_vehicle = arm == "DMSO"
+            is_vehicle = arm == VEHICLE
             for rep in range(1, n_replicates + 1):
                 for lp in range(n_lib_plates):
                     slot = slot_perm[lp * slots_per_plate : (lp + 1) * slots_per_plate]

@@ -1,7 +1,8 @@
 """Write outputs: TSV (Arrow's C++ writer, pandas fallback), JSON, Excel, all atomically.
 
 Every file is written to a hidden temporary file beside its target and renamed when complete
-(:func:`write_table`, :func:`write_json`, :func:`write_excel`, :func:`write_bytes_atomic`);
+(:func:`write_table`, :func:`write_json`, :func:`write_excel`, :func:`write_bytes_atomic`, and
+:func:`write_by_suffix`, which picks CSV, TSV, Parquet or Excel from the file name);
 :class:`BackgroundTable` writes a large table in a thread while the caller goes on. Text cells
 that a spreadsheet would run as formulas can be neutralised (:func:`neutralize_formulas`).
 """
@@ -19,17 +20,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from secretome_rank.errors import SchemaError
+from secretome_rank.errors import ConfigError, SchemaError
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
 
 __all__ = [
     "FORMULA_STARTS",
+    "TABLE_SUFFIXES",
     "BackgroundTable",
     "format_tsv",
     "neutralize_formulas",
     "tsv_bytes",
+    "write_by_suffix",
     "write_bytes_atomic",
     "write_excel",
     "write_json",
@@ -393,4 +396,68 @@ def write_json(obj: Any, path: str | Path) -> Path:
             (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode("utf-8")
         ),
     )
+    return p
+
+
+#: file name suffixes :func:`write_by_suffix` writes, and the format of each
+TABLE_SUFFIXES = {
+    ".csv": "CSV",
+    ".tsv": "TSV",
+    ".parquet": "Parquet",
+    ".pq": "Parquet",
+    ".xlsx": "Excel",
+}
+#: rows of one Excel sheet, the header included
+EXCEL_MAX_ROWS = 1_048_576
+
+
+def write_by_suffix(frame: pd.DataFrame, path: str | Path, *, sheet: str = "Sheet1") -> Path:
+    """Write a table in the format its file name says, atomically (see ``TABLE_SUFFIXES``).
+
+    ``.csv``: comma-separated, missing values empty (pandas ``to_csv``); ``.tsv``:
+    :func:`write_table`; ``.parquet``/``.pq``: Parquet (needs pyarrow); ``.xlsx``: one sheet
+    named ``sheet`` (:func:`write_excel`, needs openpyxl). Missing folders are created.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Raises
+    ------
+    ConfigError
+        The suffix is none of ``TABLE_SUFFIXES``, or the table has too many rows for Excel.
+    SchemaError
+        The optional package the format needs is not installed.
+    """
+    p = Path(path)
+    kind = TABLE_SUFFIXES.get(p.suffix.lower())
+    if kind is None:
+        raise ConfigError(
+            f"{p}: cannot tell the format from the suffix {p.suffix or '(none)'!r}; "
+            f"name the file {', '.join(TABLE_SUFFIXES)}"
+        )
+    if kind == "TSV":
+        return write_table(frame, p)
+    if kind == "Excel":
+        if len(frame) >= EXCEL_MAX_ROWS:
+            raise ConfigError(
+                f"{p}: {len(frame):,} rows do not fit an Excel sheet (at most "
+                f"{EXCEL_MAX_ROWS - 1:,} below the header); write .csv, .tsv or .parquet"
+            )
+        return write_excel({sheet: frame}, p)
+    if kind == "CSV":
+        _atomic_write(p, lambda tmp: frame.to_csv(tmp, index=False))
+        return p
+
+    def parquet(tmp: Path) -> None:
+        try:
+            frame.to_parquet(tmp, index=False)
+        except ImportError as exc:
+            raise SchemaError(
+                f"{p}: writing Parquet needs pyarrow; install it with "
+                "`pip install 'secretome-rank[parquet]'`"
+            ) from exc
+
+    _atomic_write(p, parquet)
     return p

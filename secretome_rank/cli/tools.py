@@ -35,49 +35,111 @@ from secretome_rank.cli._common import (
     _stderr,
 )
 
+#: what --out of simulate and import can be (writers.TABLE_SUFFIXES; spelled here for --help)
+TABLE_FORMATS = ".csv, .tsv, .parquet or .xlsx"
+
+
+def _table_file(value: Path | None) -> Path | None:
+    """Option callback: a file name with a suffix we write, not a folder (else exit code 2)."""
+    if value is None:
+        return None
+    from secretome_rank.writers import TABLE_SUFFIXES
+
+    if value.is_dir():
+        raise typer.BadParameter(
+            f"{value} is a folder; give a file name, e.g. {value / 'screen.csv'}"
+        )
+    if value.suffix.lower() not in TABLE_SUFFIXES:
+        given = f"{value.suffix!r} is not a format written here" if value.suffix else "no suffix"
+        raise typer.BadParameter(
+            f"{value}: {given}; end the file name with {TABLE_FORMATS}, "
+            f"e.g. {value.with_suffix('.csv')}"
+        )
+    existing = next((d for d in value.parents if d.exists()), None)
+    if existing is not None and not existing.is_dir():
+        raise typer.BadParameter(
+            f"{value}: {existing} is a file, not a folder; choose another path"
+        )
+    return value
+
+
+def _write_frame(frame: Any, out: Path, sheet: str) -> None:
+    """Write a table in the format of the suffix of ``out`` (missing folders are created)."""
+    from secretome_rank.errors import ConfigError
+    from secretome_rank.writers import write_by_suffix
+
+    try:
+        write_by_suffix(frame, out, sheet=sheet)
+    except OSError as exc:  # no permission, disk full, ...
+        raise ConfigError(
+            f"cannot write {out}: {exc.strerror or exc}; choose another path"
+        ) from exc
+
 
 def _write_wells(wells: Any, out: Path) -> None:
-    """Write a well table as Parquet, CSV or TSV (by the suffix of ``out``) and say so."""
-    from secretome_rank.io import write_table
-
-    if out.suffix.lower() in (".parquet", ".pq"):
-        wells.to_parquet(out, index=False)
-    elif out.suffix.lower() == ".csv":
-        wells.to_csv(out, index=False)
-    else:
-        write_table(wells, out)
+    """Write a well table as CSV, TSV, Parquet or Excel (by the suffix of ``out``) and say so."""
+    _write_frame(wells, out, "wells")
     _stderr().print(f"wrote {len(wells)} wells on {wells['plate'].nunique()} plates to {out}")
 
 
 def simulate(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Well table to write (.csv, .tsv or .parquet).")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help=f"Well table to write ({TABLE_FORMATS}); missing folders are created.",
+            callback=_table_file,
+        ),
     ],
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    cell_lines: Annotated[int, typer.Option("--cell-lines", help="Number of cell lines.")] = 2,
-    drugs: Annotated[int, typer.Option("--drugs", help="Number of drugs.")] = 2,
-    replicates: Annotated[int, typer.Option("--replicates", help="Replicate plates per arm.")] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.", min=0)] = 0,
+    cell_lines: Annotated[
+        int, typer.Option("--cell-lines", help="Number of cell lines.", min=1)
+    ] = 2,
+    drugs: Annotated[int, typer.Option("--drugs", help="Number of drugs.", min=1)] = 2,
+    replicates: Annotated[
+        int, typer.Option("--replicates", help="Replicate plates per arm.", min=1)
+    ] = 3,
     proteins: Annotated[
-        int | None, typer.Option("--proteins", help="Library size (default: whole library).")
+        int | None,
+        typer.Option(
+            "--proteins", help="Library size (default and at most: the whole library).", min=1
+        ),
     ] = None,
     vehicle: Annotated[
         bool, typer.Option("--vehicle/--no-vehicle", help="Add a vehicle (DMSO) arm.")
     ] = True,
     truth: Annotated[
-        Path | None, typer.Option("--truth", help="Also write the true effects here (TSV).")
+        Path | None,
+        typer.Option(
+            "--truth",
+            help=f"Also write the true effects here ({TABLE_FORMATS}).",
+            callback=_table_file,
+        ),
     ] = None,
 ) -> None:
     """Simulate a screen with known rescuers, mitogens and toxic proteins."""
+    if truth is not None and truth.resolve() == out.resolve():
+        raise typer.BadParameter(
+            f"{truth} is also --out; give the true effects another file name",
+            param_hint="'--truth'",
+        )
 
     def run() -> None:
         import secretome_rank as sr
-        from secretome_rank.io import write_table
+        from secretome_rank.simulate import library
 
+        n_library = len(library())
+        if proteins is not None and proteins > n_library:
+            _stderr().print(
+                f"note: --proteins {proteins} is more than the {n_library} proteins of the "
+                f"bundled library; simulating all {n_library}"
+            )
         names = ("vemurafenib", "trametinib", "dabrafenib", "erlotinib", "lapatinib", "crizotinib")
         drug_names = tuple(names[i] if i < len(names) else f"drug{i + 1}" for i in range(drugs))
         wells, true = sr.simulate_screen(
             seed,
-            n_proteins=proteins,
+            n_proteins=None if proteins is None else min(proteins, n_library),
             cell_lines=cell_lines,
             drugs=drug_names,
             n_replicates=replicates,
@@ -85,7 +147,7 @@ def simulate(
         )
         _write_wells(wells, out)
         if truth is not None:
-            write_table(true, truth)
+            _write_frame(true, truth, "truth")
 
     _guard(run)
 
@@ -115,7 +177,11 @@ def import_(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", "-o", help="Well table to write (.tsv, .csv or .parquet).", dir_okay=False
+            "--out",
+            "-o",
+            help=f"Well table to write ({TABLE_FORMATS}).",
+            dir_okay=False,
+            callback=_table_file,
         ),
     ] = Path("screen.tsv"),
     role_map: RoleMapOpt = None,
