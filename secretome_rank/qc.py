@@ -345,20 +345,18 @@ def _control_order(qc: pd.DataFrame) -> tuple[pd.Series, pd.Series, NDArray[np.o
     checked = (qc[C.ARM] == C.ARM_DRUG).to_numpy(dtype=bool) & ~np.isnan(d) & ~np.isnan(v)
     not_above = checked & ~(v > d)
     inverted = bool(checked.any()) and bool((v[checked] < d[checked]).all())
-    medians = (
-        "(median V " + _short_numbers(v) + np.where(v < d, " < D ", " <= D ") + _short_numbers(d)
-    )
     if inverted:
-        text = (
-            "vehicle controls below drug controls on every drug-arm plate " + medians + "): "
-            "the full-effect control reads low in this assay, or roles are swapped throughout; "
-            "rescue_pct runs downward"
-        )
+        head = "vehicle controls below drug controls on every drug-arm plate (median V "
+        tail = "): the full-effect control reads low in this assay, or roles are swapped "
+        tail += "throughout; rescue_pct runs downward"
     else:
-        text = (
-            "vehicle controls not above drug controls " + medians + "): roles swapped, or the "
-            "drug had no effect"
-        )
+        head = "vehicle controls not above drug controls (median V "
+        tail = "): roles swapped, or the drug had no effect"
+    text = np.full(len(qc), "", dtype=object)  # formatted only where used
+    vs, ds = v[not_above], d[not_above]
+    text[not_above] = (
+        head + _short_numbers(vs) + np.where(vs < ds, " < D ", " <= D ") + _short_numbers(ds) + tail
+    )
     fail = pd.Series(not_above & (not inverted), index=qc.index)
     warn = pd.Series(not_above & inverted, index=qc.index)
     return fail, warn, text
