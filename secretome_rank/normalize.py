@@ -30,6 +30,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from secretome_rank import columns as C
+from secretome_rank.errors import SchemaError
 
 __all__ = [
     "SpatialMethod",
@@ -45,6 +46,17 @@ logger = logging.getLogger(__name__)
 SpatialMethod = Literal["none", "bscore"]
 FLOOR_FRACTION = 0.01
 MAD_SCALE = 1.4826
+#: what B-score needs and how to get it (a problem of :class:`SchemaError`)
+BSCORE_NEEDS_WELLS = (
+    "--spatial bscore (spatial='bscore') needs well ids to find each plate's rows and "
+    "columns, but the table has no 'well' column; add one (A1, A01 or A001; map yours with "
+    "--column well=NAME), or drop --spatial bscore"
+)
+
+
+def has_well_ids(wells: pd.DataFrame) -> bool:
+    """Whether any well of a validated table has a position (row and column)."""
+    return bool((wells[C.ROW].notna() & wells[C.COL].notna()).any())
 
 
 def median_polish(
@@ -169,6 +181,8 @@ def _spatial_offsets(wells: pd.DataFrame, logx: pd.Series) -> tuple[pd.Series, p
     without samples get no column effect) and the B-score of sample wells.
     """
     pos = wells[C.ROW].notna() & wells[C.COL].notna()
+    if not pos.any():
+        raise SchemaError(f"input table: {BSCORE_NEEDS_WELLS}")
     plates = pd.Index(wells.loc[pos, C.PLATE].unique())
     n_rows = int(wells.loc[pos, C.ROW].max())
     n_cols = int(wells.loc[pos, C.COL].max())
@@ -207,6 +221,11 @@ def apply_plate_params(
     spatial : {"none", "bscore"}
         ``bscore`` removes each plate's row and column effects (median polish of the sample
         wells on the log2 scale) before anything else and adds a ``bscore`` column.
+
+    Raises
+    ------
+    SchemaError
+        ``spatial="bscore"`` on a table without well ids.
 
     Returns
     -------
@@ -343,6 +362,11 @@ def normalize_plates(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fit and apply per-plate normalisation.
 
+    Raises
+    ------
+    SchemaError
+        ``spatial="bscore"`` on a table without well ids.
+
     Returns
     -------
     (pandas.DataFrame, pandas.DataFrame)
@@ -351,6 +375,8 @@ def normalize_plates(
         sample wells against its drug controls, i.e. how far the library bulk sits from the
         controls).
     """
+    if spatial == "bscore" and not has_well_ids(wells):  # before any work
+        raise SchemaError(f"input table: {BSCORE_NEEDS_WELLS}")
     params = fit_plate_params(wells)
     # the bulk is the median sample log2_ratio (growth_log2 on vehicle plates) of the plate
     scored, bulk = _apply(wells, params, spatial)

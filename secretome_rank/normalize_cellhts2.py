@@ -56,6 +56,13 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CELLHTS2_PLATE = "cellhts2_plate"
+#: what the replicate summary needs and how to get it (a problem of :class:`SchemaError`)
+CELLHTS2_NEEDS_WELLS = (
+    "--normalization cellhts2 (normalization='cellhts2') needs well ids: its replicate "
+    "summary pairs the replicate plates well by well (cellhts2_plate, well), but the table "
+    "has no 'well' column; add one (A1, A01 or A001; map yours with --column well=NAME), or "
+    "use --normalization controls"
+)
 CELLHTS2_NORM = "cellhts2_norm"
 SCORE = "score"
 SUMMARY_SCORE = "summary_score"
@@ -186,8 +193,9 @@ def cellhts2_scores(
     Raises
     ------
     SchemaError
-        Missing columns; a plate with readings but no sample reading (cellHTS2 stops there
-        too); a replicate with several plates but no ``cellhts2_plate`` column.
+        Missing columns; wells without a well id; a plate with readings but no sample
+        reading (cellHTS2 stops there too); a replicate with several plates but no
+        ``cellhts2_plate`` column.
     ConfigError
         Invalid ``sign`` or ``summary``.
 
@@ -223,6 +231,14 @@ def cellhts2_scores(
         raise SchemaError(
             f"cellhts2_scores: the well table lacks column(s) {', '.join(missing)}; expected "
             "the canonical well table (plate, well, value, role)"
+        )
+    no_id = wells[C.WELL].isna().to_numpy()
+    if no_id.all() and len(no_id):
+        raise SchemaError(f"cellhts2_scores: {CELLHTS2_NEEDS_WELLS}")
+    if no_id.any():
+        raise SchemaError(
+            f"cellhts2_scores: {int(no_id.sum())} of {len(no_id)} wells have no well id; the "
+            "replicate summary pairs the replicate plates well by well: give every well an id"
         )
     out = wells.copy()
     role = out[C.ROLE].astype(str).to_numpy()

@@ -27,7 +27,7 @@ from secretome_rank.hits import (
     protein_stats,
 )
 from secretome_rank.io import read_screen
-from secretome_rank.normalize import normalize_plates
+from secretome_rank.normalize import BSCORE_NEEDS_WELLS, has_well_ids, normalize_plates
 from secretome_rank.qc import plate_qc
 from secretome_rank.rank import rank_hits
 from secretome_rank.specificity import classify, interaction_stats
@@ -158,6 +158,19 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.D
     return pd.concat([left.reset_index(drop=True), values.reset_index(drop=True)], axis=1)
 
 
+def _check_well_ids(wells: pd.DataFrame, cfg: RankConfig) -> None:
+    """Raise one :class:`SchemaError` for every chosen option that needs well ids they lack."""
+    problems = []
+    if cfg.spatial == "bscore":
+        problems.append(BSCORE_NEEDS_WELLS)
+    if cfg.normalization == "cellhts2":
+        from secretome_rank.normalize_cellhts2 import CELLHTS2_NEEDS_WELLS
+
+        problems.append(CELLHTS2_NEEDS_WELLS)
+    if problems and not has_well_ids(wells):
+        raise SchemaError(f"input table: {len(problems)} problem(s) found", problems=problems)
+
+
 def rank_screen(
     wells: pd.DataFrame,
     *,
@@ -262,6 +275,7 @@ def rank_screen(
             "drug-treated plate's drug in 'treatment', or run `secretome-rank qc` for plate "
             "QC alone"
         )
+    _check_well_ids(wells, cfg)
     # 1. per-plate normalisation (controls set the % scale; the library bulk is the null)
     scored, plates = normalize_plates(wells, spatial=cfg.spatial)  # type: ignore[arg-type]
     if cfg.normalization == "cellhts2":

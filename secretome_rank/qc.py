@@ -1,7 +1,7 @@
 """Per-plate quality control and a pass/warn/fail verdict with its reasons.
 
 Z' factors, control CVs, signal window, replicate agreement, edge effects, left/right
-gradients and row/column patterns.
+gradients, row/column patterns, and the order of the controls (vehicle above drug).
 
 All metrics are computed for every plate at once with grouped pandas aggregations.
 
@@ -255,7 +255,8 @@ def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
         mean_d| - 3 (sd_v + sd_d)) / sd_v), ``edge_vs_centre_log2`` (outer-ring vs inner
         controls), ``bulk_offset_log2`` (library median vs drug controls), ``replicate_r``,
         ``row_p, row_r2, col_p, col_r2`` (one-way ANOVA of sample log2 values), ``norm_method,
-        verdict, reason``.
+        verdict, reason`` (rules in docs/formulas.md section 2; a drug-arm plate whose vehicle
+        controls do not read above its drug controls fails).
     """
     q = params.set_index(C.PLATE)
     out = q[
@@ -310,16 +311,71 @@ def plate_qc(scored: pd.DataFrame, params: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def _short_numbers(x: NDArray[np.float64]) -> NDArray[np.object_]:
+    """Numbers as text with two significant digits, ``1.2e4`` style ("0", "NA").
+
+    Examples
+    --------
+    >>> _short_numbers(np.array([12000.25, 117.3, 0.0, 9.96])).tolist()
+    ['1.2e4', '1.2e2', '0', '1.0e1']
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        e = np.floor(np.log10(np.abs(x)))
+    e = np.where(np.isfinite(e), e, 0.0)
+    m = np.round(x / 10.0**e, 1)
+    carry = np.abs(m) >= 10  # 9.96 rounds to 10.0: 1.0 with the next exponent
+    m, e = np.where(carry, m / 10, m), e + carry
+    # object arrays of str add elementwise (np.strings needs numpy 2)
+    text = m.astype(str).astype(object) + "e" + e.astype(np.int64).astype(str).astype(object)
+    return np.where(x == 0, "0", np.where(np.isnan(x), "NA", text)).astype(object)
+
+
+def _control_order(qc: pd.DataFrame) -> tuple[pd.Series, pd.Series, NDArray[np.object_]]:
+    """Drug-arm plates whose vehicle controls do not read above their drug controls.
+
+    Returns ``(fail, warn, text)``: two masks over the plates and the reason of each plate.
+    Only drug-arm plates with wells of both controls are checked: there V - D is the %
+    rescue scale (vehicle-arm plates are scored against V alone). A plate fails when
+    V <= D (roles swapped, or the drug had no effect), unless every checked plate reads
+    V < D: the screen is then consistently inverted (an assay whose full-effect control
+    reads low, such as the cellHTS2 ``pos`` wells of a viability screen under the default
+    role mapping, docs/import.md), which warns.
+    """
+    d = qc["drug_median"].to_numpy(dtype=float)
+    v = qc["vehicle_median"].to_numpy(dtype=float)
+    checked = (qc[C.ARM] == C.ARM_DRUG).to_numpy(dtype=bool) & ~np.isnan(d) & ~np.isnan(v)
+    not_above = checked & ~(v > d)
+    inverted = bool(checked.any()) and bool((v[checked] < d[checked]).all())
+    if inverted:
+        head = "vehicle controls below drug controls on every drug-arm plate (median V "
+        tail = "): the full-effect control reads low in this assay, or roles are swapped "
+        tail += "throughout; rescue_pct runs downward"
+    else:
+        head = "vehicle controls not above drug controls (median V "
+        tail = "): roles swapped, or the drug had no effect"
+    text = np.full(len(qc), "", dtype=object)  # formatted only where used
+    vs, ds = v[not_above], d[not_above]
+    text[not_above] = (
+        head + _short_numbers(vs) + np.where(vs < ds, " < D ", " <= D ") + _short_numbers(ds) + tail
+    )
+    fail = pd.Series(not_above & (not inverted), index=qc.index)
+    warn = pd.Series(not_above & inverted, index=qc.index)
+    return fail, warn, text
+
+
 def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
     t = QC_THRESHOLDS
-    fail: list[tuple[pd.Series, str]] = [
+    order_fail, order_warn, order_text = _control_order(qc)
+    # a reason is one text, or one text per plate (an object array over the plates)
+    fail: list[tuple[pd.Series, str | NDArray[np.object_]]] = [
         (qc["n_samples"] == 0, "no sample readings"),
         (
             qc["robust_z_prime"] < t["fail_robust_z_prime"],
             "controls do not separate (robust Z' < 0)",
         ),
+        (order_fail, order_text),
     ]
-    warn: list[tuple[pd.Series, str]] = [
+    warn: list[tuple[pd.Series, str | NDArray[np.object_]]] = [
         (
             qc["robust_z_prime"].between(
                 t["fail_robust_z_prime"], t["warn_robust_z_prime"], inclusive="left"
@@ -348,18 +404,21 @@ def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
             qc["norm_method"] == "sample_median",
             "no anchoring controls: scored against library median",
         ),
+        (order_warn, order_text),
     ]
     # object arrays of text: numpy joins the few reasons of each plate elementwise
     verdict = np.full(len(qc), C.PASS, dtype=object)
     reason = np.full(len(qc), "", dtype=object)
     for cond, text in warn:
         m = cond.fillna(False).to_numpy(dtype=bool)
-        reason[m] = np.where(reason[m] == "", text, reason[m] + "; " + text)
+        add = text if isinstance(text, str) else text[m]
+        reason[m] = np.where(reason[m] == "", add, reason[m] + "; " + add)
         verdict[m] = C.WARN
     fail_reason = np.full(len(qc), "", dtype=object)
     for cond, text in fail:
         m = cond.fillna(False).to_numpy(dtype=bool)
-        fail_reason[m] = np.where(fail_reason[m] == "", text, fail_reason[m] + "; " + text)
+        add = text if isinstance(text, str) else text[m]
+        fail_reason[m] = np.where(fail_reason[m] == "", add, fail_reason[m] + "; " + add)
     failed = fail_reason != ""
     verdict[failed] = C.FAIL
     reason[failed] = np.where(
