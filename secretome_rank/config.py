@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -33,6 +34,9 @@ class RankConfig:
         problems = []
         if not 0 < self.fdr <= 1:
             problems.append(f"fdr={self.fdr}: expected a number in (0, 1]")
+        for name in ("min_rescue", "ssmd_threshold"):
+            if not math.isfinite(getattr(self, name)):
+                problems.append(f"{name}={getattr(self, name)}: expected a finite number")
         if self.test not in TESTS:
             problems.append(f"test={self.test!r}: expected one of {', '.join(TESTS)}")
         if self.alternative not in ("greater", "two-sided"):

@@ -80,6 +80,24 @@ def test_usage_error_exit_2():
     assert r.exit_code == 2
 
 
+@pytest.mark.parametrize(
+    ("option", "value", "said"),
+    [
+        ("--fdr", "0", "not in (0, 1]"),
+        ("--fdr", "nan", "not in (0, 1]"),
+        ("--min-rescue", "inf", "not a finite number"),
+        ("--min-rescue", "nan", "not a finite number"),
+        ("--top", "-1", "--top"),
+    ],
+)
+def test_option_values_out_of_range_are_usage_errors(tmp_path, option, value, said):
+    # before, --fdr 0 gave exit 3, --min-rescue inf a traceback, nan a run.json with NaN
+    out = tmp_path / "o"
+    r = runner.invoke(app, ["demo", "--out", str(out), option, value])
+    assert r.exit_code == 2, r.output
+    assert said in " ".join(r.output.split()) and not out.exists()
+
+
 def test_qc_and_simulate(tmp_path):
     out = tmp_path / "sim.csv"
     r = runner.invoke(

@@ -9,6 +9,7 @@ grid exports + plate map, or a cellHTS2 folder. Only typer is imported at module
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
@@ -161,11 +162,27 @@ RoleMapOpt = Annotated[
     ),
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder.", file_okay=False)]
+
+
+def _fdr(value: float) -> float:
+    """Option callback: an FDR in (0, 1] (exit code 2 otherwise)."""
+    if not 0 < value <= 1:  # NaN fails too
+        raise typer.BadParameter(f"{value:g} is not in (0, 1]; e.g. --fdr 0.05")
+    return value
+
+
+def _finite(value: float) -> float:
+    """Option callback: a finite number (exit code 2 otherwise)."""
+    if not math.isfinite(value):
+        raise typer.BadParameter(f"{value:g} is not a finite number")
+    return value
+
+
 FdrOpt = Annotated[
-    float, typer.Option("--fdr", help="q-value threshold of a hit.", min=0.0, max=1.0)
+    float, typer.Option("--fdr", help="q-value threshold of a hit, in (0, 1].", callback=_fdr)
 ]
 MinRescueOpt = Annotated[
-    float, typer.Option("--min-rescue", help="Minimum mean % rescue of a hit.")
+    float, typer.Option("--min-rescue", help="Minimum mean % rescue of a hit.", callback=_finite)
 ]
 TestOpt = Annotated[Test, typer.Option("--test", help="Per-protein test.")]
 AltOpt = Annotated[
@@ -180,7 +197,7 @@ SpatialOptT = Annotated[
 FormatOpt = Annotated[
     OutputFormat, typer.Option("--format", "-f", help="Results on stdout as table, tsv or json.")
 ]
-TopOpt = Annotated[int, typer.Option("--top", help="Rows per context in the table summary.")]
+TopOpt = Annotated[int, typer.Option("--top", help="Rows per context in the table summary.", min=0)]
 ExcludeOpt = Annotated[
     bool, typer.Option("--exclude-failed", help="Leave plates failing QC out of the statistics.")
 ]
