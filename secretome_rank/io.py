@@ -101,6 +101,41 @@ def _sniff_delimiter(head: str, name: str) -> str:
     return best
 
 
+def _long_lines(path: Path, sep: str) -> list[tuple[int, int, int]]:
+    """``(line, header fields, fields)`` of every line with more fields than the header.
+
+    Only on the error path: pandas names the first such line and stops there.
+    """
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = csv.reader(handle, delimiter=sep)
+        header = next(rows, [])
+        return [(rows.line_num, len(header), len(r)) for r in rows if len(r) > len(header)]
+
+
+def _sheet_index(sheet: str | int | None, names: list[str], path: Path) -> int:
+    """The position of the chosen sheet: by name, else by number (from 1 as text, from 0 as int).
+
+    On the command line ``--sheet 2`` is the sheet named ``2`` if there is one, else the
+    second sheet; in Python an int counts from 0, as in pandas.
+    """
+    listing = ", ".join(f"{i + 1}: {n!r}" for i, n in enumerate(names))
+    if sheet is None:
+        return 0
+    if isinstance(sheet, str) and sheet in names:
+        return names.index(sheet)
+    if isinstance(sheet, str) and sheet.strip().isdecimal():
+        index = int(sheet) - 1
+    elif isinstance(sheet, int):
+        index = sheet
+    else:
+        raise SchemaError(f"{path}: no sheet {sheet!r}; the sheets are {listing}")
+    if not 0 <= index < len(names):
+        raise SchemaError(
+            f"{path}: no sheet number {sheet}; the file has {len(names)} sheet(s): {listing}"
+        )
+    return index
+
+
 def _parse_text(
     path: Path, *, sep: str, decimal: str, text: Callable[[str], bool] | None = None
 ) -> pd.DataFrame:
@@ -144,7 +179,31 @@ def _parse_text(
     if redo:
         again = pd.read_csv(path, usecols=redo, dtype=dict.fromkeys(redo, str), **options)
         frame[redo] = again[redo]
+    if decimal == ",":
+        _decimal_commas(frame, skip=text_cols)
     return frame
+
+
+_COMMA_NUMBER = r"[-+]?(?:\d+|\d{1,3}(?:\.\d{3})+),\d+"
+
+
+def _decimal_commas(frame: pd.DataFrame, *, skip: list[str]) -> None:
+    """Numbers written ``15369,8`` or ``15.369,8`` in a text column of a ``;`` file -> ``15369.8``.
+
+    pandas parses decimal commas only in a column where every cell is a number; one bad
+    cell leaves the whole column text, and validation would then list every number as bad.
+    Columns where most cells look like such numbers get them rewritten with a decimal
+    point (still text: validation converts them and names only the cells that are not).
+    """
+    for col in frame.columns:
+        if str(col) in skip or pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        text = frame[col].dropna().astype(str).str.strip()
+        looks = text.str.fullmatch(_COMMA_NUMBER)
+        if len(text) and looks.mean() > 0.5:
+            fixed = text[looks].str.replace(".", "", regex=False).str.replace(",", ".")
+            frame[col] = frame[col].astype(object)
+            frame.loc[fixed.index, col] = fixed
 
 
 def read_table(
@@ -164,7 +223,8 @@ def read_table(
     path : str or pathlib.Path
         The file.
     sheet : str or int, optional
-        Excel sheet name or index (default: the first sheet).
+        Excel sheet: a name; else a number, from 1 as text (``"2"``, as ``--sheet 2``) or
+        from 0 as int (as in pandas). Default: the first sheet.
     text : callable, optional
         ``text(header) -> bool``: columns of text and Excel files to read as written, with
         no type inference (``001`` stays ``001``, ``1E5`` stays ``1E5``); in them only empty
@@ -202,15 +262,13 @@ def read_table(
         try:
             with pd.ExcelFile(p) as book:
                 names = [str(n) for n in book.sheet_names]
-                chosen = 0 if sheet is None else sheet
-                if isinstance(chosen, str) and chosen not in names:
-                    raise SchemaError(f"{p}: no sheet {chosen!r}; sheets: {', '.join(names)}")
+                chosen = _sheet_index(sheet, names, p)
                 rules: dict[str, Any] = {}
                 if text is not None:
                     header = pd.read_excel(book, sheet_name=chosen, nrows=0).columns
                     text_cols = [str(h) for h in header if text(str(h))]
                     rules = _na_rules(header, text_cols) | {"dtype": dict.fromkeys(text_cols, str)}
-                frame = pd.read_excel(book, sheet_name=chosen, **rules)
+                frame = _drop_trailing_empty_rows(pd.read_excel(book, sheet_name=chosen, **rules))
         except SchemaError:
             raise
         except ImportError as exc:
@@ -219,9 +277,16 @@ def read_table(
                 "`pip install 'secretome-rank[excel]'`"
             ) from exc
         except Exception as exc:
-            raise SchemaError(f"{p}: not a readable Excel file ({exc})") from exc
+            why = (
+                "its content is not an Excel workbook"
+                if "format cannot be determined" in str(exc)
+                else str(exc)
+            )
+            raise SchemaError(
+                f"{p}: not a readable Excel file ({why}); save it again from Excel as .xlsx"
+            ) from exc
         if frame.empty:
-            label = names[chosen] if isinstance(chosen, int) and chosen < len(names) else chosen
+            label = names[chosen]
             raise SchemaError(
                 f"{p}: sheet {label!r} is empty; expected a header row and one row per well "
                 f"(choose another sheet with --sheet; sheets: {', '.join(names)})"
@@ -229,6 +294,16 @@ def read_table(
         return frame
     with p.open("rb") as handle:  # the head is sniffed; pandas reads the file itself
         raw = handle.read(_SNIFF_BYTES + 1)
+    if raw.startswith(b"\x1f\x8b"):
+        raise SchemaError(
+            f"{p}: is gzip-compressed; decompress it first (e.g. `gunzip -k {p.name}`) and "
+            "pass the CSV/TSV file"
+        )
+    if raw.startswith(b"PK\x03\x04"):
+        raise SchemaError(
+            f"{p}: is a ZIP archive (an Excel workbook is one: then name the file .xlsx); "
+            "expected CSV/TSV text, Parquet or Excel"
+        )
     if b"\x00" in raw[:_SNIFF_BYTES]:
         raise SchemaError(f"{p}: looks like a binary file, expected CSV/TSV text, Parquet or Excel")
     first_break = min((i for i in (raw.find(b"\n"), raw.find(b"\r")) if i >= 0), default=len(raw))
@@ -242,9 +317,11 @@ def read_table(
     except UnicodeDecodeError as exc:
         # a multi-byte character cut at the sniff boundary is fine; anything else is not UTF-8
         if exc.start < _SNIFF_BYTES - 4:
+            line = raw[: exc.start].count(b"\n") + 1
             raise SchemaError(
-                f"{p}: not UTF-8 text (byte {exc.start}: {raw[exc.start : exc.start + 1]!r}); "
-                "re-save the file as UTF-8 (e.g. 'CSV UTF-8' in Excel)"
+                f"{p}: not UTF-8 text (line {line}, byte {exc.start}: "
+                f"{raw[exc.start : exc.start + 1]!r}); re-save the file as UTF-8 (e.g. "
+                "'CSV UTF-8' in Excel)"
             ) from exc
         text_head = raw[: exc.start].decode("utf-8-sig")
     sep = _sniff_delimiter(text_head, p.name.lower())
@@ -258,13 +335,33 @@ def read_table(
     except pd.errors.EmptyDataError as exc:
         raise SchemaError(f"{p}: no header line or data; expected a header line and rows") from exc
     except pd.errors.ParserError as exc:
+        long = _long_lines(p, sep)
+        detail = (
+            f"more fields than the header's {long[0][1]} in "
+            + ", ".join(f"line {n} ({k})" for n, _, k in long[:5])
+            + (f" and {len(long) - 5} more lines" if len(long) > 5 else "")
+            if long
+            else str(exc).strip()
+        )
         raise SchemaError(
             f"{p}: cannot be parsed as a {'tab' if sep == chr(9) else repr(sep)}-delimited table "
-            f"({str(exc).strip()}); check quoting and that every line has the same number of fields"
+            f"({detail}); check quoting and that every line has the same number of fields"
         ) from exc
+    frame = _drop_trailing_empty_rows(frame)
     if frame.empty:
         raise SchemaError(f"{p}: has a header line but no data rows")
     return frame
+
+
+def _drop_trailing_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Leave out the rows at the end with no value at all (``,,,,`` lines, as Excel writes).
+
+    Only at the end, so that every other row keeps its line number in messages.
+    """
+    if len(frame) == 0 or not frame.iloc[-1].isna().all():
+        return frame
+    filled = frame.notna().any(axis=1).to_numpy()
+    return frame.iloc[: int(filled.nonzero()[0].max()) + 1 if filled.any() else 0]
 
 
 # headers that name an optional column's content under another name (matched by header_key)
@@ -374,9 +471,10 @@ def read_screen(
         A CSV/TSV/Parquet/Excel file, or a DataFrame already in memory (not modified).
     columns : mapping, optional
         ``{canonical: theirs}`` column-name mapping, e.g. ``{"value": "Luminescence"}``.
-        Without it, columns are matched to the canonical names case-insensitively.
+        Without it, columns are matched to the canonical names ignoring case, spaces, ``_``,
+        ``-`` and ``.`` (:func:`header_key`).
     sheet : str or int, optional
-        Excel sheet.
+        Excel sheet, as in :func:`read_table`.
     role_map : mapping, optional
         Extra role words, e.g. ``{"neg": "drug_control", "pos": "vehicle_control"}``.
         Without it only the canonical roles are accepted.

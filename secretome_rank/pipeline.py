@@ -303,6 +303,12 @@ def rank_screen(
             notes.append(
                 "wells of failed plates were excluded from the statistics (--exclude-failed)"
             )
+            drug_plates = qc.loc[qc[C.ARM] == C.ARM_DRUG, C.PLATE]
+            if drug_plates.isin(failed).all():  # nothing left to test: say it now
+                logger.warning(
+                    "every drug-arm plate failed QC and --exclude-failed left them out: no "
+                    "protein can be tested (see qc.tsv for the reasons)"
+                )
     if on_table is not None and cfg.exclude_failed:
         on_table("wells", scored)
     # 3. per-protein statistics per context, FDR, hit calls

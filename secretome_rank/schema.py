@@ -7,6 +7,7 @@ was expected and how to fix it) and raises one :class:`~secretome_rank.errors.Sc
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 
 import numpy as np
@@ -27,6 +28,8 @@ from secretome_rank.errors import SchemaError
 from secretome_rank.layout import FORMATS, format_for, row_letters
 
 __all__ = ["describe_rows", "validate_wells"]
+
+logger = logging.getLogger(__name__)
 
 _MAX_LISTED = 5
 
@@ -272,6 +275,14 @@ def validate_wells(
                 problems.append(
                     f"column {col!r}: empty in {describe_rows(line[s.isna()])} while other rows "
                     f"have one; fill it in on every row"
+                )
+            if s.isna().all():
+                logger.warning(
+                    "%s: column %r is empty in every row; every well gets %s %r",
+                    source,
+                    col,
+                    col,
+                    default,
                 )
             if s.isna().any() and default not in s.cat.categories:
                 s = s.cat.add_categories([default])

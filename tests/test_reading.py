@@ -97,3 +97,32 @@ def test_wells_tsv_carries_the_inputs_own_columns(tmp_path):
     assert list(wells.columns[7:11]) == ["replicate", "concentration", "batch", "operator"]
     assert (wells["batch"] == "B1").all() and (wells["concentration"] == 10).all()
     assert "input_row" not in wells.columns and "norm_method" not in wells.columns
+
+
+def test_european_numbers_with_one_bad_cell_name_only_that_cell(tmp_path):
+    # ';' file, decimal commas and thousands dots: one 'abc' must not make every number bad
+    rows = [r.split(",") for r in plate_rows("P1") + plate_rows("P2")]
+    for r in rows:
+        r[2] = f"{int(r[2]) // 1000}.{int(r[2]) % 1000:03d},5"  # 1000 -> '1.000,5'
+    rows[3][2] = "abc"
+    lines = [HEADER.replace(",", ";")] + [";".join(r) for r in rows]
+    with pytest.raises(SchemaError) as err:
+        sr.read_screen(write(tmp_path / "s.csv", lines))
+    assert err.value.problems == [
+        "column 'value': not a number in line 5 ('abc'); expected a finite number >= 0, or "
+        "an empty cell for a missing reading"
+    ]
+    rows[3][2] = "3.040,5"
+    wells = sr.read_screen(write(tmp_path / "s.csv", [lines[0]] + [";".join(r) for r in rows]))
+    assert sorted(wells["value"].unique())[:2] == [1000.5, 3030.5]
+
+
+def test_trailing_lines_of_only_delimiters_are_no_wells(tmp_path):
+    # Excel writes ',,,,,,' for rows it once formatted; in the middle they are still reported
+    lines = [HEADER, *plate_rows("P1"), ",,,,,,", ",,,,,,"]
+    assert len(sr.read_screen(write(tmp_path / "s.csv", lines))) == 4
+    lines.insert(2, ",,,,,,")
+    with pytest.raises(SchemaError, match="column 'plate': empty in line 3"):
+        sr.read_screen(write(tmp_path / "s.csv", lines))
+    with pytest.raises(SchemaError, match="has a header line but no data rows"):
+        sr.read_screen(write(tmp_path / "s.csv", [HEADER, ",,,,,,"]))

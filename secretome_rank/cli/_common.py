@@ -19,6 +19,7 @@ import typer
 
 T = TypeVar("T")
 EXIT_BAD_INPUT = 3
+EXIT_READER_GONE = 141  # 128 + SIGPIPE
 #: global flags of the invocation (set by the callback)
 _STATE: dict[str, Any] = {"quiet": False}
 
@@ -107,7 +108,11 @@ def _stdout() -> Any:
 
 
 def _guard(fn: Callable[[], T]) -> T:
-    """Run ``fn``; our errors become one message on stderr and exit code 3."""
+    """Run ``fn``; our errors become one message on stderr and exit code 3.
+
+    A reader that closed our stdout or stderr early (``| head``) ends the command with
+    status 141, as the shell reports a writer stopped by SIGPIPE, and no traceback.
+    """
     from secretome_rank.errors import SecretomeRankError
 
     try:
@@ -117,6 +122,16 @@ def _guard(fn: Callable[[], T]) -> T:
 
         _stderr().print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
+    except BrokenPipeError:
+        raise typer.Exit(EXIT_READER_GONE) from None
+
+
+#: an example of each NAME=VALUE option, for its error message
+_PAIR_EXAMPLES = {
+    "--column": "value=Luminescence",
+    "--role-map": "neg=drug_control",
+    "--default": "treatment=vemurafenib",
+}
 
 
 def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
@@ -125,9 +140,8 @@ def _pairs(items: list[str] | None, option: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for item in items or []:
         if "=" not in item:
-            raise ConfigError(
-                f"{option} {item!r}: expected NAME=VALUE, e.g. {option} value=Luminescence"
-            )
+            example = _PAIR_EXAMPLES.get(option, "name=value")
+            raise ConfigError(f"{option} {item!r}: expected NAME=VALUE, e.g. {option} {example}")
         k, v = item.split("=", 1)
         out[k.strip()] = v.strip()
     return out
@@ -239,7 +253,8 @@ CellHTS2Opt = Annotated[
     Path | None, typer.Option("--cellhts2", help="A cellHTS2 screen folder.", file_okay=False)
 ]
 SheetOpt = Annotated[
-    str | None, typer.Option("--sheet", help="Excel sheet name or number (default: the first).")
+    str | None,
+    typer.Option("--sheet", help="Excel sheet name, or number from 1 (default: the first)."),
 ]
 DefaultOpt = Annotated[
     list[str] | None,
@@ -346,7 +361,7 @@ def _load_wells(
         wells = sr.read_screen(
             files[0],
             columns=_pairs(column, "--column"),
-            sheet=int(sheet) if sheet is not None and sheet.isdecimal() else sheet,
+            sheet=sheet,  # a name, else a number (read_table tells them apart)
             role_map=roles_for_table,
             plate_format=plate_format,
             missing_controls=missing_controls.value.replace("-", "_"),

@@ -8,6 +8,7 @@ imported inside the commands, so importing this module stays cheap for ``--help`
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Callable
@@ -61,7 +62,6 @@ from secretome_rank.cli._common import (
     _guard,
     _load_wells,
     _need_inputs,
-    _stderr,
     _stdout,
 )
 
@@ -151,7 +151,11 @@ def _run_rank(
         stdout.file.write(summary)
         stdout.file.flush()
         if not _STATE["quiet"]:
-            _stderr().print(f"outputs in {output.out}/")
+            # done: a reader that closed stderr (`2>&1 | head`) changes nothing now (rich
+            # would turn the broken pipe into exit status 1)
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                sys.stderr.write(f"outputs in {output.out}/\n")
+                sys.stderr.flush()
 
 
 def _expression(path: Path | None) -> Any:

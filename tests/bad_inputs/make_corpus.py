@@ -6,6 +6,7 @@ command-line arguments to use and a piece of the one message it must produce (ex
 
 from __future__ import annotations
 
+import gzip
 import shutil
 from pathlib import Path
 
@@ -85,6 +86,10 @@ def main() -> None:
     write("two_value_columns.csv", [HEADER + ",Value"] + [r + ",5" for r in g])
     write("drug_column_unmapped.csv", [HEADER.replace("treatment", "Drug")] + g)
     write("one_column_two_names.csv", [HEADER] + g)
+    write("ragged_lines.csv", [HEADER, g[0] + ",x", *g[1:3], g[3] + ",x,y", *g[4:]])
+    (HERE / "compressed.csv.gz").write_bytes(
+        gzip.compress(("\n".join([HEADER, *g]) + "\n").encode(), mtime=0)
+    )
     write("truncated.csv", [HEADER] + g[:-1] + ["P1,E09,20"])
     write(
         "unbalanced_quote.csv", [HEADER] + g + ['P1,E20,2000,sample,"HGF,A375,vemurafenib'] + g[:3]
