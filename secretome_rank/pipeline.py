@@ -331,6 +331,14 @@ def rank_screen(
     hits[C.IS_HIT] = hits[C.IS_HIT].fillna(False).astype(bool)
     hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
     hits = classify(hits, fdr=cfg.fdr)
+    if cfg.test == "moderated" and len(hits) and hits[C.P_VALUE].isna().all():
+        note = (
+            "no protein could be tested: with one replicate per protein no variance can be "
+            "estimated, so proteins are ranked by effect with p = NA; add replicate plates, "
+            "or use --test robust_z (each well against its plate's library spread)"
+        )
+        notes.append(note)
+        logger.warning(note)
     # 4b. panels with one well per protein and line: cell lines as replicates per drug
     hits = _add_pooled(hits, scored, cfg, notes)
     if not (scored[C.ARM] == C.ARM_VEHICLE).any():

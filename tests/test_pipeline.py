@@ -91,11 +91,13 @@ def test_single_replicate_status():
     wells, _ = sr.simulate_screen(
         seed=2, n_proteins=100, cell_lines=("A",), drugs=("x",), n_replicates=1
     )
-    h = sr.rank_screen(wells, pool="none").hits
+    res = sr.rank_screen(wells, pool="none")
+    h = res.hits
     assert (h["n_replicates"] <= 1).all()
     # with no replicate anywhere no prior can be estimated: ranked by effect, p missing
     assert h["p_value"].isna().all()
     assert h["status"].isin(["single_replicate_untested", "all_wells_missing"]).all()
+    assert any("no protein could be tested" in n and "--test robust_z" in n for n in res.notes)
     assert h.sort_values("rank")["rescue_pct"].dropna().is_monotonic_decreasing
 
 

@@ -126,3 +126,19 @@ def test_trailing_lines_of_only_delimiters_are_no_wells(tmp_path):
         sr.read_screen(write(tmp_path / "s.csv", lines))
     with pytest.raises(SchemaError, match="has a header line but no data rows"):
         sr.read_screen(write(tmp_path / "s.csv", [HEADER, ",,,,,,"]))
+
+
+def test_annotate_reads_the_names_as_written(tmp_path):
+    from typer.testing import CliRunner
+
+    from secretome_rank.cli import app
+
+    (tmp_path / "h.csv").write_text("protein,n\n001,1\nNone,2\nHGF,3\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["annotate", str(tmp_path / "h.csv")])
+    assert result.exit_code == 0, result.output
+    assert [ln.split("\t")[0] for ln in result.stdout.splitlines()] == [
+        "protein",
+        "001",
+        "None",
+        "HGF",
+    ]

@@ -250,7 +250,7 @@ def annotate(
         if str(table) == "-":
             frame = pd.DataFrame({column: [ln.strip() for ln in sys.stdin if ln.strip()]})
         else:
-            frame = read_table(table)
+            frame = read_table(table, text=lambda header: header == column)  # names as written
         if column not in frame.columns:
             raise SchemaError(
                 f"{table}: no column {column!r} (columns: {', '.join(map(str, frame.columns))}); "
