@@ -265,6 +265,14 @@ def validate_wells(
             f"{describe_rows(line[no_protein])}; "
             "name the protein, or set role to 'empty' if the well holds none"
         )
+    named_control = role.isin([C.DRUG_CONTROL, C.VEHICLE_CONTROL]) & protein.notna()
+    if named_control.any():  # a sample labelled as a control would shift the plate's scale
+        logger.warning(
+            "%s: control wells that name a protein in %s; they are used as controls (the "
+            "protein is ignored); if they are samples, set their role to 'sample'",
+            source,
+            describe_rows(line[named_control], protein[named_control].astype(object)),
+        )
     out[C.PROTEIN] = protein.where(role == C.SAMPLE)
 
     # context ---------------------------------------------------------------------------

@@ -142,3 +142,12 @@ def test_annotate_reads_the_names_as_written(tmp_path):
         "None",
         "HGF",
     ]
+
+
+def test_a_control_well_naming_a_protein_is_pointed_out(tmp_path, caplog):
+    lines = [HEADER, *plate_rows("P1")]
+    lines[1] = lines[1].replace("drug_control,,", "drug_control,HGF,")
+    with caplog.at_level(logging.WARNING):
+        wells = sr.read_screen(write(tmp_path / "s.csv", lines))
+    assert "control wells that name a protein in line 2 ('HGF')" in caplog.text
+    assert wells["protein"].notna().sum() == 2  # the samples only
