@@ -461,5 +461,7 @@ def _rank_receptors(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from secretome_rank.receptors import rank_receptors_and_families
 
-    scored = hits[hits[C.P_VALUE].notna() | hits[C.IS_HIT]]
-    return rank_receptors_and_families(scored, fdr=fdr, resource=table)
+    # the proteins on each context's plates, tested or not: n_ligands counts them all and
+    # n_tested those with a p-value (a protein of another context's plates is left out)
+    on_plates = hits[hits["n_wells"].to_numpy() > 0]
+    return rank_receptors_and_families(on_plates, fdr=fdr, resource=table)

@@ -134,6 +134,20 @@ def test_protein_with_only_vehicle_rows_informs_the_interaction_prior(small_scre
     assert (n_vehicle == (mine & vehicle & (wells["protein"] == odd[0])).sum()).all()
 
 
+def test_receptor_counts_include_ligands_that_could_not_be_tested(small_screen):
+    # FGF8's wells all unread: still one of FGFR1's library ligands, just not a tested one
+    wells, _ = small_screen
+    w = wells.copy()
+    w.loc[(w["protein"] == "FGF8").to_numpy(), "value"] = np.nan
+    res = sr.rank_screen(w)
+    row = res.receptors[res.receptors["receptor"] == "FGFR1"].iloc[0]
+    ligands = row["ligands"].split(";")
+    assert "FGF8" in ligands and row["n_ligands"] == len(ligands)
+    assert row["n_tested"] == row["n_ligands"] - 1
+    family = res.receptor_families[res.receptor_families["receptor_family"] == "FGFR"].iloc[0]
+    assert "FGF8" in family["ligands"].split(";")
+
+
 def test_exclude_failed_plates(small_screen):
     wells, _ = small_screen
     w = wells.copy()
