@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import warnings
+from typing import TextIO
 
 
 def setup_logging(*, verbose: int = 0, quiet: bool = False) -> None:
@@ -23,4 +25,20 @@ def setup_logging(*, verbose: int = 0, quiet: bool = False) -> None:
     handler = RichHandler(console=Console(stderr=True), show_time=False, show_path=False)
     handler.setLevel(level)
     logger.addHandler(handler)
-    logging.captureWarnings(True)
+    warnings.showwarning = _show_warning
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """Show a Python warning (an importer's, say) as a log line of the package on stderr.
+
+    ``logging.captureWarnings`` would send it to the ``py.warnings`` logger, which has no
+    handler here: the warning was lost.
+    """
+    logging.getLogger("secretome_rank").warning("%s", message)

@@ -331,6 +331,8 @@ def rank_screen(
     hits[C.IS_HIT] = hits[C.IS_HIT].fillna(False).astype(bool)
     hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
     hits = classify(hits, fdr=cfg.fdr)
+    # 4b. panels with one well per protein and line: cell lines as replicates per drug
+    hits = _add_pooled(hits, scored, cfg, notes)
     if cfg.test == "moderated" and len(hits) and hits[C.P_VALUE].isna().all():
         note = (
             "no protein could be tested: with one replicate per protein no variance can be "
@@ -339,8 +341,6 @@ def rank_screen(
         )
         notes.append(note)
         logger.warning(note)
-    # 4b. panels with one well per protein and line: cell lines as replicates per drug
-    hits = _add_pooled(hits, scored, cfg, notes)
     if not (scored[C.ARM] == C.ARM_VEHICLE).any():
         notes.append(
             "no vehicle arm: rescue hits are 'rescue_unconfirmed' (cannot tell drug-specific "
@@ -404,10 +404,12 @@ def _add_pooled(
     if cfg.pool == "none" or (cfg.pool == "auto" and not needs_pooling(scored)):
         return hits
     if cfg.pool == "auto":
-        notes.append(
+        note = (
             "contexts have one replicate per protein: cell lines were pooled as replicates "
             "per drug (rows with cell_line 'pooled'; --pool none to switch off)"
         )
+        notes.append(note)
+        logger.warning(note)
     pooled = pooled_stats(
         scored,
         fdr=cfg.fdr,

@@ -349,3 +349,23 @@ def test_importing_the_package_leaves_the_process_settings_alone():
     r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[None, None]"
+
+
+def test_python_warnings_reach_stderr(capsys):
+    # an importer's warning (a truncated cellHTS2 result file, say) was sent to the
+    # 'py.warnings' logger, which has no handler: the user never saw it
+    import logging
+    import warnings
+
+    from secretome_rank._logging import setup_logging
+
+    package = logging.getLogger("secretome_rank")
+    before = (list(package.handlers), package.level)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            setup_logging()
+            warnings.warn("result files list fewer than 384 wells", UserWarning, stacklevel=1)
+    finally:
+        package.handlers[:], package.level = before[0], before[1]
+    assert "result files list fewer than 384 wells" in capsys.readouterr().err
