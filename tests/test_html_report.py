@@ -142,6 +142,44 @@ def test_not_an_output_folder(tmp_path):
         build_report(tmp_path)
 
 
+@pytest.mark.parametrize(
+    ("name", "spoil", "said"),
+    [
+        ("qc.tsv", lambda t: "a\tb\n1\t2\n", "no column(s) plate, verdict"),
+        ("hits.tsv", lambda t: "a\tb\n1\t2\n", "no column(s) cell_line, treatment"),
+        ("wells.tsv", lambda t: "x\ty\n1\t2\n", "no column(s) plate, value, role"),
+        ("qc.tsv", lambda t: t.replace("\tpass\t", "\tok\t"), "'ok' in line"),
+        ("hits.tsv", lambda t: t[:3000], "ends in the middle of a line"),
+    ],
+)
+def test_a_spoilt_output_table_is_named(tmp_path, sim_result, name, spoil, said):
+    # these gave a KeyError traceback or a report of nonsense with exit 0
+    write_outputs(sim_result, tmp_path)
+    path = tmp_path / name
+    path.write_text(spoil(path.read_text(encoding="utf-8")), encoding="utf-8")
+    with pytest.raises(SchemaError, match=re.escape(said)):
+        build_report(tmp_path)
+
+
+def test_q_value_text_is_named(tmp_path, sim_result):
+    write_outputs(sim_result, tmp_path)
+    hits = pd.read_csv(tmp_path / "hits.tsv", sep="\t", keep_default_na=False)
+    hits["q_value"] = "abc"
+    hits.to_csv(tmp_path / "hits.tsv", sep="\t", index=False)
+    with pytest.raises(SchemaError, match=r"column 'q_value': not a number in line\(s\) 2, 3"):
+        build_report(tmp_path)
+
+
+def test_a_name_that_needs_quoting_survives_the_tables(tmp_path):
+    # a cell line called '"q" line' made rescue_matrix.tsv's header unreadable
+    wells, _ = sr.simulate_screen(seed=3, n_proteins=30, cell_lines=("A", "B"), drugs=("x",))
+    wells["cell_line"] = wells["cell_line"].astype(str).replace({"B": '"q" line'})
+    write_outputs(sr.rank_screen(wells), tmp_path)
+    matrix = pd.read_csv(tmp_path / "rescue_matrix.tsv", sep="\t")
+    assert '"q" line|x' in matrix.columns
+    assert "&quot;q&quot; line" in build_report(tmp_path).read_text(encoding="utf-8")
+
+
 def test_rebuild_is_byte_identical(tmp_path, sim_result):
     write_outputs(sim_result, tmp_path)
     first = build_report(tmp_path).read_bytes()

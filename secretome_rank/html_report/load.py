@@ -11,6 +11,7 @@ both give the same frame. Nothing here writes HTML.
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,8 +104,15 @@ def _read_tsv(path: Path, usecols: Sequence[str] | None = None) -> pd.DataFrame 
     """
     if not path.is_file():
         return None
-    with path.open(encoding="utf-8") as handle:
-        header = handle.readline().rstrip("\n").split("\t")
+    with path.open("rb") as raw:  # our tables end with a line break: else cut short
+        raw.seek(max(path.stat().st_size - 1, 0))
+        if raw.read(1) not in (b"\n", b""):
+            raise SchemaError(
+                f"{path}: ends in the middle of a line (the file was cut short?); rebuild the "
+                "folder with `secretome-rank rank SCREEN --out DIR`"
+            )
+    with path.open(encoding="utf-8", newline="") as handle:  # a quoted name is unquoted
+        header = next(csv.reader(handle, delimiter="\t"), [])
     cols = [c for c in header if usecols is None or c in usecols]
     fast = _read_tsv_arrow(path, cols)
     return fast if fast is not None else _read_tsv_pandas(path, cols)
@@ -149,8 +157,51 @@ def _positions(wells: pd.DataFrame | None) -> pd.DataFrame | None:
     return wells
 
 
+#: per output table: the columns the report needs, and those of them that hold numbers
+_NEEDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "hits": (
+        (C.CELL_LINE, C.TREATMENT, C.PROTEIN, C.RESCUE_PCT, C.Q_VALUE),
+        (C.RESCUE_PCT, C.Q_VALUE, C.P_VALUE, C.LOG2_FC, C.RANK),
+    ),
+    "qc": ((C.PLATE, C.VERDICT), ("robust_z_prime", "z_prime")),
+    "wells": ((C.PLATE, C.VALUE, C.ROLE), (C.VALUE, C.RESCUE_PCT, C.TEST_VALUE)),
+}
+
+
+def _check(name: str, path: Path, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+    """The table as read, or one SchemaError naming what is missing or not a number."""
+    if frame is None:
+        return None
+    needed, numeric = _NEEDS[name]
+    problems = []
+    missing = [c for c in needed if c not in frame.columns]
+    if missing:
+        problems.append(f"no column(s) {', '.join(missing)}")
+    for col in (c for c in numeric if c in frame.columns):
+        if pd.api.types.is_numeric_dtype(frame[col]) or frame[col].isna().all():
+            continue
+        bad = pd.to_numeric(frame[col], errors="coerce").isna() & frame[col].notna()
+        lines = ", ".join(str(i + 2) for i in np.flatnonzero(bad)[:5])
+        problems.append(
+            f"column {col!r}: not a number in line(s) {lines} ({int(bad.sum())} in all)"
+        )
+    if name == "qc" and C.VERDICT in frame.columns:
+        odd = ~frame[C.VERDICT].isin([C.PASS, C.WARN, C.FAIL])
+        if odd.any():
+            problems.append(
+                f"column 'verdict': {frame[C.VERDICT][odd].iloc[0]!r} in line "
+                f"{int(np.flatnonzero(odd)[0]) + 2}; expected pass, warn or fail"
+            )
+    if problems:
+        raise SchemaError(
+            f"{path}: not an output table of secretome-rank ({'; '.join(problems)}); rebuild "
+            "the folder with `secretome-rank rank SCREEN --out DIR`"
+        )
+    return frame
+
+
 def _load(out: Path) -> dict[str, Any]:
-    hits = _read_tsv(out / "hits.tsv")
+    hits = _check("hits", out / "hits.tsv", _read_tsv(out / "hits.tsv"))
     if hits is None:
         raise SchemaError(
             f"{out}: no hits.tsv; expected an output folder written by "
@@ -166,8 +217,10 @@ def _load(out: Path) -> dict[str, Any]:
     data = {
         "hits": hits,
         "run": run,
-        "wells": _positions(_read_tsv(out / "wells.tsv", _WELL_COLS)),
-        "qc": _read_tsv(out / "qc.tsv"),
+        "wells": _positions(
+            _check("wells", out / "wells.tsv", _read_tsv(out / "wells.tsv", _WELL_COLS))
+        ),
+        "qc": _check("qc", out / "qc.tsv", _read_tsv(out / "qc.tsv")),
     }
     for name in ("receptors", "receptor_families", "summary", "rescue_matrix"):
         data[name] = _read_tsv(out / f"{name}.tsv")
