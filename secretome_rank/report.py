@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import platform
 import sys
@@ -301,8 +300,10 @@ def write_outputs(
 
 
 def hits_json(hits: pd.DataFrame) -> str:
-    """Hits as a JSON array of records (NaN -> null)."""
-    return json.dumps(json.loads(hits.to_json(orient="records", double_precision=10)), indent=1)
+    """Hits as a JSON array of records (NaN -> null, numbers exact)."""
+    from secretome_rank.writers import json_records
+
+    return json_records(hits)
 
 
 def _fmt(x: object, spec: str) -> str:

@@ -30,6 +30,7 @@ __all__ = [
     "TABLE_SUFFIXES",
     "BackgroundTable",
     "format_tsv",
+    "json_records",
     "neutralize_formulas",
     "tsv_bytes",
     "write_by_suffix",
@@ -388,6 +389,53 @@ def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     p = Path(path)
     _atomic_write(p, write)
     return p
+
+
+def json_records(frame: pd.DataFrame) -> str:
+    """A table as a JSON array of records, numbers exact.
+
+    Floats are written as Python writes them (the shortest text that reads back to the same
+    number; pandas' ``to_json`` rounds to 10 decimal places, so a p-value of 6.7e-12 came
+    out as 0.0). Missing and infinite numbers are ``null`` (JSON has no NaN or Infinity).
+
+    Examples
+    --------
+    >>> json.loads(json_records(pd.DataFrame({"p": [6.7e-12, None], "hit": [True, False]})))
+    [{'p': 6.7e-12, 'hit': True}, {'p': None, 'hit': False}]
+    """
+    import numpy as np
+
+    columns: list[list[Any]] = []
+    for name in frame.columns:
+        s = frame[name]
+        if pd.api.types.is_float_dtype(s) and not isinstance(s.dtype, pd.CategoricalDtype):
+            x = s.to_numpy(dtype=float, na_value=np.nan)
+            cells = x.astype(object)
+            cells[~np.isfinite(x)] = None
+            columns.append(cells.tolist())
+        elif pd.api.types.is_bool_dtype(s) or pd.api.types.is_integer_dtype(s):
+            columns.append(s.astype(object).where(s.notna(), None).tolist())
+        else:
+            columns.append(
+                [
+                    v if isinstance(v, str) or v is None else _json_value(v)
+                    for v in s.astype(object).where(s.notna(), None).tolist()
+                ]
+            )
+    names = [str(c) for c in frame.columns]
+    return json.dumps(
+        [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)],
+        indent=1,
+    )
+
+
+def _json_value(v: Any) -> Any:
+    """A cell of an object column as JSON takes it (numpy scalars as Python numbers)."""
+    if hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, float) and not (v == v and abs(v) != float("inf")):
+        return None
+    return v if isinstance(v, int | float | bool | str) else str(v)
 
 
 def write_json(obj: Any, path: str | Path) -> Path:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import tiny_table
@@ -369,3 +370,17 @@ def test_python_warnings_reach_stderr(capsys):
     finally:
         package.handlers[:], package.level = before[0], before[1]
     assert "result files list fewer than 384 wells" in capsys.readouterr().err
+
+
+def test_json_output_keeps_every_digit(tmp_path):
+    # pandas' to_json rounds to 10 decimal places: a p-value of 6.7e-12 came out as 0.0
+    import json
+
+    out = tmp_path / "o"
+    r = runner.invoke(app, ["demo", "--out", str(out), "-f", "json", "--no-report"])
+    assert r.exit_code == 0, r.output
+    records = json.loads(r.stdout)
+    hits = pd.read_csv(out / "hits.tsv", sep="\t")
+    p = pd.Series([rec["p_value"] for rec in records], dtype=float)
+    assert p.min() < 1e-15
+    assert np.array_equal(p.to_numpy(), hits["p_value"].to_numpy(), equal_nan=True)

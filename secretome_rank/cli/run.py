@@ -313,6 +313,7 @@ def qc(
         from secretome_rank.io import format_tsv, write_table
         from secretome_rank.normalize import normalize_plates
         from secretome_rank.qc import plate_qc
+        from secretome_rank.writers import json_records
 
         wells, _ = _load_wells(
             inputs,
@@ -335,7 +336,7 @@ def qc(
         if fmt is OutputFormat.tsv:
             format_tsv(table, sys.stdout)
         elif fmt is OutputFormat.json:
-            sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
+            sys.stdout.write(json_records(table) + "\n")
         else:
             from rich.markup import escape
             from rich.table import Table

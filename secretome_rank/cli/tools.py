@@ -246,6 +246,7 @@ def annotate(
         from secretome_rank.io import format_tsv, read_table, write_table
         from secretome_rank.receptors import annotate as annotate_names
         from secretome_rank.receptors import load_resource
+        from secretome_rank.writers import json_records
 
         if str(table) == "-":
             frame = pd.DataFrame({column: [ln.strip() for ln in sys.stdin if ln.strip()]})
@@ -261,7 +262,7 @@ def annotate(
         if out is not None:
             write_table(ann, out)
         if fmt is OutputFormat.json:
-            sys.stdout.write(ann.to_json(orient="records", indent=1) + "\n")
+            sys.stdout.write(json_records(ann) + "\n")
         elif fmt is OutputFormat.tsv:
             format_tsv(ann, sys.stdout)
         else:
@@ -285,6 +286,7 @@ def receptors(
     def run() -> None:
         from secretome_rank.io import format_tsv
         from secretome_rank.receptors import load_resource, receptor_table
+        from secretome_rank.writers import json_records
 
         res = load_resource(resource, mode=(resource_mode or ResourceMode.REPLACE).value)
         table = receptor_table(names, resource=res)
@@ -292,7 +294,7 @@ def receptors(
         if fmt is OutputFormat.tsv:
             format_tsv(table[cols + [c for c in table.columns if c not in cols]], sys.stdout)
         elif fmt is OutputFormat.json:
-            sys.stdout.write(table.to_json(orient="records", indent=1) + "\n")
+            sys.stdout.write(json_records(table) + "\n")
         else:
             _print_table(table[cols])
 
