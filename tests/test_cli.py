@@ -384,3 +384,12 @@ def test_json_output_keeps_every_digit(tmp_path):
     p = pd.Series([rec["p_value"] for rec in records], dtype=float)
     assert p.min() < 1e-15
     assert np.array_equal(p.to_numpy(), hits["p_value"].to_numpy(), equal_nan=True)
+
+
+def test_qc_out_that_is_a_file_is_a_usage_error(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    from secretome_rank.examples import example_screen_path
+
+    screen = str(example_screen_path())
+    r = runner.invoke(app, ["qc", screen, "--out", str(tmp_path / "afile")])
+    assert r.exit_code == 2 and "is a file" in " ".join(r.output.split())

@@ -302,7 +302,8 @@ def qc(
     default: DefaultOpt = None,
     sheet: SheetOpt = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Also write qc.tsv into this folder.")
+        Path | None,
+        typer.Option("--out", "-o", help="Also write qc.tsv into this folder.", file_okay=False),
     ] = None,
     fmt: FormatOpt = OutputFormat.table,
 ) -> None:
