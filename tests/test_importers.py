@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import tempfile
 from pathlib import Path
 
@@ -226,6 +227,28 @@ def test_bad_grid_in_one_of_several_files(tmp_path: Path) -> None:
         import_plates([good, bad], plate_map=FIXTURES / "plate_map.csv", role_map=FIXTURE_ROLES)
     assert "reader_rep2.txt" in str(info.value) and "line 10" in str(info.value)
     assert "row D missing" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        # row A one value short: the line still ends with ";" as the header does
+        (lambda ln: ln[:6] + [ln[6].rsplit(";", 2)[0] + ";"] + ln[7:], "row A: 11 cells"),
+        (lambda ln: ln[:14] + ["I;1;2;3;4;5;6;7;8;9;10;11;12;"] + ln[14:], "row I after row H"),
+        (
+            lambda ln: ln[:5] + [";" + ";".join(f"{i:02d}" for i in range(1, 14)) + ";"] + ln[6:],
+            "a grid header numbering 13 columns",
+        ),
+    ],
+    ids=["short row", "extra row", "13 columns"],
+)
+def test_grid_shapes_that_do_not_fit_are_named(tmp_path: Path, edit, said) -> None:
+    # a short row became a missing well, an extra row was dropped, an odd header: no grid
+    lines = (FIXTURES / "reader_rep1.txt").read_bytes().decode().split("\r\n")
+    bad = tmp_path / "reader_rep1.txt"
+    bad.write_text("\r\n".join(edit(lines)))
+    with pytest.raises(LayoutError, match=re.escape(said)):
+        import_plates([bad], plate_map=FIXTURES / "plate_map.csv", role_map=FIXTURE_ROLES)
 
 
 # --- property: well table -> grids + plate map + plate list -> same well table -----------------

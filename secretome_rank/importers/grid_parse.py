@@ -147,12 +147,16 @@ def _trim(cells: list[str]) -> list[str]:
     return cells[:end]
 
 
-def _parse_header(line: str) -> tuple[str, int] | None:
-    """Return ``(separator, n_cols)`` if ``line`` is a grid header, else ``None``."""
+def _parse_header(line: str) -> tuple[str, int, bool] | None:
+    """``(separator, n_cols, ends_with_separator)`` if ``line`` is a grid header, else ``None``.
+
+    A header that ends with a separator (``;01;...;24;``) says the rows end with one too.
+    """
     for sep in SEPARATORS:
         if sep not in line:
             continue
-        cells = _trim(_split(line, sep))
+        raw = _split(line, sep)
+        cells = _trim(raw)
         if len(cells) < 13 or cells[0].isdecimal():
             continue
         numbers = cells[1:]
@@ -160,7 +164,22 @@ def _parse_header(line: str) -> tuple[str, int] | None:
         if n not in ROWS_FOR_COLS or not all(c.isdecimal() for c in numbers):
             continue
         if [int(c) for c in numbers] == list(range(1, n + 1)):
-            return sep, n
+            return sep, n, len(raw) > len(cells)
+    return None
+
+
+def _odd_header(line: str) -> int | None:
+    """The column count of a header numbered 1..n for a plate format that does not exist."""
+    for sep in SEPARATORS:
+        cells = _trim(_split(line, sep)) if sep in line else []
+        numbers = cells[1:]
+        if (
+            len(numbers) >= 13
+            and not cells[0].isdecimal()
+            and all(c.isdecimal() for c in numbers)
+            and [int(c) for c in numbers] == list(range(1, len(numbers) + 1))
+        ):
+            return len(numbers)
     return None
 
 
@@ -221,9 +240,15 @@ def _scan(lines: list[str]) -> tuple[list[Grid], list[str]]:
     while i < n_lines:
         header = _parse_header(lines[i])
         if header is None:
+            odd = _odd_header(lines[i])
+            if odd is not None:
+                problems.append(
+                    f"line {i + 1}: a grid header numbering {odd} columns; plates have 12, "
+                    "24 or 48 columns (96, 384 or 1536 wells); remove the extra columns"
+                )
             i += 1
             continue
-        sep, n_cols = header
+        sep, n_cols, trailing = header
         n_rows = ROWS_FOR_COLS[n_cols]
         letters = row_letters(n_rows)
         index = len(grids) + 1
@@ -239,6 +264,8 @@ def _scan(lines: list[str]) -> tuple[list[Grid], list[str]]:
                 j += 1
                 continue
             cells = _split(line, sep)  # not trimmed: empty trailing cells are missing wells
+            if trailing and len(cells) > 1 and cells[-1] == "":
+                cells = cells[:-1]  # the separator that ends every line, as in the header
             label = cells[0].upper() if cells else ""
             if label not in letters[found:]:
                 break
@@ -271,6 +298,22 @@ def _scan(lines: list[str]) -> tuple[list[Grid], list[str]]:
             row_lines[k] = j + 1
             found = k + 1
             j += 1
+        if found == n_rows:  # a row after the last one: the plate is bigger than the header
+            while j < n_lines and not lines[j].strip():
+                j += 1
+            after = _split(lines[j], sep) if j < n_lines else []
+            if (
+                len(after) > n_cols // 2
+                and after[0].isalpha()
+                and after[0].upper() not in letters
+                and len(after[0]) <= 2
+                and sum(c != "" for c in after[1:]) > n_cols // 2
+            ):
+                problems.append(
+                    f"line {j + 1}, {name}: row {after[0]} after row {letters[-1]}; a "
+                    f"{n_rows * n_cols}-well plate has rows {letters[0]}-{letters[-1]}; remove "
+                    "the extra row or check the export"
+                )
         if found < n_rows:
             gone = letters[found:]
             span = gone[0] if len(gone) == 1 else f"{gone[0]}-{gone[-1]}"
