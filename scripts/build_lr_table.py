@@ -7,8 +7,8 @@ repository root) and writes, deterministically (rerunning gives byte-identical f
   joined with ``+``, sorted) with ``receptor_family``, ``role``, supporting ``resources``,
   ``n_resources``, ``curator_note``, ``ligand_complex`` and ``reference``;
 * ``secretome_rank/data/aliases.tsv``: HGNC approved / previous / alias symbols for every ligand
-  and receptor gene of that table and of the bundled library (all candidates of each alias kept,
-  so ambiguity is preserved).
+  and receptor gene of that table, of the bundled library and of ``data/vendor_names.tsv`` (all
+  candidates of each alias kept, so ambiguity is preserved).
 
 Sources used for pairs (permissive licences only):
 
@@ -24,7 +24,9 @@ Sources used for pairs (permissive licences only):
   not used.
 
 Then ``scripts/lr_overrides.tsv`` (hand-curated, each row with a note and a reference) adds,
-removes or re-labels pairs.
+removes or re-labels pairs, or folds binary pairs into a curated complex (``fold``: the rows of
+the ligand whose receptor subunits are all in the complex are replaced by the complex row, which
+keeps their resources; e.g. FGF19-FGFR1 becomes FGF19 -> FGFR1+KLB).
 
 Folding rule: a binary pair (L, g) from connectomeDB2020 or Ramilowski whose receptor gene g is a
 subunit of a CellPhoneDB complex receptor of the same ligand L, while CellPhoneDB does not list
@@ -94,6 +96,12 @@ class SymbolMapper:
 Pair = tuple[str, str, str, str]  # ligand, receptor, resource, ligand_complex
 
 
+# Subunits dropped from CellPhoneDB complexes. RAMP3_complex is CALCRL+GPER1+RAMP3 because
+# UniProt says RAMP3 also takes GPER1 to the membrane; the AM2 (adrenomedullin) receptor is
+# CALCRL+RAMP3, and GPER1 is no part of it (Hay DL et al. 2018 Br J Pharmacol 175:3).
+CPDB_COMPLEX_DROP = {"RAMP3_complex": frozenset({"GPER1"})}
+
+
 def read_cellphonedb(folder: Path, mapper: SymbolMapper) -> list[Pair]:
     inter = pd.read_csv(folder / "interaction_input.csv", dtype=str, keep_default_na=False)
     genes = pd.read_csv(folder / "gene_input.csv", dtype=str, keep_default_na=False)
@@ -116,7 +124,7 @@ def read_cellphonedb(folder: Path, mapper: SymbolMapper) -> list[Pair]:
             if g is None:
                 return None
             out.append(g)
-        return sorted(set(out))
+        return sorted(set(out) - CPDB_COMPLEX_DROP.get(partner, frozenset()))
 
     pairs: list[Pair] = []
     for _, row in inter.iterrows():
@@ -149,12 +157,18 @@ def read_connectome(folder: Path, mapper: SymbolMapper) -> list[Pair]:
     return pairs
 
 
+# Symbols a resource uses for another gene than the HGNC approved symbol of that spelling.
+# Ramilowski 2015 lists PIGF_FLT1 beside PGF_FLT1: "PIGF" is placental growth factor (PlGF)
+# read with a capital I, not the GPI-anchor enzyme PIGF (OmniPath maps it to PIGF, Q07326).
+RAMILOWSKI_SYMBOLS = {"PIGF": "PGF"}
+
+
 def read_ramilowski(omni_csv: Path, mapper: SymbolMapper) -> list[Pair]:
     df = pd.read_csv(omni_csv, dtype=str, keep_default_na=False)
     df = df[df["resource"] == "ramilowski2015"]
     pairs = []
     for lig, rec in zip(df["source_genesymbol"], df["target_genesymbol"], strict=True):
-        lg = mapper(lig)
+        lg = mapper(RAMILOWSKI_SYMBOLS.get(lig, lig))
         rc = [mapper(g) for g in rec.split("_")]
         if lg and all(rc) and lg not in rc:
             pairs.append((lg, "+".join(sorted(set(rc))), RAMILOWSKI, ""))  # type: ignore[arg-type]
@@ -204,6 +218,15 @@ def assemble(pairs: list[Pair]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def fold_rows(table: pd.DataFrame, key: tuple[str, str]) -> list[tuple[str, str]]:
+    """Rows of the same ligand whose receptor subunits are a proper subset of the complex."""
+    lig, rec = key
+    subunits = set(rec.split("+"))
+    return [
+        (lg, r) for lg, r in table.index if lg == lig and r != rec and set(r.split("+")) < subunits
+    ]
+
+
 def apply_overrides(table: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFrame:
     table = table.set_index(["ligand", "receptor"])
     problems = []
@@ -213,6 +236,32 @@ def apply_overrides(table: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFram
         line = int(i) + 2  # type: ignore[call-overload]
         if not row["note"] or not row["reference"]:
             problems.append(f"line {line}: every override needs a note and a reference")
+        if action == "fold":
+            # the curated complex replaces the rows of its subunits, which credit their
+            # resources to it (build step 3, for complexes CellPhoneDB does not list)
+            if key in table.index:
+                problems.append(
+                    f"line {line}: fold into {key} but the pair is already in the table"
+                )
+                continue
+            parts = fold_rows(table, key)
+            if not parts:
+                problems.append(f"line {line}: fold into {key} but no subunit pair is in the table")
+                continue
+            res = {r for p in parts for r in str(table.loc[p, "resources"]).split(";") if r}
+            ordered = [r for r in RESOURCE_ORDER if r in res]
+            shown = ", ".join(p[1] for p in parts)
+            table = table.drop(index=parts)
+            table.loc[key, ["resources", "n_resources", "ligand_complex"]] = [
+                ";".join(ordered),
+                len(ordered),
+                "",
+            ]
+            table.loc[key, "receptor_family"] = row["receptor_family"] or receptor_family(key[1])
+            table.loc[key, "role"] = row["role"] or receptor_role(key[1])
+            table.loc[key, "curator_note"] = f"fold ({shown}): {row['note']}"
+            table.loc[key, "reference"] = row["reference"]
+            continue
         if action == "remove":
             if key not in table.index:
                 problems.append(f"line {line}: remove {key} but the pair is not in the table")
@@ -238,7 +287,7 @@ def apply_overrides(table: pd.DataFrame, overrides: pd.DataFrame) -> pd.DataFram
             table.loc[key, "curator_note"] = f"{prev} | {note}" if prev else note
             table.loc[key, "reference"] = row["reference"]
         else:
-            problems.append(f"line {line}: unknown action {action!r} (add, remove, relabel)")
+            problems.append(f"line {line}: unknown action {action!r} (add, fold, remove, relabel)")
     if problems:
         sys.exit("lr_overrides.tsv:\n  " + "\n  ".join(problems))
     out = table.reset_index()
@@ -295,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
     table.to_csv(out_dir / "ligand_receptor.tsv", sep="\t", index=False, lineterminator="\n")
 
     library = pd.read_csv(DATA / "secretome_library.tsv", sep="\t", dtype=str)
-    genes = set(table["ligand"]) | set(library["symbol"])
+    vendor = pd.read_csv(DATA / "vendor_names.tsv", sep="\t", dtype=str, keep_default_na=False)
+    named = {g for v in vendor["symbols"] for g in v.split(";") if g}  # e.g. PIGF of 'PIGF'
+    genes = set(table["ligand"]) | set(library["symbol"]) | named
     for rec in table["receptor"]:
         genes.update(rec.split("+"))
     aliases = build_aliases(hgnc, genes)

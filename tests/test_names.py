@@ -191,10 +191,51 @@ def test_combinations_resolve_to_both(name: str, symbol: str) -> None:
         ("TPO", "THPO;TPO"),
         ("MSP", "LMLN;MSMB;MST1"),
         ("CNP", "NPPC;CNP"),
+        ("PIGF", "PGF;PIGF"),
+        ("PIGF-1", "PGF;PIGF"),
+        ("IL-1", "IL1A;IL1B"),
+        ("IL1", "IL1A;IL1B"),
+        ("TGF-beta", "TGFB1;TGFB2;TGFB3"),
+        ("TGFb", "TGFB1;TGFB2;TGFB3"),
+        ("TGF-β", "TGFB1;TGFB2;TGFB3"),
+        ("TGFbeta", "TGFB1;TGFB2;TGFB3"),
+        ("Recombinant Human TGF-beta (CF)", "TGFB1;TGFB2;TGFB3"),
+        ("Activin", "INHBA;INHBB;INHBC;INHBE"),
+        ("Neuregulin", "NRG1;NRG2;NRG3;NRG4"),
+        ("NRG", "NRG1;NRG2;NRG3;NRG4"),
     ],
 )
 def test_ambiguous_names_are_flagged_not_guessed(name: str, candidates: str) -> None:
     assert _one(name) == ("", "ambiguous", candidates)
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("PlGF", "PGF"),
+        ("PlGF-1", "PGF"),
+        ("PlGF-2", "PGF"),
+        ("Heregulin", "NRG1"),
+        ("VEGF", "VEGFA"),
+        ("IL-1beta", "IL1B"),
+        ("TGF-beta2", "TGFB2"),
+        ("Activin A", "INHBA"),
+        ("Hepatocyte growth factor", "HGF"),
+        ("Epidermal growth factor", "EGF"),
+        ("Interleukin-6", "IL6"),
+        ("Interferon gamma", "IFNG"),
+        ("Tumor necrosis factor alpha", "TNF"),
+        ("Kit ligand", "KITLG"),
+        ("Heparin-binding EGF", "HBEGF"),
+        ("BMP-2/7", "BMP2;BMP7"),
+        ("BMP-4/7", "BMP4;BMP7"),
+        ("IL-35", "EBI3;IL12A"),
+    ],
+)
+def test_curated_names_after_audit(name: str, symbol: str) -> None:
+    sym, resolution, cands = _one(name)
+    assert (sym, cands) == (symbol, "")
+    assert resolution in ("exact", "alias")
 
 
 def test_combination_with_an_ambiguous_part_is_ambiguous() -> None:

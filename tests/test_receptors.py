@@ -55,7 +55,7 @@ def test_bundled_table_shape_and_values() -> None:
         "curator_note",
     ]
     assert not t.duplicated(["ligand", "receptor"]).any()
-    assert set(t["role"]) <= {"signalling receptor", "co-receptor", "decoy"}
+    assert set(t["role"]) <= {"signalling receptor", "co-receptor", "antagonist", "decoy"}
     assert (t["receptor"] == t["receptor"].map(lambda r: "+".join(sorted(r.split("+"))))).all()
     counted = t["resources"].map(lambda v: len([r for r in v.split(";") if r]))
     assert (counted == t["n_resources"]).all()
@@ -132,6 +132,86 @@ def test_overrides_applied() -> None:
     assert ("GDF15", "GFRAL") not in t.index  # replaced by GFRAL+RET
     assert t.loc[("CXCL12", "ACKR3"), "role"] == "decoy"
     assert "antagonist" in t.loc[("IL1RN", "IL1R1+IL1RAP"), "curator_note"]
+
+
+def test_curated_biology_fixes() -> None:
+    t = load_ligand_receptor_table()
+    pairs = set(zip(t["ligand"], t["receptor"], strict=True))
+    # PIGF (GPI-anchor enzyme) is not a ligand; Ramilowski's PIGF-FLT1 is PGF-FLT1
+    assert "PIGF" not in set(t["ligand"])
+    pgf = t[(t["ligand"] == "PGF") & (t["receptor"] == "FLT1")]
+    assert "Ramilowski2015" in pgf["resources"].iloc[0]
+    # adrenomedullin: AM1 (CALCRL+RAMP2) and AM2 (CALCRL+RAMP3); no GPER1, no RAMP alone
+    assert {("ADM", "CALCRL+RAMP2"), ("ADM", "CALCRL+RAMP3")} <= pairs
+    assert not t["receptor"].str.contains("GPER1").any()
+    assert ("ADM", "RAMP2") not in pairs and ("ADM", "RAMP3") not in pairs
+    # endocrine FGFs need Klotho: FGF19 with KLB; FGF23 with KL (FGFR2 alone left, borderline)
+    fgf19 = t.loc[t["ligand"] == "FGF19", "receptor"].str.split("+")
+    assert len(fgf19) >= 4 and fgf19.map(lambda r: "KLB" in r).all()
+    fgf23 = set(t.loc[t["ligand"] == "FGF23", "receptor"])
+    assert {"FGFR1+KL", "FGFR3+KL", "FGFR4+KL"} <= fgf23
+    assert not fgf23 & {"FGFR1", "FGFR3", "FGFR4", "PHEX"}
+    # CTF1 through the LIFR+gp130 heterodimer
+    assert set(t.loc[t["ligand"] == "CTF1", "receptor"]) == {"IL6ST+LIFR"}
+    # intracellular adaptors, proteases and nuclear proteins are not receptors
+    genes = t["receptor"].str.split("+").explode()
+    assert not genes.isin(["TRAF2", "DPP4", "BEX3", "AR"]).any()
+    wrong = {
+        ("EGF", "ERBB3"),
+        ("EGF", "ERBB4"),
+        ("AREG", "ERBB3"),
+        ("TGFA", "ERBB4"),
+        ("CSF2", "CSF1R"),
+        ("CSF2", "CSF3R"),
+        ("CSF2", "IL3RA"),
+        ("CSF3", "CSF1R"),
+        ("VEGFC", "VIPR2"),
+        ("AMH", "EGFR"),
+        ("IL2", "NGFR"),
+        ("IL1B", "ADRB2"),
+        ("KITLG", "EPOR"),
+        ("TNFSF13", "TNFRSF1A"),
+        ("TNFSF13", "FAS"),
+        ("TNFSF13", "TNFRSF14"),
+        ("CXCL12", "CXCR3"),
+        ("CXCL12", "CD4"),
+        ("SHH", "SMO"),
+    }
+    assert not wrong & pairs
+    by_pair = t.set_index(["ligand", "receptor"])
+    assert by_pair.loc[("SEMA4D", "MET"), "role"] == "co-receptor"
+    assert by_pair.loc[("SEMA4D", "PLXNB1"), "role"] == "signalling receptor"
+    # antagonists are labelled as such
+    assert by_pair.loc[("IL1RN", "IL1R1+IL1RAP"), "role"] == "antagonist"
+    assert by_pair.loc[("IL36RN", "IL1RAP+IL1RL2"), "role"] == "antagonist"
+    # every curated row carries a note and a reference
+    curated = t[t["curator_note"].str.contains(r"(?:^| \| )(?:add|fold|relabel):", regex=True)]
+    assert (curated["reference"] != "").all()
+
+
+def test_antagonist_listed_by_annotate_but_not_ranked() -> None:
+    ann = annotate(["IL1RN", "IL-1ra", "IL1B"])
+    assert ann["receptors"].tolist()[:2] == ["IL1R1+IL1RAP", "IL1R1+IL1RAP"]
+    assert ann["receptor_status"].tolist() == ["known_receptor"] * 3
+    hits = pd.DataFrame(
+        {
+            "cell_line": "A",
+            "treatment": "d",
+            "protein": ["IL1RN", "IL1B", "IL1A"],
+            "p_value": [1e-6, 0.5, 0.6],
+            "q_value": [1e-5, 0.6, 0.6],
+            "is_hit": [True, False, False],
+            "rescue_pct": [80.0, 1.0, 2.0],
+        }
+    )
+    ranked = rank_receptors(hits).set_index("receptor")
+    row = ranked.loc["IL1R1+IL1RAP"]
+    assert "IL1RN" not in row["ligands"].split(";")
+    assert row["n_hit_ligands"] == 0
+    assert "antagonist" not in set(ranked["role"])
+    # all roles on request: the antagonist pair is ranked on its own
+    every = rank_receptors(hits, roles=None)
+    assert "antagonist" in set(every["role"])
 
 
 def test_family_and_role_rules() -> None:

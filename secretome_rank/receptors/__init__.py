@@ -37,6 +37,7 @@ from secretome_rank.receptors.ranking import (
 )
 from secretome_rank.receptors.table import (  # noqa: F401  (re-exported constants)
     AMBIGUOUS_NAME,
+    ANTAGONIST,
     BEST_LIGAND,
     BEST_Q,
     BEST_RESCUE_PCT,

@@ -143,8 +143,8 @@ def annotate(
         Ligand-receptor table (:func:`load_resource`) or a resource path (read in ``replace``
         mode). Default: the bundled curated table.
     roles : iterable of str, optional
-        Receptor roles to list (default signalling receptors and co-receptors; ``None``: all,
-        including decoys).
+        Receptor roles to list (default signalling receptors, co-receptors and the receptors
+        an antagonist blocks, e.g. IL1RN -> IL1R1+IL1RAP; ``None``: all, including decoys).
     min_resources : int
         Only list pairs supported by at least this many resources (curated additions have 0).
     resolver : NameResolver, optional

@@ -159,7 +159,8 @@ def rank_receptors(
         Ligand-receptor table (default: bundled).
     roles : iterable of str, optional
         Receptor roles ranked (default signalling receptors only: promiscuous co-receptors such
-        as syndecans or CD44 would collect hits of unrelated ligands; ``None``: all roles).
+        as syndecans or CD44 would collect hits of unrelated ligands, and an antagonist such as
+        IL1RN blocks its receptor; ``None``: all roles).
     min_resources : int
         Minimum number of resources supporting a pair.
     resolver : NameResolver, optional

@@ -69,9 +69,10 @@ UNKNOWN_NAME = "unknown_name"
 # role values
 SIGNALLING = "signalling receptor"
 CO_RECEPTOR = "co-receptor"
+ANTAGONIST = "antagonist"  # the ligand blocks the receptor (IL1RN -> IL1R1+IL1RAP); curated only
 DECOY = "decoy"
-ROLES = (SIGNALLING, CO_RECEPTOR, DECOY)
-DEFAULT_ROLES = (SIGNALLING, CO_RECEPTOR)
+ROLES = (SIGNALLING, CO_RECEPTOR, ANTAGONIST, DECOY)
+DEFAULT_ROLES = (SIGNALLING, CO_RECEPTOR, ANTAGONIST)
 RANK_ROLES = (SIGNALLING,)
 _ROLE_ORDER = {r: i for i, r in enumerate(ROLES)}
 
@@ -223,7 +224,8 @@ def load_ligand_receptor_table() -> pd.DataFrame:
     pandas.DataFrame
         One row per ligand x receptor with columns ``ligand`` (HGNC symbol), ``receptor``
         (subunits joined with ``+``, sorted), ``receptor_family``, ``role`` (``signalling
-        receptor``, ``co-receptor`` or ``decoy``), ``resources`` (``;``-separated permissive
+        receptor``, ``co-receptor``, ``antagonist``: the ligand binds the receptor and blocks
+        it, or ``decoy``), ``resources`` (``;``-separated permissive
         resources supporting the pair: CellPhoneDB_v5, connectomeDB2020, Ramilowski2015),
         ``n_resources``, ``curator_note`` (why we added, removed or re-labelled), ``ligand_complex``
         (the ligand heterodimer through which the pair is known, e.g. ``IL12A+IL12B``) and
