@@ -454,7 +454,19 @@ def _add_receptors(
     out = hits.drop(columns=[c for c in keep[1:] if c in hits.columns])
     out = _left_join(out, ann[keep], [C.PROTEIN])
     if expression is not None:
-        out = receptor_expressed(out, expression, threshold=threshold)
+        # the signalling receptors decide: a line without MET is not an HGF line because it
+        # expresses the co-receptor CD44
+        from secretome_rank.receptors.table import RANK_ROLES
+
+        sig = annotate(names, column=C.PROTEIN, resource=table, roles=RANK_ROLES)
+        out = _left_join(
+            out,
+            sig[[C.PROTEIN, C.RECEPTORS]].rename(columns={C.RECEPTORS: "_signalling"}),
+            [C.PROTEIN],
+        )
+        out = receptor_expressed(
+            out, expression, threshold=threshold, receptors_column="_signalling"
+        ).drop(columns="_signalling")
     return out
 
 

@@ -148,6 +148,21 @@ def test_receptor_counts_include_ligands_that_could_not_be_tested(small_screen):
     assert "FGF8" in family["ligands"].split(";")
 
 
+def test_a_co_receptor_alone_does_not_make_a_receptor_expressed(small_screen):
+    # VEGF-D signals through FLT4/KDR (and ITGA9); NRP2 only helps: a line with NRP2 and none
+    # of the signalling receptors does not express VEGF-D's receptor
+    wells, _ = small_screen
+    genes = ["FLT4", "KDR", "ITGA9", "NRP2"]
+    expression = pd.DataFrame({"cell_line": "A375", "gene": genes, "value": [0.0, 0.0, 0.0, 50.0]})
+    hits = sr.rank_screen(wells, expression=expression).hits
+    row = hits[hits["protein"] == "VEGF-D"].iloc[0]
+    assert pd.notna(row["receptor_expressed"]) and not bool(row["receptor_expressed"])
+    assert row["expressed_receptors"] == ""
+    expression.loc[expression["gene"] == "KDR", "value"] = 9.0
+    row = sr.rank_screen(wells, expression=expression).hits.query("protein == 'VEGF-D'").iloc[0]
+    assert bool(row["receptor_expressed"]) and row["expressed_receptors"] == "KDR"
+
+
 def test_exclude_failed_plates(small_screen):
     wells, _ = small_screen
     w = wells.copy()
