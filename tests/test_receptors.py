@@ -460,6 +460,31 @@ def test_read_pairs_fixture() -> None:
     assert set(out["resources"]) == {"user:pairs.tsv"}
 
 
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # pandas took the first column for an index: HGF-MET read as MET -> 'x'
+        ("ligand\treceptor\nHGF\tMET\tx\n", "rows with more cells than the header"),
+        ("ligand\treceptor\nIL6\t+\nOSM\tIL6ST+\n", "at line(s) 2, 3"),
+    ],
+    ids=["extra cell", "empty subunit"],
+)
+def test_malformed_pairs_are_reported(tmp_path: Path, text: str, said: str) -> None:
+    (tmp_path / "pairs.tsv").write_text(text, encoding="utf-8")
+    with pytest.raises(ResourceError, match=re.escape(said)):
+        read_resource(tmp_path / "pairs.tsv")
+
+
+def test_cellchat_complexes_need_their_table(tmp_path: Path) -> None:
+    # without complex_input.csv, 'TGFbR1_R2' was split and 'R2' resolved to CD82
+    (tmp_path / "interaction_input.csv").write_text(
+        "interaction_name,ligand,receptor\nTGFB1_TGFBR1_TGFBR2,TGFb1,TGFbR1_R2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ResourceError, match="'TGFbR1_R2' are CellChatDB complexes"):
+        read_resource(tmp_path / "interaction_input.csv")
+
+
 def test_read_resource_errors() -> None:
     with pytest.raises(ResourceError, match=r"line\(s\) 4"):
         read_resource(FIX / "pairs_empty_cells.tsv")

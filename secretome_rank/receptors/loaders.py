@@ -8,8 +8,10 @@
 
 from __future__ import annotations
 
+import csv
 import logging
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -118,11 +120,26 @@ def _normalise_table(
     return grouped[list(LR_COLUMNS)]
 
 
+def _header(path: Path, sep: str) -> list[str]:
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        return next(csv.reader(handle, delimiter=sep), [])
+
+
 def _read_csv(path: Path, *, sep: str | None = None) -> pd.DataFrame:
     if sep is None:
         sep = "\t" if path.suffix.lower() in (".tsv", ".txt", ".tab") else ","
     try:
-        return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+        with warnings.catch_warnings():
+            # a row with more cells than the header: pandas would take the first column
+            # for an index (HGF<TAB>MET<TAB>x read as MET -> x), or drop cells with a warning
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, index_col=False)
+    except pd.errors.ParserWarning as exc:
+        raise ResourceError(
+            f"{path}: rows with more cells than the header ({len(_header(path, sep))} "
+            f"columns); expected a header row and one ligand-receptor pair per row with as "
+            "many cells; remove the extra cells or name their columns in the header"
+        ) from exc
     except FileNotFoundError as exc:
         raise ResourceError(f"{path}: file not found") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
@@ -144,11 +161,15 @@ def _require(df: pd.DataFrame, path: Path, needed: Sequence[str], fmt: str) -> N
 def _empty_cells(df: pd.DataFrame, path: Path, cols: Sequence[str]) -> None:
     problems = []
     for col in cols:
-        bad = np.flatnonzero(df[col].str.strip().eq("").to_numpy())
+        text = df[col].str.strip()
+        # '', or a complex with an empty part: '+', 'IL6R+', 'A++B'
+        bad = np.flatnonzero((text.eq("") | text.str.contains(r"^\+|\+$|\+\s*\+")).to_numpy())
         if bad.size:
             lines = ", ".join(str(i + 2) for i in bad[:10])
             more = f" and {bad.size - 10} more" if bad.size > 10 else ""
-            problems.append(f"column {col!r}: empty at line(s) {lines}{more}")
+            problems.append(
+                f"column {col!r}: empty (or a '+' with nothing beside it) at line(s) {lines}{more}"
+            )
     if problems:
         raise ResourceError(
             f"{path}: {len(problems)} column(s) with empty cells; every row needs a ligand and "
@@ -241,7 +262,15 @@ def _read_cellchat(
         for rec in cx.to_dict("records"):
             table[rec[name_col]] = "+".join(rec[c] for c in subs if rec[c])
     else:
-        logger.warning("%s: no complex_input*.csv beside it; complex names kept as written", path)
+        names = pd.concat([df["ligand"], df["receptor"]])
+        complexes_named = names[names.str.contains("_", regex=False)].unique()
+        if len(complexes_named):  # 'TGFbR1_R2' split at '_' would read 'R2' as a gene (CD82)
+            raise ResourceError(
+                f"{path}: names such as {', '.join(map(repr, complexes_named[:3]))} are "
+                "CellChatDB complexes, and no complex_input*.csv lies beside the file to say "
+                "their subunits; put CellChatDB's complex_input.csv in the same folder"
+            )
+        logger.warning("%s: no complex_input*.csv beside it; names kept as written", path)
 
     def expand(v: str) -> str:
         return table.get(v, v)
