@@ -454,6 +454,13 @@ def _add_receptors(
     out = hits.drop(columns=[c for c in keep[1:] if c in hits.columns])
     out = _left_join(out, ann[keep], [C.PROTEIN])
     if expression is not None:
+        lines = set(hits[C.CELL_LINE].astype(str)) - {"pooled"}
+        absent = sorted(lines - set(expression[C.CELL_LINE].astype(str)))
+        if absent:
+            logger.warning(
+                "the expression table has no cell line %s: receptor_expressed is NA there",
+                ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else ""),
+            )
         # the signalling receptors decide: a line without MET is not an HGF line because it
         # expresses the co-receptor CD44
         from secretome_rank.receptors.table import RANK_ROLES

@@ -393,3 +393,51 @@ def test_qc_out_that_is_a_file_is_a_usage_error(tmp_path):
     screen = str(example_screen_path())
     r = runner.invoke(app, ["qc", screen, "--out", str(tmp_path / "afile")])
     assert r.exit_code == 2 and "afile" in r.output and "Invalid value for '--out'" in r.output
+
+
+def test_expression_file_problems_name_the_file_and_line(tmp_path):
+    from secretome_rank.examples import example_screen_path
+
+    bad = tmp_path / "expr.csv"
+    bad.write_text("cell_line,gene,value\nA375,MET,5\nA375,KDR,abc\n", encoding="utf-8")
+    args = ["rank", str(example_screen_path()), "--no-report", "--expression", str(bad)]
+    r = runner.invoke(app, [*args, "--out", str(tmp_path / "o")])
+    assert r.exit_code == 3
+    assert "expr.csv: column 'value' is not a number in line(s) 3 ('abc')" in " ".join(
+        r.stderr.split()
+    )
+
+
+def test_run_json_has_the_checksum_of_every_input_file(tmp_path):
+    import json
+
+    from secretome_rank.examples import example_screen_path
+
+    expression = tmp_path / "expr.csv"
+    expression.write_text("cell_line,gene,value\nA375,MET,5\n", encoding="utf-8")
+    resource = tmp_path / "pairs.tsv"
+    resource.write_text("ligand\treceptor\nHGF\tMET\n", encoding="utf-8")
+    out = tmp_path / "o"
+    r = runner.invoke(
+        app,
+        [
+            "rank",
+            str(example_screen_path()),
+            "--no-report",
+            "--out",
+            str(out),
+            "--expression",
+            str(expression),
+            "--resource",
+            str(resource),
+            "--resource-mode",
+            "union",
+        ],
+    )
+    assert r.exit_code == 0, r.output
+    inputs = {
+        Path(i["path"]).name: i["sha256"]
+        for i in json.loads((out / "run.json").read_text())["inputs"]
+    }
+    assert set(inputs) == {"example_screen.csv", "expr.csv", "pairs.tsv"}
+    assert all(len(v) == 64 for v in inputs.values())

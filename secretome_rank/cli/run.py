@@ -159,11 +159,31 @@ def _run_rank(
 
 
 def _expression(path: Path | None) -> Any:
+    """The --expression table, checked here so that problems name the file and its lines."""
     if path is None:
         return None
+    import pandas as pd
+
+    from secretome_rank.errors import SchemaError
     from secretome_rank.io import read_table
 
-    return read_table(path)
+    table = read_table(path, text=lambda header: header in ("cell_line", "gene"))
+    missing = [c for c in ("cell_line", "gene", "value") if c not in table.columns]
+    if missing:
+        raise SchemaError(
+            f"{path}: no column(s) {', '.join(missing)}; an expression table has the columns "
+            "cell_line, gene and value (one row per cell line and gene)"
+        )
+    value = pd.to_numeric(table["value"], errors="coerce")
+    bad = (value.isna() & table["value"].notna()).to_numpy().nonzero()[0]
+    if bad.size:
+        shown = ", ".join(f"{i + 2} ({table['value'].iloc[i]!r})" for i in bad[:5])
+        raise SchemaError(
+            f"{path}: column 'value' is not a number in line(s) {shown}"
+            f"{f' and {bad.size - 5} more' if bad.size > 5 else ''}; expected expression "
+            "levels (e.g. TPM), or an empty cell"
+        )
+    return table
 
 
 def rank(
@@ -247,7 +267,7 @@ def rank(
 
     def load() -> tuple[Any, list[Path]]:
         options["expression"] = _expression(expression)
-        return _load_wells(
+        wells, sources = _load_wells(
             inputs,
             column=column,
             role_map=role_map,
@@ -261,6 +281,8 @@ def rank(
             default=default,
             sheet=sheet,
         )
+        # run.json records the checksum of every file the result depends on
+        return wells, [*sources, *(p for p in (resource, expression) if p is not None)]
 
     _guard(lambda: _run_rank(load, options, output))
 
