@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -455,6 +456,19 @@ def test_cellhts2_mini_folder() -> None:
     assert meta["n_flagged"] == 2 and meta["files"]["annotation"] == "GeneIDs.txt"
     assert meta["description"]["Screen description"]["Title"].startswith("Tiny")
     assert meta["role_map"]["PosSpike"] == "vehicle_control"
+
+
+@pytest.mark.parametrize(
+    ("gone", "said"),
+    [("GeneIDs.txt", "names the annotation 'GeneIDs.txt'"), ("Screenlog.txt", "screen log")],
+)
+def test_cellhts2_file_named_but_missing_warns(tmp_path: Path, gone: str, said: str) -> None:
+    # the screen imported silently with placeholder names / no flagged wells
+    folder = tmp_path / "mini"
+    shutil.copytree(MINI, folder)
+    (folder / gone).unlink()
+    with pytest.warns(UserWarning, match=re.escape(said)):
+        import_cellhts2(folder, role_map={"PosSpike": "vehicle_control"})
 
 
 def test_cellhts2_unmapped_content_names_rule_lines() -> None:

@@ -202,6 +202,23 @@ def import_cellhts2(
     if ann_path is None:
         genes = sorted(p for p in root.iterdir() if p.name.lower().startswith("geneids"))
         ann_path = genes[0] if len(genes) == 1 else None
+    # a file Description.txt names but the folder lacks: say what is lost
+    for kind, name, found, lost in (
+        ("screen log", log_name, log_path, "no well is flagged"),
+        (
+            "annotation",
+            files_sec.get("annotation", ""),
+            ann_path,
+            "proteins are named P<plate>-<well>",
+        ),
+    ):
+        if name and found is None:
+            warnings.warn(
+                f"{root}: Description.txt names the {kind} {name!r}, which is not in the "
+                f"folder: {lost}; add the file",
+                UserWarning,
+                stacklevel=2,
+            )
 
     rules, header = read_plate_conf(conf_path)
     problems: list[str] = []
