@@ -441,3 +441,24 @@ def test_run_json_has_the_checksum_of_every_input_file(tmp_path):
     }
     assert set(inputs) == {"example_screen.csv", "expr.csv", "pairs.tsv"}
     assert all(len(v) == 64 for v in inputs.values())
+
+
+def test_import_column_maps_plate_list_and_plate_map_columns(tmp_path):
+    # the shell could not map a plate list's 'sampleID' to cell_line (Python only)
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "imports"
+    for name in ("reader_rep1.txt", "reader_rep2.txt"):
+        (tmp_path / name).write_bytes((fixtures / name).read_bytes())
+    listing = (fixtures / "plate_list.csv").read_text().replace("cell_line", "sampleID")
+    (tmp_path / "list.csv").write_text(listing.replace("A375", "PAT7"))
+    mapping = (fixtures / "plate_map.csv").read_text().replace("well,name", "pos,name")
+    (tmp_path / "map.csv").write_text(mapping)
+    out = tmp_path / "screen.tsv"
+    args = ["import", "--plate-map", str(tmp_path / "map.csv"), "--plate-list"]
+    args += [str(tmp_path / "list.csv"), "--role-map", "pos=vehicle_control"]
+    args += ["--role-map", "neg=drug_control", "--grid", "1", "--out", str(out)]
+    r = runner.invoke(app, [*args, "--column", "cell_line=sampleID", "--column", "well=pos"])
+    assert r.exit_code == 0, r.output
+    wells = pd.read_csv(out, sep="\t")
+    assert set(wells["cell_line"]) == {"PAT7"} and wells["well"].notna().all()
+    r = runner.invoke(app, [*args, "--column", "value=Lum"])
+    assert r.exit_code == 3 and "the values come from the grids" in " ".join(r.stderr.split())

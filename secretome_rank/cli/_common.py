@@ -166,7 +166,11 @@ def _print_table(frame: Any) -> None:
 # shared options --------------------------------------------------------------------------
 ColumnOpt = Annotated[
     list[str] | None,
-    typer.Option("--column", help="Map a canonical column to yours: NAME=THEIRS (repeatable)."),
+    typer.Option(
+        "--column",
+        help="Map a canonical column to yours: NAME=THEIRS (repeatable; with grid exports, "
+        "plate-map and plate-list columns).",
+    ),
 ]
 RoleMapOpt = Annotated[
     list[str] | None,
@@ -302,6 +306,41 @@ PlotsOpt = Annotated[
 ]
 
 
+#: with grid exports, which table a --column NAME=THEIRS renames: the plate list (per plate)
+_LIST_LEVEL = ("cell_line", "treatment", "replicate", "batch")
+_MAP_LEVEL = ("well", "role", "protein", "concentration")
+
+
+def _import_columns(
+    mapping: dict[str, str], *, has_list: bool
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Split ``--column`` for grid exports into plate-map and plate-list column names.
+
+    ``plate`` names the plate list's column when there is a plate list, else the map's.
+    """
+    from secretome_rank.errors import ConfigError
+
+    to_map: dict[str, str] = {}
+    to_list: dict[str, str] = {}
+    for name, theirs in mapping.items():
+        if name in _LIST_LEVEL or (name == "plate" and has_list):
+            if not has_list:
+                raise ConfigError(
+                    f"--column {name}={theirs}: {name} is a plate-list column; pass "
+                    f"--plate-list (or --default {name}=VALUE for every plate)"
+                )
+            to_list[name] = theirs
+        elif name in (*_MAP_LEVEL, "plate"):
+            to_map[name] = theirs
+        else:
+            raise ConfigError(
+                f"--column {name}={theirs}: with grid exports the values come from the grids; "
+                f"--column renames plate-map ({', '.join(_MAP_LEVEL)}) and plate-list "
+                f"({', '.join(_LIST_LEVEL)}, plate) columns"
+            )
+    return to_map, to_list
+
+
 def _load_wells(
     inputs: list[Path] | None,
     *,
@@ -340,6 +379,9 @@ def _load_wells(
             raise ConfigError(
                 "--plate-list needs --plate-map (which well holds which protein or control)"
             )
+        map_columns, list_columns = _import_columns(
+            _pairs(column, "--column"), has_list=plate_list is not None
+        )
         frame = import_plates(
             files or None,
             plate_map=plate_map,
@@ -348,6 +390,8 @@ def _load_wells(
             grid=_grid(grid),
             data_dir=data_dir,
             defaults=_pairs(default, "--default") or None,
+            map_columns=map_columns or None,
+            list_columns=list_columns or None,
         )
         sources = [*files, plate_map, *([plate_list] if plate_list else [])]
     else:

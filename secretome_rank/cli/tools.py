@@ -17,6 +17,7 @@ import typer
 from secretome_rank.cli._common import (
     _STATE,
     CellHTS2Opt,
+    ColumnOpt,
     DataDirOpt,
     DefaultOpt,
     GridOpt,
@@ -184,6 +185,7 @@ def import_(
             callback=_table_file,
         ),
     ] = Path("screen.tsv"),
+    column: ColumnOpt = None,
     role_map: RoleMapOpt = None,
     plate_map: PlateMapOpt = None,
     plate_list: PlateListOpt = None,
@@ -203,6 +205,7 @@ def import_(
             )
         frame, _ = _load_wells(
             inputs,
+            column=column,
             role_map=role_map,
             plate_map=plate_map,
             plate_list=plate_list,
