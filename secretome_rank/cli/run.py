@@ -158,6 +158,11 @@ def _run_rank(
                 sys.stderr.flush()
 
 
+def _number(x: float, spec: str) -> str:
+    """A number for a terminal table; ``-`` when missing (as rank's summary shows it)."""
+    return "-" if x != x else format(x, spec)  # NaN != NaN
+
+
 def _expression(path: Path | None) -> Any:
     """The --expression table, checked here so that problems name the file and its lines."""
     if path is None:
@@ -383,10 +388,10 @@ def qc(
                     escape(str(r["plate"])),
                     escape(str(r["cell_line"])),
                     escape(str(r["treatment"])),
-                    f"{r['robust_z_prime']:.2f}",
-                    f"{r['z_prime']:.2f}",
-                    f"{r['cv_drug_pct']:.1f}",
-                    f"{r['edge_vs_centre_log2']:.2f}",
+                    _number(r["robust_z_prime"], ".2f"),
+                    _number(r["z_prime"], ".2f"),
+                    _number(r["cv_drug_pct"], ".1f"),
+                    _number(r["edge_vs_centre_log2"], ".2f"),
                     f"[{colours[r['verdict']]}]{r['verdict']}[/]",
                     escape(str(r["reason"])),
                 )
