@@ -248,6 +248,8 @@ def read_table(
     if p.stat().st_size == 0:
         raise SchemaError(f"{p}: the file is empty (0 bytes); expected a header line and rows")
     suffix = p.suffix.lower()
+    if sheet is not None and suffix not in _EXCEL:
+        logger.warning("%s: not an Excel file, so the sheet choice (%r) is ignored", p, sheet)
     if suffix in _PARQUET:
         try:
             return pd.read_parquet(p)

@@ -151,3 +151,9 @@ def test_a_control_well_naming_a_protein_is_pointed_out(tmp_path, caplog):
         wells = sr.read_screen(write(tmp_path / "s.csv", lines))
     assert "control wells that name a protein in line 2 ('HGF')" in caplog.text
     assert wells["protein"].notna().sum() == 2  # the samples only
+
+
+def test_a_sheet_choice_on_a_text_file_is_pointed_out(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        sr.read_screen(write(tmp_path / "s.csv", [HEADER, *plate_rows("P1")]), sheet="2")
+    assert "not an Excel file, so the sheet choice ('2') is ignored" in caplog.text
