@@ -367,10 +367,7 @@ def _drop_trailing_empty_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 # headers that name an optional column's content under another name (matched by header_key)
-_LOOKALIKES = {
-    C.TREATMENT: ("drug", "compound", "inhibitor", "condition"),
-    C.CELL_LINE: ("cell", "cells", "line", "model"),
-}
+_LOOKALIKES = {C.TREATMENT: ("drug", "inhibitor"), C.CELL_LINE: ("cell", "cells", "line")}
 
 
 def _map_columns(
