@@ -252,3 +252,16 @@ def test_summary_on_simulated_screen():
     assert (s.loc[s["kind"] == "mitogen", "n_rescuer"] == 0).all()
     assert s.loc[s["is_combined_hit"], "kind"].isin(["rescuer", "mitogen"]).all()
     assert rescue_matrix(hits).shape == (hits["protein"].nunique(), 5)
+
+
+def test_summary_order_past_the_underflow_of_stouffer_p():
+    # two proteins hit everywhere, each ranked first in half the contexts (equal RRA), with
+    # combined p underflowing to 0: the order fell to the name; the larger z now comes first
+    table = _hand_table()
+    table = table[table["protein"].isin(["PAN", "SPEC"])].copy()
+    table["is_hit"], table["direction"], table["class"] = True, "up", "rescuer"
+    pan = np.where(table["treatment"] == "d1", 1e-300, 1e-200)  # mean z 33.6
+    table["p_value"] = np.where(table["protein"] == "PAN", pan, 1e-250)  # z 33.8
+    s = summarize_contexts(table)
+    assert s["rra_p"].nunique() == 1 and (s["stouffer_p"] == 0).all()
+    assert list(s["protein"]) == ["SPEC", "PAN"]

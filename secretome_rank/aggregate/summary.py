@@ -229,7 +229,8 @@ def summarize_contexts(
     -------
     pandas.DataFrame
         One row per protein, sorted by ``n_rescuer`` (desc), ``n_rescue_hit`` (desc),
-        ``rra_p``, ``stouffer_p`` (asc, missing last), ``protein``. Columns:
+        ``rra_p``, ``stouffer_p`` (asc, missing last; by ``stouffer_z`` where p underflows
+        to 0), ``protein``. Columns:
 
         - ``protein``; ``symbol``, ``receptors`` (first value in ``hits``; NA if absent);
         - ``n_contexts``: contexts (cell_line x drug) in the table;
@@ -374,7 +375,8 @@ def summarize_contexts(
                 "a": -out[N_RESCUER],
                 "b": -out[N_RESCUE_HIT],
                 "c": out[RRA_P].fillna(np.inf),
-                "d": out[STOUFFER_P].fillna(np.inf),
+                # z, not p: p underflows to 0 above z ~ 38, and those would tie
+                "d": (-out[STOUFFER_Z]).fillna(np.inf),
                 "e": out[C.PROTEIN],
             }
         )
