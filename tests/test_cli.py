@@ -89,12 +89,15 @@ def test_usage_error_exit_2():
         ("--min-rescue", "inf", "not a finite number"),
         ("--min-rescue", "nan", "not a finite number"),
         ("--top", "-1", "--top"),
+        ("--plate-format", "200", "expected 96, 384 or 1536"),
     ],
 )
 def test_option_values_out_of_range_are_usage_errors(tmp_path, option, value, said):
     # before, --fdr 0 gave exit 3, --min-rescue inf a traceback, nan a run.json with NaN
     out = tmp_path / "o"
-    r = runner.invoke(app, ["demo", "--out", str(out), option, value])
+    from secretome_rank.examples import example_screen_path
+
+    r = runner.invoke(app, ["rank", str(example_screen_path()), "--out", str(out), option, value])
     assert r.exit_code == 2, r.output
     assert said in " ".join(r.output.split()) and not out.exists()
 

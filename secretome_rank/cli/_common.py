@@ -19,7 +19,6 @@ import typer
 
 T = TypeVar("T")
 EXIT_BAD_INPUT = 3
-EXIT_READER_GONE = 141  # 128 + SIGPIPE
 #: global flags of the invocation (set by the callback)
 _STATE: dict[str, Any] = {"quiet": False}
 
@@ -110,8 +109,8 @@ def _stdout() -> Any:
 def _guard(fn: Callable[[], T]) -> T:
     """Run ``fn``; our errors become one message on stderr and exit code 3.
 
-    A reader that closed our stdout or stderr early (``| head``) ends the command with
-    status 141, as the shell reports a writer stopped by SIGPIPE, and no traceback.
+    A reader that closed our stdout or stderr early (``| head``) is no error: the command
+    stops writing and ends with status 0, as it does when the pipe breaks at the final flush.
     """
     from secretome_rank.errors import SecretomeRankError
 
@@ -122,8 +121,8 @@ def _guard(fn: Callable[[], T]) -> T:
 
         _stderr().print(f"[bold red]error:[/] {escape(str(exc))}")
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except BrokenPipeError:
-        raise typer.Exit(EXIT_READER_GONE) from None
+    except BrokenPipeError:  # the reader took what it wanted: no error, no traceback
+        raise typer.Exit(0) from None
 
 
 #: an example of each NAME=VALUE option, for its error message
@@ -226,8 +225,20 @@ MissingOpt = Annotated[
         help="Drug-arm plates without drug controls: error, or score against library median.",
     ),
 ]
+
+
+def _plate_format(value: int | None) -> int | None:
+    """Option callback: a plate format that exists (exit code 2 otherwise)."""
+    if value is not None and value not in (96, 384, 1536):
+        raise typer.BadParameter(f"{value} wells: expected 96, 384 or 1536")
+    return value
+
+
 FormatPlateOpt = Annotated[
-    int | None, typer.Option("--plate-format", help="96, 384 or 1536 (default: inferred).")
+    int | None,
+    typer.Option(
+        "--plate-format", help="96, 384 or 1536 (default: inferred).", callback=_plate_format
+    ),
 ]
 ScreenArg = Annotated[Path, typer.Argument(help="Well table: CSV, TSV, Parquet or Excel.")]
 InputsArg = Annotated[
