@@ -67,7 +67,7 @@ TESTS: dict[str, TestInfo] = {
     "ssmd": TestInfo(
         "ssmd",
         "strictly standardised mean difference against drug controls; no p-value, hit when "
-        "SSMD >= --ssmd-threshold",
+        "SSMD >= ssmd_threshold (3; rank_screen(ssmd_threshold=...))",
         "Zhang 2007, doi:10.1016/j.ygeno.2007.01.005",
     ),
     "robust_z": TestInfo(
