@@ -78,14 +78,14 @@ def header_key(name: object) -> str:
     return re.sub(r"[\s_.\-]+", "", str(name).lower())
 
 
-def _na_rules(header: pd.Index, text_cols: list[str]) -> dict[str, Any]:
-    """``read_csv``/``read_excel`` missing-value words: ``text_cols`` keep ``None`` as text."""
-    return {
-        "keep_default_na": False,
-        "na_values": {
-            str(h): list(_TEXT_NA_WORDS if str(h) in text_cols else _NA_WORDS) for h in header
-        },
-    }
+def _na_rules(header: pd.Index, text: Callable[[str], bool]) -> tuple[list[str], dict[str, Any]]:
+    """The ``text`` columns of ``header``, and the missing-value words of every column.
+
+    The words go to ``read_csv``/``read_excel``; in the text columns ``None`` stays text.
+    """
+    text_cols = [str(h) for h in header if text(str(h))]
+    words = {str(h): list(_TEXT_NA_WORDS if str(h) in text_cols else _NA_WORDS) for h in header}
+    return text_cols, {"keep_default_na": False, "na_values": words}
 
 
 def _sniff_delimiter(head: str, name: str) -> str:
@@ -155,9 +155,8 @@ def _parse_text(
     }
     text_cols: list[str] = []
     if text is not None:
-        header = pd.read_csv(path, nrows=0, **options).columns
-        text_cols = [str(h) for h in header if text(str(h))]
-        options |= _na_rules(header, text_cols)
+        text_cols, rules = _na_rules(pd.read_csv(path, nrows=0, **options).columns, text)
+        options |= rules
 
     def parse(low_memory: bool) -> pd.DataFrame:
         parsed: pd.DataFrame = pd.read_csv(path, decimal=decimal, low_memory=low_memory, **options)
@@ -268,8 +267,8 @@ def read_table(
                 rules: dict[str, Any] = {}
                 if text is not None:
                     header = pd.read_excel(book, sheet_name=chosen, nrows=0).columns
-                    text_cols = [str(h) for h in header if text(str(h))]
-                    rules = _na_rules(header, text_cols) | {"dtype": dict.fromkeys(text_cols, str)}
+                    text_cols, rules = _na_rules(header, text)
+                    rules["dtype"] = dict.fromkeys(text_cols, str)
                 frame = _drop_trailing_empty_rows(pd.read_excel(book, sheet_name=chosen, **rules))
         except SchemaError:
             raise

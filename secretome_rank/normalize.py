@@ -375,8 +375,6 @@ def normalize_plates(
         sample wells against its drug controls, i.e. how far the library bulk sits from the
         controls).
     """
-    if spatial == "bscore" and not has_well_ids(wells):  # before any work
-        raise SchemaError(f"input table: {BSCORE_NEEDS_WELLS}")
     params = fit_plate_params(wells)
     # the bulk is the median sample log2_ratio (growth_log2 on vehicle plates) of the plate
     scored, bulk = _apply(wells, params, spatial)

@@ -158,11 +158,6 @@ def _run_rank(
                 sys.stderr.flush()
 
 
-def _number(x: float, spec: str) -> str:
-    """A number for a terminal table; ``-`` when missing (as rank's summary shows it)."""
-    return "-" if x != x else format(x, spec)  # NaN != NaN
-
-
 def _expression(path: Path | None) -> Any:
     """The --expression table, checked here so that problems name the file and its lines."""
     if path is None:
@@ -369,6 +364,8 @@ def qc(
             from rich.markup import escape
             from rich.table import Table
 
+            from secretome_rank.report import _fmt  # '-' for a missing number, as rank shows
+
             t = Table(title=f"Plate QC: {len(table)} plates")
             for col in (
                 "plate",
@@ -388,10 +385,10 @@ def qc(
                     escape(str(r["plate"])),
                     escape(str(r["cell_line"])),
                     escape(str(r["treatment"])),
-                    _number(r["robust_z_prime"], ".2f"),
-                    _number(r["z_prime"], ".2f"),
-                    _number(r["cv_drug_pct"], ".1f"),
-                    _number(r["edge_vs_centre_log2"], ".2f"),
+                    _fmt(r["robust_z_prime"], ".2f"),
+                    _fmt(r["z_prime"], ".2f"),
+                    _fmt(r["cv_drug_pct"], ".1f"),
+                    _fmt(r["edge_vs_centre_log2"], ".2f"),
                     f"[{colours[r['verdict']]}]{r['verdict']}[/]",
                     escape(str(r["reason"])),
                 )

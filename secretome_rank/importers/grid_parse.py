@@ -148,9 +148,10 @@ def _trim(cells: list[str]) -> list[str]:
 
 
 def _parse_header(line: str) -> tuple[str, int, bool] | None:
-    """``(separator, n_cols, ends_with_separator)`` if ``line`` is a grid header, else ``None``.
+    """``(separator, n_cols, ends_with_separator)`` if ``line`` numbers columns 1..n, else None.
 
-    A header that ends with a separator (``;01;...;24;``) says the rows end with one too.
+    Any n >= 12 is returned (the caller reports counts no plate has, such as 25). A header
+    that ends with a separator (``;01;...;24;``) says the rows end with one too.
     """
     for sep in SEPARATORS:
         if sep not in line:
@@ -160,26 +161,10 @@ def _parse_header(line: str) -> tuple[str, int, bool] | None:
         if len(cells) < 13 or cells[0].isdecimal():
             continue
         numbers = cells[1:]
-        n = len(numbers)
-        if n not in ROWS_FOR_COLS or not all(c.isdecimal() for c in numbers):
-            continue
-        if [int(c) for c in numbers] == list(range(1, n + 1)):
-            return sep, n, len(raw) > len(cells)
-    return None
-
-
-def _odd_header(line: str) -> int | None:
-    """The column count of a header numbered 1..n for a plate format that does not exist."""
-    for sep in SEPARATORS:
-        cells = _trim(_split(line, sep)) if sep in line else []
-        numbers = cells[1:]
-        if (
-            len(numbers) >= 13
-            and not cells[0].isdecimal()
-            and all(c.isdecimal() for c in numbers)
-            and [int(c) for c in numbers] == list(range(1, len(numbers) + 1))
+        if all(c.isdecimal() for c in numbers) and [int(c) for c in numbers] == list(
+            range(1, len(numbers) + 1)
         ):
-            return len(numbers)
+            return sep, len(numbers), len(raw) > len(cells)
     return None
 
 
@@ -239,13 +224,13 @@ def _scan(lines: list[str]) -> tuple[list[Grid], list[str]]:
     i = 0
     while i < n_lines:
         header = _parse_header(lines[i])
+        if header is not None and header[1] not in ROWS_FOR_COLS:
+            problems.append(
+                f"line {i + 1}: a grid header numbering {header[1]} columns; plates have 12, "
+                "24 or 48 columns (96, 384 or 1536 wells); remove the extra columns"
+            )
+            header = None
         if header is None:
-            odd = _odd_header(lines[i])
-            if odd is not None:
-                problems.append(
-                    f"line {i + 1}: a grid header numbering {odd} columns; plates have 12, "
-                    "24 or 48 columns (96, 384 or 1536 wells); remove the extra columns"
-                )
             i += 1
             continue
         sep, n_cols, trailing = header
