@@ -1,4 +1,6 @@
-"""Write outputs: TSV (Arrow's C++ writer, pandas fallback), JSON, Excel, all atomically.
+"""Write outputs: TSV, JSON, Excel, all atomically.
+
+TSV comes from Arrow's C++ writer, or the same text from :mod:`~secretome_rank.tsvtext`.
 
 Every file is written to a hidden temporary file beside its target and renamed when complete
 (:func:`write_table`, :func:`write_json`, :func:`write_excel`, :func:`write_bytes_atomic`, and
@@ -17,10 +19,10 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from secretome_rank.errors import ConfigError, SchemaError
+from secretome_rank.tsvtext import write_text_tsv
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -87,14 +89,6 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     p = Path(path)
     _atomic_write(p, _write_bytes(data))
     return p
-
-
-def _bool_text(col: pd.Series) -> np.ndarray:
-    """``true``/``false`` (``NA`` for missing) for a boolean column, nullable or not."""
-    values = col.astype("boolean")
-    text = np.where(values.fillna(False).to_numpy(dtype=bool), "true", "false").astype(object)
-    text[values.isna().to_numpy()] = "NA"
-    return text
 
 
 def _arrow_table(frame: pd.DataFrame) -> Any:
@@ -206,22 +200,12 @@ def _write_arrow(frame: pd.DataFrame, sink: Any, threads: int | None = None) -> 
     return True
 
 
-def _pandas_tsv(frame: pd.DataFrame) -> bytes:
-    out = frame.copy()
-    for name in out.columns:
-        if pd.api.types.is_bool_dtype(out[name]):
-            out[name] = _bool_text(out[name])
-    buf = _io.StringIO()
-    out.to_csv(buf, sep="\t", index=False, na_rep="NA", lineterminator="\n")
-    return buf.getvalue().encode("utf-8")
-
-
 def tsv_bytes(frame: pd.DataFrame) -> bytes:
     """A table as TSV bytes: ``NA`` for missing, ``true``/``false``, shortest exact floats."""
     buf = _io.BytesIO()
-    if _write_arrow(frame, buf):
-        return buf.getvalue()
-    return _pandas_tsv(frame)
+    if not _write_arrow(frame, buf):
+        write_text_tsv(frame, buf)
+    return buf.getvalue()
 
 
 def format_tsv(frame: pd.DataFrame, handle: Any) -> None:
@@ -230,7 +214,7 @@ def format_tsv(frame: pd.DataFrame, handle: Any) -> None:
     if binary is not None:
         handle.flush()
         if not _write_arrow(frame, binary):
-            binary.write(_pandas_tsv(frame))
+            write_text_tsv(frame, binary)
         binary.flush()
     else:
         handle.write(tsv_bytes(frame).decode("utf-8"))
@@ -254,7 +238,8 @@ def write_table(frame: pd.DataFrame, path: str | Path, *, threads: int | None = 
 
 def _write_tsv(frame: pd.DataFrame, path: Path, threads: int | None = None) -> None:
     if not _write_arrow(frame, path, threads):
-        path.write_bytes(_pandas_tsv(frame))  # replaces whatever arrow wrote before it failed
+        with path.open("wb") as out:  # replaces whatever arrow wrote before it failed
+            write_text_tsv(frame, out)
 
 
 class BackgroundTable:

@@ -189,7 +189,7 @@ def test_large_tables_written_in_parallel_slices_are_byte_identical(tmp_path, mo
             "v": np.where(rng.random(n) < 0.1, np.nan, rng.normal(size=n)),
             "k": pd.Categorical(rng.choice(["x", "y", None], size=n)),
             "b": rng.random(n) < 0.5,
-            "t": rng.choice(["a\tb", "c", "d"], size=n),  # a tab forces the pandas fallback
+            "t": rng.choice(["a\tb", "c", "d"], size=n),  # a tab forces the text writer (tsvtext)
         }
     )
     plain = frame.drop(columns="t")
@@ -198,7 +198,7 @@ def test_large_tables_written_in_parallel_slices_are_byte_identical(tmp_path, mo
     sliced = sio.tsv_bytes(plain)
     assert sliced == whole
     assert len(whole.splitlines()) == n + 1
-    # a cell that needs quoting in any slice sends the whole table to the pandas writer
+    # a cell that needs quoting in any slice sends the whole table to the text writer
     sio.write_table(frame, tmp_path / "q.tsv")
     back = pd.read_csv(tmp_path / "q.tsv", sep="\t", keep_default_na=False)
     assert back["t"].tolist() == frame["t"].tolist()
@@ -224,7 +224,7 @@ def test_streamed_file_equals_the_text_and_a_late_tab_rewrites_it_whole(tmp_path
         sio._write_tsv(frame, tmp_path / "s.tsv", threads)
         assert (tmp_path / "s.tsv").read_bytes() == expected
     # a cell that needs quoting in the last batch: arrow has streamed the batches before
-    # it, and the pandas writer replaces that part with the whole table
+    # it, and the text writer replaces that part with the whole table
     late = frame.assign(t=[*frame["t"][:-1], "tab\there"])
     sio._write_tsv(late, tmp_path / "late.tsv", 1)
     back = pd.read_csv(tmp_path / "late.tsv", sep="\t", keep_default_na=False)
