@@ -465,3 +465,40 @@ def test_import_column_maps_plate_list_and_plate_map_columns(tmp_path):
     assert set(wells["cell_line"]) == {"PAT7"} and wells["well"].notna().all()
     r = runner.invoke(app, [*args, "--column", "value=Lum"])
     assert r.exit_code == 3 and "the values come from the grids" in " ".join(r.stderr.split())
+
+
+def _qc_lines(table: pd.DataFrame, width: int) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    from secretome_rank.cli.run import _qc_table
+
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(_qc_table(table, width))
+    return console.export_text().splitlines()
+
+
+def test_qc_table_fits_the_terminal_and_never_cuts_a_plate_id():
+    import secretome_rank as sr
+    from secretome_rank.examples import example_screen_path
+    from secretome_rank.normalize import normalize_plates
+    from secretome_rank.qc import plate_qc
+
+    qc = plate_qc(*normalize_plates(sr.read_screen(example_screen_path())))
+    for width in (80, 100, 200):
+        lines = _qc_lines(qc, width)
+        assert max(len(line) for line in lines) <= width
+        text = "\n".join(lines)
+        assert all(plate in text for plate in qc["plate"])  # whole, never 'A375_…'
+        assert "…" not in text
+    # the example's plate ids spell out line and treatment: those columns go first
+    narrow = "\n".join(_qc_lines(qc, 80))
+    assert "left out for the terminal's width: treatment, cell line" in narrow
+    assert "robust Z'" in narrow and "verdict" in narrow
+    wide = _qc_lines(qc, 200)
+    assert "cell line" in wide[2] and "edge log2" in wide[2] and "left out" not in "".join(wide)
+    # plate ids that do not name line and treatment keep those columns longer
+    numbered = qc.assign(plate=[f"P{i}" for i in range(len(qc))])
+    text = "\n".join(_qc_lines(numbered, 90))
+    assert "cell line" in text and "left out for the terminal's width: edge log2" in text

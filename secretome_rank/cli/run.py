@@ -14,9 +14,13 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
 
 from secretome_rank.cli._common import (
     _STATE,
@@ -361,37 +365,80 @@ def qc(
         elif fmt is OutputFormat.json:
             sys.stdout.write(json_records(table) + "\n")
         else:
-            from rich.markup import escape
-            from rich.table import Table
-
-            from secretome_rank.report import _fmt  # '-' for a missing number, as rank shows
-
-            t = Table(title=f"Plate QC: {len(table)} plates")
-            for col in (
-                "plate",
-                "cell line",
-                "treatment",
-                "robust Z'",
-                "Z'",
-                "CV drug %",
-                "edge log2",
-                "verdict",
-                "reason",
-            ):
-                t.add_column(col)
-            colours = {"pass": "green", "warn": "yellow", "fail": "red"}
-            for _, r in table.iterrows():
-                t.add_row(
-                    escape(str(r["plate"])),
-                    escape(str(r["cell_line"])),
-                    escape(str(r["treatment"])),
-                    _fmt(r["robust_z_prime"], ".2f"),
-                    _fmt(r["z_prime"], ".2f"),
-                    _fmt(r["cv_drug_pct"], ".1f"),
-                    _fmt(r["edge_vs_centre_log2"], ".2f"),
-                    f"[{colours[r['verdict']]}]{r['verdict']}[/]",
-                    escape(str(r["reason"])),
-                )
-            _stdout().print(t)
+            console = _stdout()
+            console.print(_qc_table(table, console.width))
 
     _guard(run)
+
+
+#: QC table columns: header, qc.tsv column, number format (None: text); dropped right to left
+#: from the optional ones when the terminal is too narrow (qc.tsv keeps them all)
+_QC_COLUMNS = (
+    ("plate", "plate", None),
+    ("cell line", "cell_line", None),
+    ("treatment", "treatment", None),
+    ("robust Z'", "robust_z_prime", ".2f"),
+    ("Z'", "z_prime", ".2f"),
+    ("CV drug %", "cv_drug_pct", ".1f"),
+    ("edge log2", "edge_vs_centre_log2", ".2f"),
+    ("verdict", "verdict", None),
+)
+_QC_SPEC = {head: spec for head, _, spec in _QC_COLUMNS}
+_QC_DROP_ORDER = ("treatment", "cell line", "edge log2", "CV drug %", "Z'")
+#: narrowest the reason column gets before optional columns are dropped
+_QC_REASON_WIDTH = 28
+
+
+def _qc_table(table: pd.DataFrame, width: int) -> Table:
+    """The plate QC table for a terminal ``width`` columns wide.
+
+    Plate ids, numbers and verdicts are never wrapped or cut; the reason takes the rest.
+    When the terminal is too narrow, columns are left out (the caption says which) rather
+    than every column cut to a stump: cell line and treatment first when the plate ids spell
+    them out, else the less used metrics first.
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from secretome_rank.report import _fmt  # '-' for a missing number, as rank shows
+
+    cells = {
+        head: [escape(str(v)) for v in table[col]]
+        if spec is None
+        else [_fmt(v, spec) for v in table[col]]
+        for head, col, spec in _QC_COLUMNS
+    }
+    # a column is as wide as its widest cell or its header (neither wraps)
+    widths = {head: max([len(head)] + [len(c) for c in cells[head]]) for head in cells}
+
+    def fixed(heads: list[str]) -> int:  # each column: its width + 2 padding + 1 border
+        return sum(widths[h] + 3 for h in heads) + 3 + 1  # + the reason's padding and border
+
+    # cell line and treatment go first where every plate id spells them out already
+    named = all(
+        str(line) in str(plate) and str(drug) in str(plate)
+        for plate, line, drug in zip(
+            table["plate"], table["cell_line"], table["treatment"], strict=True
+        )
+    )
+    order = _QC_DROP_ORDER if named else (*_QC_DROP_ORDER[2:], *_QC_DROP_ORDER[:2])
+    shown = list(cells)
+    dropped: list[str] = []
+    for head in order:
+        if fixed(shown) + _QC_REASON_WIDTH <= width:
+            break
+        shown.remove(head)
+        dropped.append(head)
+    t = Table(title=f"Plate QC: {len(table)} plates")
+    for head in shown:
+        t.add_column(head, no_wrap=True, justify="left" if _QC_SPEC[head] is None else "right")
+    t.add_column("reason", min_width=max(len("reason"), width - fixed(shown)))
+    colours = {"pass": "green", "warn": "yellow", "fail": "red"}
+    verdict = [f"[{colours.get(v, 'white')}]{escape(str(v))}[/]" for v in table["verdict"]]
+    columns = [verdict if head == "verdict" else cells[head] for head in shown]
+    reasons = [escape(str(v)) for v in table["reason"]]
+    for row in zip(*columns, reasons, strict=True):
+        t.add_row(*row)
+    if dropped:
+        t.caption = f"left out for the terminal's width: {', '.join(dropped)} (in qc.tsv)"
+    return t
