@@ -178,8 +178,12 @@ def _column_formatter(col: pd.Series) -> Callable[[int, int], list[str]]:
         def text_cells(values: np.ndarray) -> list[str]:
             return [_quote(v) if isinstance(v, str) else _cell(v) for v in values.tolist()]
 
-        shared = _shared_labels(cells, text_cells)
-        return shared if shared is not None else lambda i, j: text_cells(cells[i:j])
+        # only text is labelled by value: 1, 1.0 and True are equal keys but differ as text
+        if pd.api.types.infer_dtype(cells, skipna=True) in ("string", "empty"):
+            shared = _shared_labels(cells, text_cells)
+            if shared is not None:
+                return shared
+        return lambda i, j: text_cells(cells[i:j])
     text = col.astype(str).to_numpy(dtype=object)  # dates and other types: pandas' text
     text[col.isna().to_numpy()] = "NA"
     return lambda i, j: [_quote(v) for v in text[i:j].tolist()]

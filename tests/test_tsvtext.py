@@ -132,6 +132,11 @@ def test_mixed_object_cells_take_their_own_type():
     buf = io.BytesIO()
     write_text_tsv(frame, buf)
     assert buf.getvalue().decode().splitlines() == ["m", "1.5e-7", "x", "NA", "true", "3", "NA"]
+    # equal as keys, not as text: repeated values of mixed types are not labelled by value
+    frame = pd.DataFrame({"m": pd.Series([True, 1, 1.0] * 4, dtype=object)})
+    buf = io.BytesIO()
+    write_text_tsv(frame, buf)
+    assert buf.getvalue().decode().split()[1:] == ["true", "1", "1"] * 4
 
 
 def test_negative_zero_survives_repeated_values():
