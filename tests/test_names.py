@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -314,3 +315,30 @@ def test_alias_table_is_small() -> None:
     aliases = _data("aliases.tsv")
     assert list(aliases.columns) == ["alias", "symbol", "type"]
     assert len(aliases) < 20_000
+
+
+FROZEN = Path(__file__).resolve().parents[1] / "fixtures" / "names" / "table_names.tsv.gz"
+
+
+def test_table_names_resolve_as_before() -> None:
+    """Every name of the bundled tables resolves as frozen before the vendor-name rules."""
+    frozen = pd.read_csv(FROZEN, sep="\t", dtype=str, keep_default_na=False)
+    lib, aliases, vendor = (
+        _data(f) for f in ("secretome_library.tsv", "aliases.tsv", "vendor_names.tsv")
+    )
+    with resources.files("secretome_rank").joinpath("data", "example_screen.csv").open() as fh:
+        screen = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    names = {
+        *lib["protein"],
+        *lib["symbol"],
+        *aliases["alias"],
+        *aliases["symbol"],
+        *vendor["name"],
+        *(s for v in vendor["symbols"] for s in v.split(";")),
+        *screen["protein"],
+    }
+    names = {n for n in names if n.strip()}
+    assert names == set(frozen["query"]), "table names changed: rerun make_expected.py"
+    now = resolve_names(frozen["query"])
+    changed = now.compare(frozen)
+    assert changed.empty, frozen.loc[changed.index].join(now.add_suffix("_now"))
