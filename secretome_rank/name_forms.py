@@ -52,7 +52,8 @@ _SPECIES_WORDS = {
     "zebrafish": "zebrafish",
 }
 # short prefixes, lower case, before an upper-case letter: rmIL-4, rm IL-4, mIL-6, rrVEGF164
-_SHORT_SPECIES = {"rmu": "mouse", "rm": "mouse", "mu": "mouse", "m": "mouse", "rr": "rat"}
+# ("mu" is not one: muPA and muPAR are mouse uPA and uPAR)
+_SHORT_SPECIES = {"rm": "mouse", "m": "mouse", "rr": "rat"}
 
 _SPECIES = "(?:" + "|".join(sorted(map(re.escape, _SPECIES_WORDS), key=len, reverse=True)) + ")"
 _SPECIES_LIST = rf"{_SPECIES}(?:\s*/\s*{_SPECIES})*"
@@ -94,7 +95,7 @@ _ITEM = re.compile(
 _PREFIX_SPECIES = re.compile(
     rf"^(?:recombinant\s+)?(?P<sp>{_SPECIES_LIST})\s+(?:recombinant\s+)?(?=\S)", re.IGNORECASE
 )
-_PREFIX_SHORT = re.compile(r"^(?P<sp>rmu|rm|rr|mu|m)(?:[-\s]?(?=[A-Z]))")  # case-sensitive
+_PREFIX_SHORT = re.compile(r"^(?P<sp>rm|rr|m)(?:[-\s]?(?=[A-Z]))")  # case-sensitive
 _PREFIX_PACKAGING = re.compile(
     r"^(?:animal[-\s]free|carrier[-\s]free|gmp|premium(?:\s+grade)?)\s+(?=\S)", re.IGNORECASE
 )

@@ -387,7 +387,7 @@ class NameResolver:
         if split is None:
             return None
         parts, joined = split
-        if joined:  # IL-12 (p70) is the name IL-12 p70
+        if joined:  # VEGF (165) is VEGF 165, PDGF (BB) is PDGF BB
             hit = self._lookup_text(joined, query) or self._isoform(joined, query)
             if hit is not None:
                 return hit

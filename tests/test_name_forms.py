@@ -69,6 +69,8 @@ def test_split_annotations(text: str, core: str, species: set[str]) -> None:
         "mouse",
         "Human",
         "rIL-6",
+        "muPA",  # mouse uPA, not "mu" + PA
+        "muPAR",
     ],
 )
 def test_split_annotations_keeps_what_is_not_an_annotation(text: str) -> None:
