@@ -19,9 +19,12 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["HUMAN", "split_annotations", "synonym_parts"]
+__all__ = ["HUMAN", "MAX_LENGTH", "split_annotations", "synonym_parts"]
 
 HUMAN = "human"
+# longer text is no protein name from a plate map (the longest vendor names have ~80
+# characters): left as it is, which bounds the time spent on broken input
+MAX_LENGTH = 200
 
 # species word (as written, lower case) -> species
 _SPECIES_WORDS = {
@@ -102,7 +105,7 @@ _PREFIX_PACKAGING = re.compile(
 _TAIL_PAREN = re.compile(r"\s*\((?P<item>[^()]*)\)$")
 _TAIL_COMMA = re.compile(r"\s*[,;]\s*(?P<item>[^,;()]*)$")
 _TAIL_BARE = re.compile(
-    rf"(?:\s+(?P<sp>{_SPECIES_LIST})(?:\s+recombinant)?|\s+recombinant(?:\s+protein)?|\s+protein"
+    rf"(?:(?P<sp>(?:\s+{_SPECIES_LIST})+)(?:\s+recombinant)?|\s+recombinant(?:\s+protein)?|\s+protein"
     rf"|\s+{_TAGS}[-\s]?tag(?:ged)?|-(?:his|fc|hfc|mfc|flag|avi)(?:[-\s]?tag(?:ged)?)?)$",
     re.IGNORECASE,
 )
@@ -130,9 +133,9 @@ def split_annotations(text: str) -> tuple[str, frozenset[str]]:
     Returns
     -------
     tuple of (str, frozenset of str)
-        The name without annotations (``text`` itself, stripped, when there are none), and the
-        species the annotations name (``human``, ``mouse``, ``rat``, ``pig``, ``cattle`` ...;
-        empty when none is named).
+        The name without annotations (``text`` itself, stripped, when there are none or when
+        it is longer than ``MAX_LENGTH`` characters), and the species the annotations name
+        (``human``, ``mouse``, ``rat``, ``pig``, ``cattle`` ...; empty when none is named).
 
     Examples
     --------
@@ -145,9 +148,11 @@ def split_annotations(text: str) -> tuple[str, frozenset[str]]:
     >>> split_annotations("FGF-2 (FGF-basic)")  # a synonym, not an annotation
     ('FGF-2 (FGF-basic)', frozenset())
     """
-    text = text.strip()
-    if text.isalnum() and not text[:1].islower():  # most unknown names: nothing to remove
-        return text, frozenset()
+    original = text.strip()
+    if len(original) > MAX_LENGTH or (original.isalnum() and not original[:1].islower()):
+        return original, frozenset()  # most unknown names are one word: nothing to remove
+    text = " ".join(original.split())  # one space between words: the searches stay linear
+    collapsed = text
     species: set[str] = set()
     prev = None
     while prev != text and text:
@@ -173,6 +178,8 @@ def split_annotations(text: str) -> tuple[str, frozenset[str]]:
                 species |= _species_of(m.group("sp"))
             text = text[: m.start()]
         text = text.strip()
+    if text == collapsed:
+        return original, frozenset()
     return text, frozenset(species)
 
 
@@ -189,8 +196,8 @@ def synonym_parts(text: str) -> tuple[list[str], str] | None:
     tuple of (list of str, str) or None
         The parts, and the name read without the parentheses (``"A B"``; empty for ``A/B``),
         which is looked up first since the parenthesis may be part of the name
-        (``IL-12 (p70)``). ``None`` when the name is not written as synonyms, or holds ``+``
-        (a combination ``A+B`` is split first).
+        (``VEGF (165)``). ``None`` when the name is not written as synonyms, holds ``+``
+        (a combination ``A+B`` is split first) or is longer than ``MAX_LENGTH`` characters.
 
     Examples
     --------
@@ -199,7 +206,7 @@ def synonym_parts(text: str) -> tuple[list[str], str] | None:
     >>> synonym_parts("FGF-2 (FGF-basic)")
     (['FGF-2', 'FGF-basic'], 'FGF-2 FGF-basic')
     """
-    if "+" in text or ("/" not in text and "(" not in text):
+    if len(text) > MAX_LENGTH or "+" in text or ("/" not in text and "(" not in text):
         return None
     m = _PAREN_SYNONYM.match(text.strip())
     if m:

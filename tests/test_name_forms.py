@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from secretome_rank.name_forms import split_annotations, synonym_parts
+from secretome_rank.name_forms import MAX_LENGTH, split_annotations, synonym_parts
 
 
 @pytest.mark.parametrize(
@@ -93,3 +93,11 @@ def test_split_annotations_keeps_what_is_not_an_annotation(text: str) -> None:
 )
 def test_synonym_parts(text: str, parts: tuple[list[str], str] | None) -> None:
     assert synonym_parts(text) == parts
+
+
+def test_long_text_is_left_as_it_is() -> None:
+    long = "HGF" + " (human)" * 100  # no plate map writes this; bounded work on broken input
+    assert len(long) > MAX_LENGTH
+    assert split_annotations(long) == (long, frozenset())
+    assert synonym_parts("HGF/" * 60 + "SF") is None
+    assert split_annotations("HGF" + " (human)" * 20) == ("HGF", frozenset({"human"}))
