@@ -21,7 +21,13 @@ Resolution order for one name (the first step that matches wins):
 
 2. isoform notation: a trailing isoform number (VEGF165, VEGF-A121), a Greek isoform suffix
    (NRG1-beta1), or a two-letter dimer (PDGF-BB -> PDGFB; PDGF-AB -> PDGFA and PDGFB);
-3. combinations written ``A+B`` or ``A + B``: each part resolved on its own; the name resolves
+3. vendor annotations (:mod:`secretome_rank.name_forms`), only for names steps 1-2 do not know:
+   catalog numbers, tags, formulation words and species words removed (``HGF (294-HG)``,
+   ``TGF-beta1, His tag``, ``EGF (human)``); a non-human species (``mouse HGF``, ``rmIL-4``)
+   gives the human gene of the same name with resolution ``ortholog``;
+4. synonyms written ``A/B`` or ``A (B)`` (``HGF/SF``, ``FGF-2 (FGF-basic)``): every part
+   resolved; the protein all parts can name, ``ambiguous`` when they name different proteins;
+5. combinations written ``A+B`` or ``A + B``: each part resolved on its own; the name resolves
    to all parts.
 
 All lookups use tables shipped in the package; nothing is fetched at run time.
@@ -32,7 +38,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from typing import Final, Literal
@@ -40,6 +46,7 @@ from typing import Final, Literal
 import pandas as pd
 
 from secretome_rank.errors import ResourceError
+from secretome_rank.name_forms import HUMAN, split_annotations, synonym_parts
 
 __all__ = [
     "AMBIGUOUS",
@@ -47,6 +54,7 @@ __all__ = [
     "CANDIDATES",
     "EXACT",
     "MATCHED_BY",
+    "ORTHOLOG",
     "QUERY",
     "RESOLUTION",
     "UNKNOWN",
@@ -57,7 +65,7 @@ __all__ = [
     "resolve_names",
 ]
 
-Resolution = Literal["exact", "alias", "ambiguous", "unknown"]
+Resolution = Literal["exact", "alias", "ortholog", "ambiguous", "unknown"]
 
 # column names added by this module (not yet in columns.py)
 QUERY = "query"
@@ -67,9 +75,11 @@ MATCHED_BY = "matched_by"
 
 EXACT: Final[Resolution] = "exact"
 ALIAS: Final[Resolution] = "alias"
+ORTHOLOG: Final[Resolution] = "ortholog"
 AMBIGUOUS: Final[Resolution] = "ambiguous"
 UNKNOWN: Final[Resolution] = "unknown"
-_SEVERITY = {EXACT: 0, ALIAS: 1, AMBIGUOUS: 2, UNKNOWN: 3}
+_SEVERITY = {EXACT: 0, ALIAS: 1, ORTHOLOG: 2, AMBIGUOUS: 3, UNKNOWN: 4}
+_RESOLVED = (EXACT, ALIAS, ORTHOLOG)
 
 SEP = ";"  # between several symbols / candidates in one cell
 
@@ -178,16 +188,19 @@ class NameResolution:
     symbols : tuple of str
         HGNC approved symbols the name stands for (several for heterodimers, PDGF-AB and
         combinations ``A+B``); empty when ambiguous or unknown.
-    resolution : {"exact", "alias", "ambiguous", "unknown"}
+    resolution : {"exact", "alias", "ortholog", "ambiguous", "unknown"}
         ``exact``: the name is an approved symbol (case, hyphens and packaging words aside);
-        ``alias``: a previous/alias symbol, vendor name or isoform notation naming one protein
-        (or a defined set of proteins); ``ambiguous``: several genes are possible (see
-        ``candidates``); ``unknown``: nothing matched.
+        ``alias``: a previous/alias symbol, vendor name, isoform notation or synonyms ``A/B``
+        naming one protein (or a defined set of proteins); ``ortholog``: a non-human protein
+        (``mouse HGF``, ``rmIL-4``), ``symbols`` are the human genes of the same name;
+        ``ambiguous``: several genes are possible (see ``candidates``); ``unknown``: nothing
+        matched.
     candidates : tuple of str
         The possible symbols of an ambiguous name.
     matched_by : str
         Which rule matched: ``approved symbol``, ``HGNC alias``, ``vendor name``, ``isoform``,
-        ``dimer``, ``combination`` or ``""``.
+        ``dimer``, ``ortholog``, ``synonyms``, ``combination`` or ``""``. Removed packaging
+        words and annotations keep the rule that matched the rest.
     """
 
     query: str
@@ -336,6 +349,11 @@ class NameResolver:
         hit = self._lookup_text(text, query) or self._isoform(text, query)
         if hit is not None:
             return hit
+        # the rules below only see names the lookups above do not know, so they cannot change
+        # how a name that resolved before them resolves
+        hit = self._annotated(text, query) or self._synonyms(text, query)
+        if hit is not None:
+            return hit
         parts = [p for p in _COMBINATION.split(text) if p.strip()]
         if len(parts) > 1:
             subs = [self.resolve(p) for p in parts]
@@ -344,8 +362,50 @@ class NameResolver:
             cands = tuple(dict.fromkeys(c for r in subs for c in r.candidates))
             if worst in (EXACT, ALIAS):
                 return NameResolution(query, symbols, ALIAS, (), "combination")
+            if worst == ORTHOLOG:
+                return NameResolution(query, symbols, ORTHOLOG, (), "combination")
             return NameResolution(query, symbols, worst, cands, "combination")
         return NameResolution(query, (), UNKNOWN)
+
+    def _annotated(self, text: str, query: str) -> NameResolution | None:
+        """The name without vendor annotations; a non-human species gives ``ortholog``."""
+        core, species = split_annotations(text)
+        if not core or core == text:
+            return None
+        hit = self.resolve(core)
+        if hit.resolution == UNKNOWN:
+            return None
+        if not species or HUMAN in species:  # Human/Mouse/Rat BDNF: the human sequence
+            return replace(hit, query=query)
+        if hit.resolution in _RESOLVED:
+            return NameResolution(query, hit.symbols, ORTHOLOG, (), "ortholog")
+        return NameResolution(query, hit.symbols, hit.resolution, hit.candidates, "ortholog")
+
+    def _synonyms(self, text: str, query: str) -> NameResolution | None:
+        """``A/B`` or ``A (B)``: the protein every part can name."""
+        split = synonym_parts(text)
+        if split is None:
+            return None
+        parts, joined = split
+        if joined:  # VEGF (165) is VEGF 165, PDGF (BB) is PDGF BB
+            hit = self._lookup_text(joined, query) or self._isoform(joined, query)
+            if hit is not None:
+                return hit
+        subs = [self.resolve(p) for p in parts]
+        if any(s.resolution == UNKNOWN for s in subs):
+            return None
+        # what each part can name: its symbols (one protein, possibly a dimer) or, when
+        # ambiguous, each candidate; an ambiguous part is settled by the others (HGF/SF)
+        options = [
+            [s.symbols] if s.resolution in _RESOLVED else [(c,) for c in s.candidates] for s in subs
+        ]
+        common = [o for o in options[0] if all(o in other for other in options[1:])]
+        ortholog = any(s.resolution == ORTHOLOG for s in subs)
+        if len(common) == 1:
+            return NameResolution(query, common[0], ORTHOLOG if ortholog else ALIAS, (), "synonyms")
+        named = common or [o for opts in options for o in opts]
+        cands = tuple(dict.fromkeys(c for o in named for c in o))
+        return NameResolution(query, (), AMBIGUOUS, cands, "synonyms")
 
     def resolve_many(self, names: Iterable[object]) -> pd.DataFrame:
         """Resolve many names (one lookup per distinct name).
@@ -411,7 +471,8 @@ def resolve_names(
     Parameters
     ----------
     names : iterable of str
-        Protein names as a library writes them (symbols, aliases, vendor names, ``A+B``).
+        Protein names as a library writes them (symbols, aliases, vendor names, species and
+        catalog annotations, synonyms ``A/B``, combinations ``A+B``).
     resolver : NameResolver, optional
         Default: :func:`default_resolver` (bundled tables).
 
@@ -423,10 +484,13 @@ def resolve_names(
         - ``query``: the name as given;
         - ``symbol``: HGNC approved symbol(s), ``;``-separated when the name stands for several
           proteins (heterodimers, PDGF-AB, combinations); empty when ambiguous or unknown;
-        - ``resolution``: ``exact``, ``alias``, ``ambiguous`` or ``unknown``;
+        - ``resolution``: ``exact``, ``alias``, ``ortholog`` (a non-human protein, e.g.
+          ``mouse HGF``: ``symbol`` is the human gene of the same name, whose receptors may
+          not respond to it), ``ambiguous`` or ``unknown``;
         - ``candidates``: ``;``-separated candidate symbols of an ambiguous name;
         - ``matched_by``: rule that matched (``approved symbol``, ``HGNC alias``,
-          ``vendor name``, ``isoform``, ``dimer``, ``combination``).
+          ``vendor name``, ``isoform``, ``dimer``, ``ortholog``, ``synonyms``,
+          ``combination``).
 
     Examples
     --------
@@ -437,6 +501,9 @@ def resolve_names(
     ['alias', 'alias', 'ambiguous', 'unknown']
     >>> out["candidates"].tolist()[2]
     'HGF;KITLG'
+    >>> out = resolve_names(["mouse HGF", "HGF (294-HG)", "HGF/SF", "HGF/EGF"])
+    >>> out["symbol"].tolist(), out["resolution"].tolist()
+    (['HGF', 'HGF', 'HGF', ''], ['ortholog', 'exact', 'alias', 'ambiguous'])
     """
     if isinstance(names, Mapping):
         names = list(names.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -314,3 +315,230 @@ def test_alias_table_is_small() -> None:
     aliases = _data("aliases.tsv")
     assert list(aliases.columns) == ["alias", "symbol", "type"]
     assert len(aliases) < 20_000
+
+
+FROZEN = Path(__file__).resolve().parents[1] / "fixtures" / "names" / "table_names.tsv.gz"
+
+
+def test_table_names_resolve_as_before() -> None:
+    """Every name of the bundled tables resolves as frozen before the vendor-name rules."""
+    frozen = pd.read_csv(FROZEN, sep="\t", dtype=str, keep_default_na=False)
+    lib, aliases, vendor = (
+        _data(f) for f in ("secretome_library.tsv", "aliases.tsv", "vendor_names.tsv")
+    )
+    with resources.files("secretome_rank").joinpath("data", "example_screen.csv").open() as fh:
+        screen = pd.read_csv(fh, dtype=str, keep_default_na=False)
+    names = {
+        *lib["protein"],
+        *lib["symbol"],
+        *aliases["alias"],
+        *aliases["symbol"],
+        *vendor["name"],
+        *(s for v in vendor["symbols"] for s in v.split(";")),
+        *screen["protein"],
+    }
+    names = {n for n in names if n.strip()}
+    assert names == set(frozen["query"]), "table names changed: rerun make_expected.py"
+    now = resolve_names(frozen["query"])
+    changed = now.compare(frozen)
+    assert changed.empty, frozen.loc[changed.index].join(now.add_suffix("_now"))
+
+
+# --- vendor plate-map spellings: species, annotations, synonyms ---------------------------------
+# (rules that only see names the lookups above do not know; test_table_names_resolve_as_before
+# checks that no name of the bundled tables changed)
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("mouse HGF", "HGF"),
+        ("Mouse EGF", "EGF"),
+        ("murine IL-6", "IL6"),
+        ("Recombinant Murine IL-6", "IL6"),
+        ("Recombinant Mouse HGF", "HGF"),
+        ("rat VEGF164", "VEGFA"),
+        ("rat HGF", "HGF"),
+        ("porcine TGF-beta1", "TGFB1"),
+        ("bovine FGF-2", "FGF2"),
+        ("rm IL-4", "IL4"),
+        ("rmIL-4", "IL4"),
+        ("rmHGF", "HGF"),
+        ("mIL-6", "IL6"),
+        ("rrVEGF164", "VEGFA"),
+        ("EGF (mouse)", "EGF"),
+        ("HGF, rat", "HGF"),
+        ("EGF mouse", "EGF"),
+        ("HGF (rat, CF)", "HGF"),
+        ("mouse/rat VEGF164", "VEGFA"),
+        ("Recombinant Mouse HGF Protein, CF (2207-HG)", "HGF"),
+        ("sCD40L (mouse)", "CD40LG"),
+        ("mouse HGF/SF", "HGF"),
+    ],
+)
+def test_non_human_species_resolves_to_the_human_ortholog(name: str, symbol: str) -> None:
+    assert _one(name) == (symbol, "ortholog", "")
+
+
+def test_ortholog_gets_the_receptors_of_the_human_gene_and_says_so() -> None:
+    import secretome_rank as sr
+
+    out = sr.annotate(["mouse HGF", "HGF", "rat VEGF164", "VEGF165"])
+    assert out["resolution"].tolist() == ["ortholog", "exact", "ortholog", "alias"]
+    assert out["symbol"].tolist() == ["HGF", "HGF", "VEGFA", "VEGFA"]
+    assert out.loc[0, "receptors"] == out.loc[1, "receptors"] != ""
+    assert out.loc[2, "receptors"] == out.loc[3, "receptors"] != ""
+    assert (out["receptor_status"] == "known_receptor").all()
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol", "resolution"),
+    [
+        ("EGF (human)", "EGF", "exact"),
+        ("HGF, human", "HGF", "exact"),
+        ("HGF human", "HGF", "exact"),
+        ("EGF Human Recombinant", "EGF", "exact"),
+        ("IL-6 (human, carrier-free)", "IL6", "exact"),
+        ("human bFGF, His tag", "FGF2", "alias"),
+        # the same sequence in several species, human among them: the human protein
+        ("Human/Murine/Rat BDNF", "BDNF", "exact"),
+        ("Recombinant Human/Murine/Rat Activin A", "INHBA", "alias"),
+        ("Activin A (human, mouse, rat)", "INHBA", "alias"),
+    ],
+)
+def test_human_species_words_keep_the_resolution(name: str, symbol: str, resolution: str) -> None:
+    assert _one(name) == (symbol, resolution, "")
+
+
+@pytest.mark.parametrize(
+    ("name", "candidates"),
+    [("mouse SF", "HGF;KITLG"), ("Mouse IL-1", "IL1A;IL1B"), ("PIGF (mouse)", "PGF;PIGF")],
+)
+def test_species_does_not_settle_an_ambiguous_name(name: str, candidates: str) -> None:
+    assert _one(name) == ("", "ambiguous", candidates)
+
+
+def test_species_words_count_only_as_separate_words() -> None:
+    assert _one("mouse HGF") == ("HGF", "ortholog", "")
+    for name in ("mouse", "Human", "rat", "Mouse XYZ1", "Humanin (mouse)", "mouseHGF"):
+        assert _one(name) == ("", "unknown", ""), name
+    # "r" alone is "recombinant" as often as "rat": not read as a species
+    assert _one("rIL-6") == ("", "unknown", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol", "resolution"),
+    [
+        ("HGF (294-HG)", "HGF", "exact"),
+        ("HGF (Cat. No. 294-HG)", "HGF", "exact"),
+        ("HGF, 294-HG", "HGF", "exact"),
+        ("hIL-6 (200-06)", "IL6", "exact"),
+        ("HGF (AF-100-39)", "HGF", "exact"),
+        ("rhHGF (294-HG)", "HGF", "exact"),
+        ("TGF-beta1, His tag", "TGFB1", "exact"),
+        ("TGF-beta1 His-tagged", "TGFB1", "exact"),
+        ("IL-6 (C-6His)", "IL6", "exact"),
+        ("IL-6-His", "IL6", "exact"),
+        ("HGF-Fc", "HGF", "exact"),
+        ("HGF (Gln32-Ser728)", "HGF", "exact"),
+        ("Animal-Free Recombinant Human EGF", "EGF", "exact"),
+        ("FGF basic/FGF2/bFGF (146 aa)", "FGF2", "alias"),
+        ("Recombinant Human FGF basic/FGF2/bFGF (146 aa) Protein", "FGF2", "alias"),
+    ],
+)
+def test_catalog_numbers_tags_and_lengths_are_removed(
+    name: str, symbol: str, resolution: str
+) -> None:
+    assert _one(name) == (symbol, resolution, "")
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("IL-1 alpha, His tag", "IL1A"),
+        ("IL-1 beta, His tag", "IL1B"),
+        ("PDGF-AA (human)", "PDGFA"),
+        ("PDGF-BB (human)", "PDGFB"),
+        ("VEGF165 (294-HG)", "VEGFA"),
+        # a letter or number in parentheses that names the protein is kept: "A (B)" is "A B"
+        ("IL-1 (alpha) (200-LA)", "IL1A"),
+        ("IL-1 (beta) (201-LB)", "IL1B"),
+        ("TGF-beta (1), His tag", "TGFB1"),
+        ("TGF-beta (2), His tag", "TGFB2"),
+        ("IL-12 (p70) (219-IL)", "IL12A;IL12B"),
+        ("PDGF (BB)", "PDGFB"),
+        ("PDGF (AA)", "PDGFA"),
+        ("VEGF (165)", "VEGFA"),
+    ],
+)
+def test_annotations_never_remove_what_names_the_protein(name: str, symbol: str) -> None:
+    sym, resolution, cands = _one(name)
+    assert (sym, cands) == (symbol, "")
+    assert resolution in ("exact", "alias")
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol"),
+    [
+        ("FGF-2 (FGF-basic)", "FGF2"),
+        ("FGF-2 (bFGF)", "FGF2"),
+        ("CCL2 (MCP-1)", "CCL2"),
+        ("IL-6 (IL6)", "IL6"),
+        ("HGF/SF", "HGF"),
+        ("IL-8/CXCL8", "CXCL8"),
+        ("IL-8 / CXCL8", "CXCL8"),
+        ("SDF-1/CXCL12", "CXCL12"),
+        ("MCP-1/CCL2", "CCL2"),
+        ("SDF-1a/CXCL12", "CXCL12"),
+        ("FGF-2/bFGF", "FGF2"),
+        # an ambiguous part is settled by the others: SF is HGF or KITLG, TPO is THPO or TPO
+        ("SF/KITLG", "KITLG"),
+        ("TPO/THPO", "THPO"),
+        ("TGF-beta/TGF-beta1", "TGFB1"),
+    ],
+)
+def test_synonyms_resolve_to_the_protein_all_parts_name(name: str, symbol: str) -> None:
+    assert _one(name) == (symbol, "alias", "")
+
+
+@pytest.mark.parametrize(
+    ("name", "candidates"),
+    [
+        ("HGF/EGF", "HGF;EGF"),
+        ("BMP-2/BMP-7", "BMP2;BMP7"),  # a heterodimer or a synonym? not guessed
+        ("IL-1/IL-6", "IL1A;IL1B;IL6"),
+        ("MCP-1 (CCL7)", "CCL2;CCL7"),
+        ("HGF (NK4)", "HGF;IL32"),  # NK4: an HGF fragment, and an HGNC alias of IL32
+    ],
+)
+def test_synonyms_naming_different_proteins_are_ambiguous(name: str, candidates: str) -> None:
+    assert _one(name) == ("", "ambiguous", candidates)
+
+
+def test_synonyms_need_every_part_known() -> None:
+    assert _one("HGF/SF")[0] == "HGF"
+    for name in ("HGF/XYZ1", "XYZ1/HGF", "BMP-2/6", "TGF-beta1 (LAP)", "IL-1 alpha, beta"):
+        assert _one(name) == ("", "unknown", ""), name
+
+
+@pytest.mark.parametrize(
+    ("name", "symbol", "resolution"),
+    [
+        # names of the tables written with a slash keep their meaning (BMP-2/7 is a
+        # heterodimer, NT-4/5 one protein): annotations go, the name is not split at /
+        ("BMP-2/7 (human)", "BMP2;BMP7", "alias"),
+        ("BMP-4/7 (3727-BP)", "BMP4;BMP7", "alias"),
+        ("NT-4/5, His tag", "NTF4", "alias"),
+        ("IL-17A/F (mouse)", "IL17A;IL17F", "ortholog"),
+        ("S100A8/A9 (human)", "S100A8;S100A9", "alias"),
+        ("N/OFQ (human)", "PNOC", "alias"),
+        ("HGF+NRG1 (human)", "HGF;NRG1", "alias"),
+        # combinations bind looser than synonyms; an ortholog part makes an ortholog
+        ("HGF/SF + EGF", "HGF;EGF", "alias"),
+        ("HGF + mouse EGF", "HGF;EGF", "ortholog"),
+    ],
+)
+def test_slash_names_of_the_tables_and_combinations_keep_their_meaning(
+    name: str, symbol: str, resolution: str
+) -> None:
+    assert _one(name) == (symbol, resolution, "")

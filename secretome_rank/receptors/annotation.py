@@ -157,7 +157,9 @@ def annotate(
 
         - ``symbol``: HGNC approved symbol(s), ``;``-separated for heterodimers, PDGF-AB and
           combinations ``A+B``; empty when ambiguous or unknown;
-        - ``resolution``: ``exact``, ``alias``, ``ambiguous`` or ``unknown``;
+        - ``resolution``: ``exact``, ``alias``, ``ortholog`` (a non-human protein such as
+          ``mouse HGF``: symbol and receptors are those of the human gene of the same name,
+          and cross-species activity is not guaranteed), ``ambiguous`` or ``unknown``;
         - ``candidates``: candidate symbols of an ambiguous name (``;``-separated);
         - ``receptors``: ``;``-separated receptors (complex subunits joined with ``+``), ordered
           signalling receptors first, then by number of supporting resources;
