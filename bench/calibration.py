@@ -5,7 +5,7 @@
 
 Runs ``secretome_rank.rank_screen`` with its defaults (moderated t on library-centred log2
 ratios, BH within each context, hit = q <= 0.05 and rescue_pct >= 20) on screens from
-``simulate_screen`` under about 35 scenarios (the default; 2 and 4 replicates; 10-30 %
+``simulate_screen`` under 39 scenarios (the default; 2 and 4 replicates; 10-30 %
 rescuers; strong edge loss, gradients and plate scales; more noise, outliers and missing
 wells; more mitogens and toxic proteins; and artefacts the simulator does not model, added
 to its wells here; see ``SCENARIOS``), seeds 100, 101, ... for every scenario. ``--quick``:
