@@ -178,6 +178,7 @@ def simulate_screen(
     noise_sd: float = 0.06,
     edge_loss: float = 0.12,
     gradient: float = 0.1,
+    plate_scale_sd: float = 0.3,
     outlier_rate: float = 0.003,
     missing_rate: float = 0.002,
     line_activity: float = 1.0,
@@ -215,6 +216,10 @@ def simulate_screen(
         in [0, 1).
     gradient : float
         SD of the per-plate row and column log-gradients across the plate, >= 0.
+    plate_scale_sd : float
+        SD of the per-plate log scale (each plate's readout level is ``50000 *
+        exp(N(0, plate_scale_sd))``), >= 0. Per-plate normalisation divides it out; raise it
+        to check that.
     outlier_rate, missing_rate : float
         Fractions of wells multiplied by 2-5 (or 0.1-0.4) and of wells left empty, in [0, 1].
     line_activity : float
@@ -269,6 +274,7 @@ def simulate_screen(
             ("noise_sd", noise_sd, 0.0, math.inf, ""),
             ("edge_loss", edge_loss, 0.0, 1.0, "h"),
             ("gradient", gradient, 0.0, math.inf, ""),
+            ("plate_scale_sd", plate_scale_sd, 0.0, math.inf, ""),
             ("outlier_rate", outlier_rate, 0.0, 1.0, ""),
             ("missing_rate", missing_rate, 0.0, 1.0, ""),
             ("line_activity", line_activity, 0.0, 1.0, ""),
@@ -375,7 +381,7 @@ def simulate_screen(
                             * toxicity[prot[has]]
                         )
                     level[role == C.EMPTY] = 0.002
-                    scale = np.exp(rng.normal(np.log(50000), 0.3))
+                    scale = np.exp(rng.normal(np.log(50000), plate_scale_sd))
                     loss = edge_loss * rng.uniform(0.5, 1.0)
                     edge = (
                         (rows_all == 1)

@@ -41,6 +41,8 @@ SMALL = {"n_proteins": 20, "cell_lines": 1, "drugs": ("x",), "n_replicates": 1}
         ("noise_sd", float("nan")),
         ("edge_loss", 1.0),
         ("gradient", -1.0),
+        ("plate_scale_sd", -0.1),
+        ("plate_scale_sd", float("inf")),
         ("outlier_rate", 1.5),
         ("missing_rate", -0.1),
         ("line_activity", 2.0),
@@ -60,6 +62,24 @@ def test_simulate_screen_reports_every_invalid_parameter_at_once():
         sr.simulate_screen(n_replicates=0, noise_sd=-1.0, missing_rate=2.0)
     assert "3 invalid" in str(info.value)
     assert len(info.value.problems) == 3
+
+
+def test_simulate_screen_plate_scale_sd():
+    # the default (0.3) is the level every screen had before the knob existed
+    default = sr.simulate_screen(5, **SMALL)
+    explicit = sr.simulate_screen(5, **SMALL, plate_scale_sd=0.3)
+    for a, b in zip(default, explicit, strict=True):
+        pd.testing.assert_frame_equal(a, b)
+    flat = {"edge_loss": 0.0, "gradient": 0.0, "noise_sd": 0.01, "n_replicates": 4}
+
+    def spread(sd: float) -> float:
+        wells, _ = sr.simulate_screen(5, **{**SMALL, **flat}, plate_scale_sd=sd)
+        vehicle = wells[wells["role"] == "vehicle_control"]
+        medians = vehicle.groupby("plate")["value"].median()
+        return float(medians.max() / medians.min())
+
+    assert spread(0.0) < 1.02
+    assert spread(1.0) > 1.5
 
 
 @pytest.mark.parametrize("n", [5, 10])
