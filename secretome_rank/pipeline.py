@@ -28,7 +28,7 @@ from secretome_rank.hits import (
 )
 from secretome_rank.io import read_screen
 from secretome_rank.normalize import BSCORE_NEEDS_WELLS, has_well_ids, normalize_plates
-from secretome_rank.qc import plate_qc
+from secretome_rank.qc import plate_qc, spatial_pattern
 from secretome_rank.rank import rank_hits
 from secretome_rank.specificity import classify, interaction_stats
 
@@ -291,6 +291,8 @@ def rank_screen(
         on_table("wells", scored)
     qc = plate_qc(scored, plates)
     failed = qc.loc[qc[C.VERDICT] == C.FAIL, C.PLATE]
+    if cfg.spatial == "none":
+        notes.extend(_spatial_note(qc))
     if len(failed):
         notes.append(f"{len(failed)} plate(s) failed QC: {', '.join(map(str, failed[:10]))}")
         if cfg.exclude_failed:
@@ -389,6 +391,23 @@ def rank_screen(
         config=config,
         notes=tuple(notes),
     )
+
+
+def _spatial_note(qc: pd.DataFrame) -> list[str]:
+    """Advice to use B-score when most drug-arm plates show row/column patterns.
+
+    Strong plate patterns make the default test call false hits (docs/formulas.md section 7:
+    per-plate gradients of SD 1.0 gave an empirical FDR of 0.10; with B-score 0.00).
+    """
+    drug = qc[(qc[C.ARM] == C.ARM_DRUG) & (qc["n_samples"] > 0)]
+    n = int(spatial_pattern(drug).sum())
+    if len(drug) == 0 or 2 * n < len(drug):
+        return []
+    return [
+        f"{n} of {len(drug)} drug-arm plates show row/column patterns in their sample wells; "
+        "such patterns can make the default test call false hits: rerun with --spatial bscore "
+        "(docs/formulas.md, section 7)"
+    ]
 
 
 def _add_pooled(

@@ -32,7 +32,7 @@ from secretome_rank.hits import combine_codes, key_codes
 from secretome_rank.layout import FORMATS, PlateFormat, format_for
 from secretome_rank.normalize import column_codes
 
-__all__ = ["QC_THRESHOLDS", "plate_qc"]
+__all__ = ["QC_THRESHOLDS", "plate_qc", "spatial_pattern"]
 
 MAD_SCALE = 1.4826
 #: control wells of each type needed for Z', CVs and the signal window
@@ -363,6 +363,26 @@ def _control_order(qc: pd.DataFrame) -> tuple[pd.Series, pd.Series, NDArray[np.o
     return fail, warn, text
 
 
+def spatial_pattern(qc: pd.DataFrame) -> pd.Series:
+    """Plates whose sample wells vary by row or column (QC's warning; B-score removes it).
+
+    Parameters
+    ----------
+    qc : DataFrame
+        :func:`plate_qc`'s table (``row_p, row_r2, col_p, col_r2``).
+
+    Returns
+    -------
+    Series of bool
+        One per plate: a one-way ANOVA over rows or over columns with p < 1e-3 that explains
+        at least 10 % of the variance.
+    """
+    t = QC_THRESHOLDS
+    rows = (qc["row_p"] < t["warn_spatial_p"]) & (qc["row_r2"] >= t["warn_spatial_r2"])
+    cols = (qc["col_p"] < t["warn_spatial_p"]) & (qc["col_r2"] >= t["warn_spatial_r2"])
+    return rows | cols
+
+
 def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
     t = QC_THRESHOLDS
     order_fail, order_warn, order_text = _control_order(qc)
@@ -394,11 +414,7 @@ def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
             qc["control_gradient_log2"].abs() > t["warn_gradient_log2"],
             "left/right gradient: controls in the right half differ from the left half by > 23 %",
         ),
-        (
-            ((qc["row_p"] < t["warn_spatial_p"]) & (qc["row_r2"] >= t["warn_spatial_r2"]))
-            | ((qc["col_p"] < t["warn_spatial_p"]) & (qc["col_r2"] >= t["warn_spatial_r2"])),
-            "row/column pattern in sample wells (consider --spatial bscore)",
-        ),
+        (spatial_pattern(qc), "row/column pattern in sample wells (consider --spatial bscore)"),
         (qc["replicate_r"] < t["warn_replicate_r"], "replicates disagree (r < 0)"),
         (
             qc["norm_method"] == "sample_median",

@@ -189,3 +189,19 @@ def test_the_counts_log_line_only_when_info_is_shown(small_screen, caplog):
         f"{int(res.hits[C.IS_HIT].sum())} hit(s)"
     )
     assert lines == [expected]
+
+
+def test_strong_plate_patterns_bring_advice_to_use_bscore():
+    # docs/formulas.md section 7: per-plate gradients of SD 1.0 gave an empirical FDR of 0.10
+    kw = {"n_proteins": 120, "cell_lines": ("A375",), "drugs": ("vemurafenib",)}
+    patterned, _ = sr.simulate_screen(seed=100, gradient=1.0, **kw)
+    notes = sr.rank_screen(patterned).notes
+    advice = [n for n in notes if "--spatial bscore" in n]
+    assert len(advice) == 1 and advice[0].startswith(
+        "3 of 3 drug-arm plates show row/column patterns"
+    )
+    assert not any(
+        "--spatial bscore" in n for n in sr.rank_screen(patterned, spatial="bscore").notes
+    )
+    plain, _ = sr.simulate_screen(seed=100, **kw)
+    assert not any("--spatial bscore" in n for n in sr.rank_screen(plain).notes)
