@@ -37,9 +37,24 @@ __all__ = ["PipelineResult", "rank_screen"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+#: the tables of a :class:`PipelineResult`, in the order of its fields
+_RESULT_TABLES = (
+    "hits",
+    "wells",
+    "qc",
+    "plates",
+    "receptors",
+    "receptor_families",
+    "summary",
+    "rescue_matrix",
+)
+
+
+@dataclass(frozen=True, repr=False)
 class PipelineResult:
     """Every stage table of a run plus its resolved configuration.
+
+    Its ``repr`` is a short overview (counts, parameters, notes), not the tables.
 
     Attributes
     ----------
@@ -63,7 +78,7 @@ class PipelineResult:
         Resolved parameters.
     version : str
         secretome_rank version.
-    notes : list of str
+    notes : tuple of str
         Human-readable notes about the run (fallbacks, exclusions).
     """
 
@@ -78,6 +93,36 @@ class PipelineResult:
     config: dict[str, Any] = field(default_factory=dict)
     version: str = __version__
     notes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """One line per table with its size, the main parameters and the notes.
+
+        The dataclass default printed every table in full, tens of lines per table: in a
+        notebook, the output of ``result`` buried what it holds.
+        """
+        hits = self.hits
+        n_hits = int(hits[C.IS_HIT].sum()) if C.IS_HIT in hits.columns else 0
+        keys = [c for c in (C.CELL_LINE, C.TREATMENT) if c in hits.columns]
+        n_contexts = len(hits[keys].drop_duplicates()) if keys else 0
+        n_proteins = hits[C.PROTEIN].nunique() if C.PROTEIN in hits.columns else 0
+        lines = [
+            f"PipelineResult (secretome_rank {self.version}): {n_proteins:,} protein(s) in "
+            f"{n_contexts:,} context(s), {n_hits:,} hit(s)"
+        ]
+        for name in _RESULT_TABLES:
+            table = getattr(self, name)
+            size = "None" if table is None else f"{len(table):,} rows x {table.shape[1]} columns"
+            lines.append(f"  .{name:<18} {size}")
+        if C.VERDICT in self.qc.columns and len(self.qc):
+            counts = self.qc[C.VERDICT].value_counts()
+            verdicts = ", ".join(f"{counts.get(v, 0)} {v}" for v in (C.PASS, C.WARN, C.FAIL))
+            lines.append(f"  plate QC: {verdicts}")
+        shown = ("test", "alternative", "adjust", "fdr", "min_rescue")
+        params = ", ".join(f"{k}={self.config[k]!r}" for k in shown if k in self.config)
+        if params:
+            lines.append(f"  parameters: {params}")
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
 
 
 def _complete(table: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
