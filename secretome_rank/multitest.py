@@ -291,7 +291,9 @@ def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
     Returns
     -------
     numpy.ndarray
-        Adjusted p-values (q-values), same shape as ``p``; ``q >= p`` elementwise.
+        Adjusted p-values (q-values), same shape as ``p``; ``q >= p`` elementwise, except
+        for Storey q-values: ``pi0`` times the BH values, so with ``pi0 < 1`` a q-value can
+        lie below its p-value (as in R qvalue).
 
     Raises
     ------
