@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 import secretome_rank as sr
@@ -31,3 +32,14 @@ def test_the_result_repr_is_a_short_overview(two_line_result):
     for note in two_line_result.notes:
         assert note in text
     assert "A375_DMSO_R1_L1" not in text  # no table content
+
+
+def test_a_filtered_table_from_read_screen_ranks_without_warnings(two_line_screen):
+    # the plates filtered out stay categories of 'plate': plate QC divided 0 by 0 for them
+    # and numpy warned three times (an error under pytest's filterwarnings)
+    wells = sr.read_screen(two_line_screen)
+    one_line = wells[wells["cell_line"] == "A375"]
+    result = sr.rank_screen(one_line)
+    assert set(result.hits["cell_line"]) == {"A375"}
+    raw = sr.rank_screen(two_line_screen[two_line_screen["cell_line"] == "A375"])
+    np.testing.assert_allclose(result.qc["replicate_r"], raw.qc["replicate_r"], rtol=1e-12)
