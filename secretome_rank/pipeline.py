@@ -30,6 +30,7 @@ from secretome_rank.io import read_screen
 from secretome_rank.normalize import BSCORE_NEEDS_WELLS, has_well_ids, normalize_plates
 from secretome_rank.qc import plate_qc
 from secretome_rank.rank import rank_hits
+from secretome_rank.schema import describe_rows
 from secretome_rank.specificity import classify, interaction_stats
 
 __all__ = ["PipelineResult", "rank_screen"]
@@ -203,6 +204,68 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.D
     return pd.concat([left.reset_index(drop=True), values.reset_index(drop=True)], axis=1)
 
 
+#: the columns of :func:`~secretome_rank.read_screen`'s output: a table with all of them
+#: (that output, a filtered copy, ``result.wells``, a ``wells.tsv`` read back) is not read again
+_VALIDATED = (*C.WELL_TABLE_COLUMNS, "input_row")
+
+
+def _well_table(wells: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """The validated well table to rank.
+
+    A file, or a table without every column of :data:`_VALIDATED`, goes through
+    :func:`~secretome_rank.read_screen` (an ``arm`` column of a user's own no longer skips
+    that). A validated table is not read again, but what an edit of it in a notebook can
+    break is checked: no rows left, roles and arms outside the allowed words, readings that
+    are not finite numbers >= 0.
+    """
+    if not isinstance(wells, pd.DataFrame | str | Path):
+        raise SchemaError(
+            f"rank_screen: wells is a {type(wells).__name__}; expected a well table "
+            "(pandas DataFrame, see read_screen) or the path of one"
+        )
+    if not isinstance(wells, pd.DataFrame) or not set(_VALIDATED) <= set(wells.columns):
+        return read_screen(wells)
+    source = "input table"
+    if len(wells) == 0:
+        raise SchemaError(
+            f"{source}: no rows; expected one row per well (did a filter leave none?)"
+        )
+    problems = []
+    line = pd.Series(wells["input_row"].to_numpy(), copy=False)  # lines of the file read
+    for col, allowed in ((C.ROLE, C.ROLES), (C.ARM, (C.ARM_DRUG, C.ARM_VEHICLE))):
+        words = wells[col].reset_index(drop=True)
+        if not isinstance(words.dtype, pd.CategoricalDtype):  # a wells.tsv read back, say
+            words = words.astype("category")
+        known = np.append(words.cat.categories.isin(allowed), False)  # last: missing
+        bad = pd.Series(~known[words.cat.codes.to_numpy()], copy=False)
+        if bad.any():
+            problems.append(
+                f"column {col!r}: {describe_rows(line[bad], words[bad].astype(object))}; "
+                f"expected one of {', '.join(allowed)}"
+            )
+    raw = pd.Series(wells[C.VALUE].to_numpy(), copy=False)
+    value = pd.to_numeric(raw, errors="coerce").astype(float)
+    with np.errstate(invalid="ignore"):
+        below = value.to_numpy() < 0
+    for bad, what in (
+        (value.isna() & raw.notna(), "not a number"),
+        (pd.Series(np.isinf(value.to_numpy()), copy=False), "infinite"),
+        (pd.Series(below, copy=False), "negative"),
+    ):
+        if bad.any():
+            problems.append(
+                f"column 'value': {what} in {describe_rows(line[bad], raw[bad])}; expected a "
+                "finite number >= 0, or a missing value"
+            )
+    if problems:
+        raise SchemaError(
+            f"{source}: {len(problems)} problem(s) found in a table with read_screen's columns "
+            "(changed since it was read?)",
+            problems=problems,
+        )
+    return wells
+
+
 def _check_well_ids(wells: pd.DataFrame, cfg: RankConfig) -> None:
     """Raise one :class:`SchemaError` for every chosen option that needs well ids they lack."""
     problems = []
@@ -217,7 +280,7 @@ def _check_well_ids(wells: pd.DataFrame, cfg: RankConfig) -> None:
 
 
 def rank_screen(
-    wells: pd.DataFrame,
+    wells: pd.DataFrame | str | Path,
     *,
     fdr: float = 0.05,
     min_rescue: float = 20.0,
@@ -240,8 +303,10 @@ def rank_screen(
 
     Parameters
     ----------
-    wells : pandas.DataFrame
-        A well table (validated by :func:`secretome_rank.read_screen` if not yet).
+    wells : pandas.DataFrame, str or pathlib.Path
+        A well table: the output of :func:`secretome_rank.read_screen` (or a part of it, or
+        a result's ``wells``), used as it is; any other table or file is read with
+        ``read_screen`` (default options) first.
     fdr : float
         q-value threshold of a hit.
     min_rescue : float
@@ -288,6 +353,14 @@ def rank_screen(
     -------
     PipelineResult
 
+    Raises
+    ------
+    SchemaError
+        The well table has problems (every one at once, as :func:`read_screen` reports
+        them), or has no drug arm.
+    ConfigError
+        An option is invalid (the message names the allowed values).
+
     Examples
     --------
     >>> import secretome_rank as sr
@@ -310,8 +383,7 @@ def rank_screen(
         cellhts2_sign=cellhts2_sign,
     )
     notes: list[str] = []
-    if C.ARM not in wells.columns:
-        wells = read_screen(wells)
+    wells = _well_table(wells)
     if not (wells[C.ARM] == C.ARM_DRUG).any():
         treatments = ", ".join(map(str, pd.unique(wells[C.TREATMENT].astype(str))[:5]))
         raise SchemaError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import secretome_rank as sr
@@ -43,3 +44,64 @@ def test_a_filtered_table_from_read_screen_ranks_without_warnings(two_line_scree
     assert set(result.hits["cell_line"]) == {"A375"}
     raw = sr.rank_screen(two_line_screen[two_line_screen["cell_line"] == "A375"])
     np.testing.assert_allclose(result.qc["replicate_r"], raw.qc["replicate_r"], rtol=1e-12)
+
+
+def test_a_table_with_its_own_arm_column_is_validated(two_line_screen, two_line_result):
+    # any 'arm' column made rank_screen skip read_screen: a user's own (treatment arms
+    # named 'left' and 'right', say) gave "every plate is a vehicle-arm plate"
+    wells = two_line_screen.assign(arm="left")
+    result = sr.rank_screen(wells)
+    pd.testing.assert_frame_equal(result.hits, two_line_result.hits)
+
+
+def test_a_filter_that_leaves_no_wells_is_named(two_line_screen):
+    wells = sr.read_screen(two_line_screen)
+    with pytest.raises(sr.SecretomeRankError, match="no rows; expected one row per well"):
+        sr.rank_screen(wells[wells["cell_line"] == "a375"])  # a typo in a notebook filter
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (-3.0, "column 'value': negative in line 7 (-3)"),
+        (float("inf"), "column 'value': infinite in line 7 (inf)"),
+    ],
+)
+def test_an_edited_table_from_read_screen_is_checked(two_line_screen, edit, said):
+    # a validated table was ranked as it was: a reading edited to -3 went into the
+    # statistics, and an infinite one made numpy warn
+    wells = sr.read_screen(two_line_screen)
+    wells.loc[wells["input_row"] == 7, "value"] = edit
+    with pytest.raises(sr.SecretomeRankError) as info:
+        sr.rank_screen(wells)
+    assert said in str(info.value)
+
+
+def test_an_edited_role_or_arm_is_checked(two_line_screen):
+    wells = sr.read_screen(two_line_screen)
+    wells["arm"] = wells["arm"].cat.add_categories(["mock"])
+    wells.loc[wells["input_row"] == 9, "arm"] = "mock"
+    wells.loc[wells["input_row"] == 10, "role"] = None
+    with pytest.raises(sr.SecretomeRankError) as info:
+        sr.rank_screen(wells)
+    message = str(info.value)
+    assert "2 problem(s)" in message
+    assert "column 'arm': line 9 ('mock'); expected one of drug, vehicle" in message
+    assert "column 'role': line 10" in message
+
+
+def test_a_table_without_row_and_col_is_read_again(two_line_screen, two_line_result):
+    # a table with 'arm' but without 'row' and 'col' failed with KeyError: 'row'
+    wells = sr.read_screen(two_line_screen).drop(columns=["row", "col"])
+    pd.testing.assert_frame_equal(sr.rank_screen(wells).hits, two_line_result.hits)
+
+
+def test_rank_screen_takes_a_path_and_refuses_other_things(
+    tmp_path, two_line_screen, two_line_result
+):
+    path = tmp_path / "screen.csv"
+    two_line_screen.to_csv(path, index=False)
+    for source in (path, str(path)):
+        pd.testing.assert_frame_equal(sr.rank_screen(source).hits, two_line_result.hits)
+    with pytest.raises(sr.SecretomeRankError, match="wells is a Series; expected a well table"):
+        sr.rank_screen(two_line_screen["value"])
