@@ -383,6 +383,7 @@ def rank_screen(
         cellhts2_sign=cellhts2_sign,
     )
     notes: list[str] = []
+    table = _receptor_resource(resource, resource_mode)  # a bad resource fails before the work
     wells = _well_table(wells)
     if not (wells[C.ARM] == C.ARM_DRUG).any():
         treatments = ", ".join(map(str, pd.unique(wells[C.TREATMENT].astype(str))[:5]))
@@ -464,7 +465,6 @@ def rank_screen(
             "rescue from growth stimulation without protein-only plates)"
         )
     # 5. names and receptors of every protein; receptor and family ranking per context
-    table = _receptor_resource(resource, resource_mode)
     hits = _add_receptors(hits, table, expression, expression_threshold)
     # 6. rank within context (hits whose receptors are not expressed go after other hits)
     hits = rank_hits(hits)
@@ -541,8 +541,6 @@ def _receptor_resource(resource: pd.DataFrame | str | Path | None, mode: str) ->
     """The ligand-receptor table of this run (bundled, external, or their union)."""
     from secretome_rank.receptors import load_resource
 
-    if isinstance(resource, pd.DataFrame):
-        return resource
     return load_resource(resource, mode=mode)  # type: ignore[arg-type]
 
 

@@ -105,3 +105,19 @@ def test_rank_screen_takes_a_path_and_refuses_other_things(
         pd.testing.assert_frame_equal(sr.rank_screen(source).hits, two_line_result.hits)
     with pytest.raises(sr.SecretomeRankError, match="wells is a Series; expected a well table"):
         sr.rank_screen(two_line_screen["value"])
+
+
+def test_a_resource_table_in_union_mode_keeps_the_bundled_pairs(tmp_path, two_line_screen):
+    # with a DataFrame as resource, resource_mode was ignored: "union" ranked with the
+    # user's pairs only (no receptor for any other protein), and any mode was accepted
+    wells = two_line_screen[two_line_screen["cell_line"] == "A375"]
+    pairs = pd.DataFrame({"ligand": ["HGF"], "receptor": ["MET"]})
+    pairs.to_csv(tmp_path / "pairs.tsv", sep="\t", index=False)
+    from_file = sr.rank_screen(wells, resource=tmp_path / "pairs.tsv", resource_mode="union")
+    result = sr.rank_screen(wells, resource=pairs, resource_mode="union")
+    assert (result.hits["receptors"] != "").sum() > 10
+    assert result.hits["receptors"].tolist() == from_file.hits["receptors"].tolist()
+    only = sr.rank_screen(wells, resource=pairs, resource_mode="replace")
+    assert set(only.hits["receptors"]) <= {"", "MET"}
+    with pytest.raises(sr.SecretomeRankError, match="resource mode 'both'; expected one of"):
+        sr.rank_screen(wells, resource=pairs, resource_mode="both")

@@ -423,7 +423,7 @@ def _union(base: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_resource(
-    path: str | Path | None = None,
+    path: str | Path | pd.DataFrame | None = None,
     *,
     mode: ResourceMode = "replace",
     format: ResourceFormat = "auto",
@@ -433,8 +433,10 @@ def load_resource(
 
     Parameters
     ----------
-    path : str or Path, optional
-        External resource (see :func:`read_resource`). ``None``: the bundled table.
+    path : str, Path or DataFrame, optional
+        External resource (see :func:`read_resource`), or a table of pairs in memory (at
+        least ``ligand`` and ``receptor``, as :func:`load_ligand_receptor_table`; missing
+        columns are filled in). ``None``: the bundled table.
     mode : {"replace", "union"}
         ``replace``: use only the external resource. ``union``: the bundled table plus the
         external pairs; a pair in both keeps the bundled family/role/note and lists the
@@ -455,12 +457,17 @@ def load_resource(
         Unknown ``mode``.
     ResourceError
         The external resource cannot be read.
+    SchemaError
+        A table in memory lacks ``ligand`` or ``receptor``.
     """
     if mode not in RESOURCE_MODES:
         raise ConfigError(f"resource mode {mode!r}; expected one of {', '.join(RESOURCE_MODES)}")
     if path is None:
         return load_ligand_receptor_table()
-    extra = read_resource(path, format=format, resolver=resolver)
+    if isinstance(path, pd.DataFrame):
+        extra = _as_table(path)
+    else:
+        extra = read_resource(path, format=format, resolver=resolver)
     if mode == "replace":
         return extra
     return _union(load_ligand_receptor_table(), extra)
