@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from secretome_rank import __version__
 from secretome_rank import columns as C
 from secretome_rank.aggregate import rescue_matrix, summarize_contexts
 from secretome_rank.config import RankConfig
-from secretome_rank.errors import SchemaError
+from secretome_rank.errors import ConfigError, SchemaError
 from secretome_rank.hits import (
     TESTS,
     call_hits,
@@ -383,6 +385,7 @@ def rank_screen(
         cellhts2_sign=cellhts2_sign,
     )
     notes: list[str] = []
+    _check_expression_options(expression, expression_threshold)
     table = _receptor_resource(resource, resource_mode)  # a bad resource fails before the work
     wells = _well_table(wells)
     if not (wells[C.ARM] == C.ARM_DRUG).any():
@@ -535,6 +538,16 @@ def _add_pooled(
         adjust=cfg.adjust,
     ).drop(columns=[C.SYMBOL, C.RECEPTORS, C.RANK], errors="ignore")
     return pd.concat([hits, pooled], ignore_index=True)
+
+
+def _check_expression_options(expression: pd.DataFrame | None, threshold: float) -> None:
+    """Check the expression options before the work (they are used at its end)."""
+    from secretome_rank.receptors.annotation import check_expression
+
+    if not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
+        raise ConfigError(f"expression_threshold={threshold!r}: expected a finite number")
+    if expression is not None:
+        check_expression(expression)
 
 
 def _receptor_resource(resource: pd.DataFrame | str | Path | None, mode: str) -> pd.DataFrame:

@@ -121,3 +121,38 @@ def test_a_resource_table_in_union_mode_keeps_the_bundled_pairs(tmp_path, two_li
     assert set(only.hits["receptors"]) <= {"", "MET"}
     with pytest.raises(sr.SecretomeRankError, match="resource mode 'both'; expected one of"):
         sr.rank_screen(wells, resource=pairs, resource_mode="both")
+
+
+@pytest.mark.parametrize(
+    ("option", "said"),
+    [
+        ({"fdr": "0.05"}, "fdr='0.05': expected a number in (0, 1]"),
+        ({"fdr": None}, "fdr=None: expected a number in (0, 1]"),
+        ({"min_rescue": None}, "min_rescue=None: expected a finite number"),
+        ({"ssmd_threshold": "3"}, "ssmd_threshold='3': expected a finite number"),
+        ({"exclude_failed": "no"}, "exclude_failed='no': expected True or False"),
+        ({"test": ["welch"]}, "test=['welch']: expected one of 'moderated', 'welch'"),
+        ({"expression_threshold": float("nan")}, "expression_threshold=nan: expected a finite"),
+    ],
+)
+def test_options_of_the_wrong_type_are_named(two_line_screen, option, said):
+    # a text or None threshold failed inside a comparison with a bare TypeError, "no" for
+    # exclude_failed excluded the failed plates, a NaN expression threshold was taken
+    with pytest.raises(sr.SecretomeRankError) as info:
+        sr.rank_screen(two_line_screen, **option)
+    assert said in str(info.value)
+
+
+def test_a_bad_expression_table_is_named_before_the_work(two_line_screen, monkeypatch):
+    # it failed with KeyError: 'cell_line' after the whole run
+    from secretome_rank import pipeline
+
+    def not_reached(*args, **kwargs):
+        raise AssertionError("the screen was normalised before the options were checked")
+
+    monkeypatch.setattr(pipeline, "normalize_plates", not_reached)
+    bad = pd.DataFrame({"line": ["A375"], "gene": ["MET"], "value": [3.0]})
+    with pytest.raises(sr.SecretomeRankError, match="expression table lacks column.s. cell_line"):
+        sr.rank_screen(two_line_screen, expression=bad)
+    with pytest.raises(sr.SecretomeRankError, match="expression is a str; expected a table"):
+        sr.rank_screen(two_line_screen, expression="expression.tsv")

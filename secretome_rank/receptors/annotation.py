@@ -320,6 +320,36 @@ def receptor_table(
 
 
 # --- expression ------------------------------------------------------------------------------
+def check_expression(expression: object) -> pd.Series:
+    """Check a receptor expression table; return its ``value`` column as numbers.
+
+    Raises
+    ------
+    SchemaError
+        ``expression`` is not a DataFrame, lacks ``cell_line``, ``gene`` or ``value``, or has
+        values that are not numbers.
+    """
+    cols = (C.CELL_LINE, GENE, C.VALUE)
+    if not isinstance(expression, pd.DataFrame):
+        raise SchemaError(
+            f"expression is a {type(expression).__name__}; expected a table (DataFrame) with "
+            f"the columns {', '.join(cols)}, e.g. pandas.read_csv of the expression file"
+        )
+    missing = [c for c in cols if c not in expression.columns]
+    if missing:
+        raise SchemaError(
+            f"expression table lacks column(s) {', '.join(missing)}; expected {', '.join(cols)}"
+        )
+    values = pd.to_numeric(expression[C.VALUE], errors="coerce")
+    bad = np.flatnonzero((values.isna() & expression[C.VALUE].notna()).to_numpy())
+    if bad.size:
+        raise SchemaError(
+            f"expression: column 'value' is not numeric at row(s) {', '.join(map(str, bad[:10]))}; "
+            "expected expression levels (e.g. TPM)"
+        )
+    return values
+
+
 def receptor_expressed(
     annotated: pd.DataFrame,
     expression: pd.DataFrame,
@@ -362,21 +392,10 @@ def receptor_expressed(
         Missing columns, non-numeric values, or several cell lines in ``expression`` but no
         ``cell_line`` column in ``annotated``.
     """
-    for name, df, cols in (
-        ("expression", expression, (C.CELL_LINE, GENE, C.VALUE)),
-        ("annotated", annotated, (receptors_column,)),
-    ):
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise SchemaError(
-                f"{name} table lacks column(s) {', '.join(missing)}; expected {', '.join(cols)}"
-            )
-    values = pd.to_numeric(expression[C.VALUE], errors="coerce")
-    bad = np.flatnonzero((values.isna() & expression[C.VALUE].notna()).to_numpy())
-    if bad.size:
+    values = check_expression(expression)
+    if receptors_column not in annotated.columns:
         raise SchemaError(
-            f"expression: column 'value' is not numeric at row(s) {', '.join(map(str, bad[:10]))}; "
-            "expected expression levels (e.g. TPM)"
+            f"annotated table lacks column(s) {receptors_column}; expected {receptors_column}"
         )
     res = resolver or default_resolver()
     genes = expression[GENE].astype(str)
