@@ -156,3 +156,21 @@ def test_a_bad_expression_table_is_named_before_the_work(two_line_screen, monkey
         sr.rank_screen(two_line_screen, expression=bad)
     with pytest.raises(sr.SecretomeRankError, match="expression is a str; expected a table"):
         sr.rank_screen(two_line_screen, expression="expression.tsv")
+
+
+def test_annotate_keeps_the_index_of_a_series():
+    # a DataFrame kept its index, a Series lost it: the result did not align with the table
+    # the names came from (hits.loc[hits.is_hit, "protein"], say)
+    names = pd.Series(["HGF", "IL-6", "EGF"], index=[7, 3, 12], name="protein")
+    out = sr.annotate(names)
+    assert out.index.tolist() == [7, 3, 12]
+    assert out["symbol"].tolist() == ["HGF", "IL6", "EGF"]
+    assert sr.annotate(names.set_axis(["a", "b", "c"]))["symbol"]["b"] == "IL6"
+    assert sr.annotate(names.reset_index(drop=True)).index.equals(pd.RangeIndex(3))
+
+
+@pytest.mark.parametrize("names", [np.array([["HGF", "EGF"]]), None, 5])
+def test_annotate_names_what_it_cannot_read(names):
+    # a 2-D array failed with "unhashable type: 'numpy.ndarray'", None and 5 with TypeError
+    with pytest.raises(sr.SecretomeRankError, match="expected protein names"):
+        sr.annotate(names)

@@ -108,8 +108,16 @@ def _name_frame(data: pd.DataFrame | pd.Series | Iterable[str] | str, column: st
                 "Pass column=... naming the protein names"
             )
         return data.copy()
+    if isinstance(data, pd.Series):  # its index is kept, as a DataFrame's
+        return pd.DataFrame({column: data.array}, index=data.index)
     if isinstance(data, str):
         data = [data]
+    if not isinstance(data, Iterable) or (isinstance(data, np.ndarray) and data.ndim != 1):
+        what = f"a {data.ndim}-D array" if isinstance(data, np.ndarray) else type(data).__name__
+        raise SchemaError(
+            f"annotate: got {what}; expected protein names (a name, a list, 1-D array or "
+            "Series of names) or a table with a column of them"
+        )
     return pd.DataFrame({column: list(data)})
 
 
@@ -153,7 +161,8 @@ def annotate(
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` (same rows and order) with added (or replaced) columns:
+        A copy of ``data`` (same rows, order and index; names given as a Series keep its
+        index) with added (or replaced) columns:
 
         - ``symbol``: HGNC approved symbol(s), ``;``-separated for heterodimers, PDGF-AB and
           combinations ``A+B``; empty when ambiguous or unknown;
@@ -166,6 +175,11 @@ def annotate(
           (0 when none, or only curated additions);
         - ``receptor_status``: ``known_receptor``, ``no_known_receptor`` (name resolved, no
           receptor in the table), ``ambiguous_name`` or ``unknown_name``.
+
+    Raises
+    ------
+    SchemaError
+        ``data`` is a table without ``column``, or not names (a number, a 2-D array).
 
     Examples
     --------
@@ -224,7 +238,9 @@ def annotate(
     for col in cols:
         if col != column:
             out[col] = added[col].to_numpy()
-    if not isinstance(data, pd.DataFrame) or data.index.equals(pd.RangeIndex(len(data))):
+    if not isinstance(data, pd.DataFrame | pd.Series) or data.index.equals(
+        pd.RangeIndex(len(data))
+    ):
         return out
     out.index = data.index
     return out
