@@ -174,3 +174,51 @@ def test_annotate_names_what_it_cannot_read(names):
     # a 2-D array failed with "unhashable type: 'numpy.ndarray'", None and 5 with TypeError
     with pytest.raises(sr.SecretomeRankError, match="expected protein names"):
         sr.annotate(names)
+
+
+def test_adjust_pvalues_returns_a_series_for_a_series():
+    # a Series came back as an array: its index (protein names, say) was lost
+    p = pd.Series([0.01, 0.04, None, 0.03], index=["HGF", "EGF", "FGF2", "IL6"], name="p")
+    q = sr.adjust_pvalues(p)
+    assert isinstance(q, pd.Series)
+    assert q.index.tolist() == p.index.tolist() and q.name == "p"
+    np.testing.assert_allclose(q.to_numpy(), sr.adjust_pvalues(p.to_numpy()), rtol=0)
+    filtered = sr.adjust_pvalues(p[p.index != "EGF"], method="holm")
+    assert filtered.index.tolist() == ["HGF", "FGF2", "IL6"]
+
+
+def test_adjust_pvalues_reads_missing_values_of_every_kind():
+    # a list from a nullable column holds pd.NA: "float() argument must be ... not 'NAType'"
+    q = sr.adjust_pvalues([0.01, pd.NA, 0.03, None, float("nan")])
+    np.testing.assert_allclose(q, [0.02, np.nan, 0.03, np.nan, np.nan], rtol=1e-12)
+    nullable = pd.Series([0.01, None, 0.03], dtype="Float64")
+    np.testing.assert_allclose(sr.adjust_pvalues(nullable), [0.02, np.nan, 0.03], rtol=1e-12)
+
+
+def test_adjust_pvalues_treats_any_shape_as_one_family_and_refuses_a_dataframe():
+    p = np.array([[0.01, 0.04], [0.03, 0.5]])
+    q = sr.adjust_pvalues(p)
+    assert q.shape == (2, 2)
+    np.testing.assert_allclose(q.ravel(), sr.adjust_pvalues(p.ravel()), rtol=0)
+    assert sr.adjust_pvalues(0.03).shape == ()
+    # a DataFrame was one family of all its values, returned as a bare array
+    frame = pd.DataFrame({"a": [0.01, 0.02], "b": [0.5, 0.3]})
+    with pytest.raises(sr.SecretomeRankError, match=r"df.apply\(adjust_pvalues\)"):
+        sr.adjust_pvalues(frame)
+    per_column = frame.apply(sr.adjust_pvalues)
+    np.testing.assert_allclose(per_column["b"], [0.5, 0.5], rtol=0)
+
+
+@pytest.mark.parametrize(
+    ("p", "said"),
+    [
+        ([0.1, 1.5, -0.1], "2 p-value(s) outside [0, 1] (1.5, -0.1); expected probabilities"),
+        (["0.1", "n.s."], "p holds 'n.s.', not a p-value; expected numbers in [0, 1]"),
+        ([[0.1, 0.2], [0.3]], "p holds [0.1, 0.2], not a p-value"),
+    ],
+)
+def test_adjust_pvalues_names_bad_values(p, said):
+    # 'could not convert string to float', or "p-values must lie in [0, 1]" without which
+    with pytest.raises(sr.SecretomeRankError) as info:
+        sr.adjust_pvalues(p)
+    assert said in str(info.value)
