@@ -457,7 +457,7 @@ def read_screen(
     *,
     sheet: str | int | None = None,
     role_map: Mapping[str, str] | None = None,
-    vehicle_words: tuple[str, ...] = C.DEFAULT_VEHICLE_WORDS,
+    vehicle_words: tuple[str, ...] | str = C.DEFAULT_VEHICLE_WORDS,
     plate_format: int | None = None,
     missing_controls: str = "error",
 ) -> pd.DataFrame:
@@ -476,8 +476,9 @@ def read_screen(
     role_map : mapping, optional
         Extra role words, e.g. ``{"neg": "drug_control", "pos": "vehicle_control"}``.
         Without it only the canonical roles are accepted.
-    vehicle_words : tuple of str
-        Treatment names (case-insensitive) that mark the vehicle (no drug) arm.
+    vehicle_words : tuple of str, or str
+        Treatment names (case-insensitive) that mark the vehicle (no drug) arm; they
+        replace the default ones. A str is one word.
     plate_format : {96, 384, 1536}, optional
         Plate format; inferred from the largest column number when omitted.
     missing_controls : {"error", "robust_z"}
@@ -496,7 +497,7 @@ def read_screen(
     ------
     SchemaError
         Every problem of the file at once, each naming rows or wells, the column, what was
-        expected and how to fix it.
+        expected and how to fix it; also a ``source`` or ``columns`` of the wrong type.
 
     Examples
     --------
@@ -508,9 +509,27 @@ def read_screen(
     >>> sr.read_screen(df)[["well", "role", "arm"]].to_dict("list")["well"]
     ['A01', 'A02', 'A03']
     """
+    for option, value, example in (
+        ("columns", columns, "{'value': 'Luminescence'}"),
+        ("role_map", role_map, "{'neg': 'drug_control', 'pos': 'vehicle_control'}"),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            raise SchemaError(f"{option}={value!r}: expected a mapping, e.g. {example}")
+    if isinstance(vehicle_words, str):  # one word, not its letters
+        vehicle_words = (vehicle_words,)
     if isinstance(source, pd.DataFrame):
+        if isinstance(source.columns, pd.MultiIndex):
+            raise SchemaError(
+                "input table: its columns have several levels; expected one header row "
+                "(flatten them first, e.g. df.columns = df.columns.get_level_values(-1))"
+            )
         frame = source.copy()
         name = "input table"
+    elif not isinstance(source, str | Path):
+        raise SchemaError(
+            f"read_screen: source of type {type(source).__name__}; expected the path of a "
+            "CSV/TSV/Parquet/Excel file (str or pathlib.Path) or a pandas DataFrame"
+        )
     else:
         frame = read_table(source, sheet=sheet, text=_text_columns(columns))
         name = str(source)

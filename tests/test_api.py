@@ -222,3 +222,37 @@ def test_adjust_pvalues_names_bad_values(p, said):
     with pytest.raises(sr.SecretomeRankError) as info:
         sr.adjust_pvalues(p)
     assert said in str(info.value)
+
+
+def test_one_vehicle_word_as_text_is_a_word_not_its_letters(two_line_screen):
+    # vehicle_words="DMSO" was the letters d, m, s, o: the DMSO plates became drug-arm
+    # plates, silently
+    wells = sr.read_screen(two_line_screen, vehicle_words="DMSO")
+    arms = wells.groupby("treatment", observed=True)["arm"].first().astype(str).to_dict()
+    assert arms == {"DMSO": "vehicle", "trametinib": "drug", "vemurafenib": "drug"}
+
+
+@pytest.mark.parametrize(
+    ("source", "options", "said"),
+    [
+        (5, {}, "source of type int; expected the path of a CSV/TSV/Parquet/Excel file"),
+        (None, {}, "source of type NoneType; expected the path"),
+        ("df", {"columns": ["value"]}, "columns=['value']: expected a mapping, e.g."),
+        ("df", {"role_map": "neg=drug_control"}, "role_map='neg=drug_control': expected a"),
+    ],
+)
+def test_read_screen_names_arguments_of_the_wrong_type(two_line_screen, source, options, said):
+    # "expected str, bytes or os.PathLike object, not int" from pathlib, or "dictionary
+    # update sequence element #0 has length 5; 2 is required"
+    source = two_line_screen if source == "df" else source
+    with pytest.raises(sr.SecretomeRankError) as info:
+        sr.read_screen(source, **options)
+    assert said in str(info.value)
+
+
+def test_read_screen_names_a_two_level_header(two_line_screen):
+    # AttributeError: 'DataFrame' object has no attribute 'dtype'
+    wells = two_line_screen.copy()
+    wells.columns = pd.MultiIndex.from_arrays([["screen"] * wells.shape[1], wells.columns])
+    with pytest.raises(sr.SecretomeRankError, match="columns have several levels"):
+        sr.read_screen(wells)
