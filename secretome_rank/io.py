@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from secretome_rank import columns as C
-from secretome_rank.errors import SchemaError
+from secretome_rank.errors import SchemaError, warn
 from secretome_rank.schema import validate_wells
 from secretome_rank.writers import (
     FORMULA_STARTS,
@@ -248,7 +248,7 @@ def read_table(
         raise SchemaError(f"{p}: the file is empty (0 bytes); expected a header line and rows")
     suffix = p.suffix.lower()
     if sheet is not None and suffix not in _EXCEL:
-        logger.warning("%s: not an Excel file, so the sheet choice (%r) is ignored", p, sheet)
+        warn(f"{p}: not an Excel file, so the sheet choice ({sheet!r}) is ignored")
     if suffix in _PARQUET:
         try:
             return pd.read_parquet(p)
@@ -435,11 +435,8 @@ def _map_columns(
     if problems:
         raise SchemaError(f"{source}: column mapping problems", problems=problems)
     if replaced:
-        logger.warning(
-            "%s: column(s) %s not used: --column maps another column to that name",
-            source,
-            ", ".join(repr(str(c)) for c in replaced),
-        )
+        unused = ", ".join(repr(str(c)) for c in replaced)
+        warn(f"{source}: column(s) {unused} not used: --column maps another column to that name")
         frame = frame.drop(columns=replaced)
     return frame.rename(columns=rename)
 

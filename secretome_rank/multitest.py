@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from secretome_rank.errors import ConfigError
+from secretome_rank.errors import ConfigError, warn
 
 __all__ = ["AdjustMethod", "adjust_pvalues", "bh_grouped", "group_rows", "storey_pi0"]
 
@@ -391,7 +391,7 @@ def adjust_pvalues(p: ArrayLike | pd.Series, method: str = "bh") -> NDArray[np.f
         else:
             pi0 = storey_pi0(vals) if vals.size >= 20 else 1.0
             if pi0 <= 0:  # R qvalue stops here and recommends pi0 = 1; we use it (BH)
-                logger.warning("Storey pi0 estimate %.3g <= 0; using pi0 = 1 (BH)", pi0)
+                warn(f"Storey pi0 estimate {pi0:.3g} <= 0; using pi0 = 1 (BH)")
                 pi0 = 1.0
             adj = pi0 * _bh(vals)
         out[ok] = adj

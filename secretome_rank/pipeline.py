@@ -18,7 +18,7 @@ from secretome_rank import __version__
 from secretome_rank import columns as C
 from secretome_rank.aggregate import rescue_matrix, summarize_contexts
 from secretome_rank.config import RankConfig
-from secretome_rank.errors import ConfigError, SchemaError
+from secretome_rank.errors import ConfigError, SchemaError, warn
 from secretome_rank.hits import (
     TESTS,
     call_hits,
@@ -426,7 +426,7 @@ def rank_screen(
             )
             drug_plates = qc.loc[qc[C.ARM] == C.ARM_DRUG, C.PLATE]
             if drug_plates.isin(failed).all():  # nothing left to test: say it now
-                logger.warning(
+                warn(
                     "every drug-arm plate failed QC and --exclude-failed left them out: no "
                     "protein can be tested (see qc.tsv for the reasons)"
                 )
@@ -461,7 +461,7 @@ def rank_screen(
             "or use --test robust_z (each well against its plate's library spread)"
         )
         notes.append(note)
-        logger.warning(note)
+        warn(note)
     if not (scored[C.ARM] == C.ARM_VEHICLE).any():
         notes.append(
             "no vehicle arm: rescue hits are 'rescue_unconfirmed' (cannot tell drug-specific "
@@ -529,7 +529,7 @@ def _add_pooled(
             "per drug (rows with cell_line 'pooled'; --pool none to switch off)"
         )
         notes.append(note)
-        logger.warning(note)
+        warn(note)
     pooled = pooled_stats(
         scored,
         fdr=cfg.fdr,
@@ -585,9 +585,10 @@ def _add_receptors(
         lines = set(hits[C.CELL_LINE].astype(str)) - {"pooled"}
         absent = sorted(lines - set(expression[C.CELL_LINE].astype(str)))
         if absent:
-            logger.warning(
-                "the expression table has no cell line %s: receptor_expressed is NA there",
-                ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else ""),
+            more = f" and {len(absent) - 5} more" if len(absent) > 5 else ""
+            warn(
+                f"the expression table has no cell line {', '.join(absent[:5])}{more}: "
+                "receptor_expressed is NA there"
             )
         # the signalling receptors decide: a line without MET is not an HGF line because it
         # expresses the co-receptor CD44

@@ -256,3 +256,16 @@ def test_read_screen_names_a_two_level_header(two_line_screen):
     wells.columns = pd.MultiIndex.from_arrays([["screen"] * wells.shape[1], wells.columns])
     with pytest.raises(sr.SecretomeRankError, match="columns have several levels"):
         sr.read_screen(wells)
+
+
+def test_data_warnings_are_python_warnings_a_notebook_shows(two_line_screen):
+    # they were log records of the package logger, which has only a NullHandler outside the
+    # CLI: a notebook showed nothing (not even Python's last-resort handler)
+    raw = two_line_screen.copy()
+    raw.loc[raw["role"] == "drug_control", "protein"] = "HGF"
+    with pytest.warns(UserWarning, match="control wells that name a protein") as record:
+        wells = sr.read_screen(raw)
+    assert record[0].filename == __file__  # attributed to the caller's line, not ours
+    with pytest.warns(UserWarning, match="scored against their library median") as record:
+        sr.rank_screen(wells[wells["role"] != "drug_control"])
+    assert record[0].filename == __file__

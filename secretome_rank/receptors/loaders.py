@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from secretome_rank.errors import ConfigError, ResourceError, SchemaError
+from secretome_rank.errors import ConfigError, ResourceError, SchemaError, warn
 from secretome_rank.names import SEP, NameResolver, default_resolver
 from secretome_rank.receptors.table import (
     CURATOR_NOTE,
@@ -87,11 +87,9 @@ def _normalise_table(
     ]
     if unmapped:
         shown = ", ".join(sorted(unmapped)[:20])
-        logger.warning(
-            "%s: %d symbols not in the bundled HGNC alias table, kept as written: %s",
-            source,
-            len(unmapped),
-            shown,
+        warn(
+            f"{source}: {len(unmapped)} symbols not in the bundled HGNC alias table, kept as "
+            f"written: {shown}"
         )
     if not rows:
         raise ResourceError(
@@ -270,7 +268,7 @@ def _read_cellchat(
                 "CellChatDB complexes, and no complex_input*.csv lies beside the file to say "
                 "their subunits; put CellChatDB's complex_input.csv in the same folder"
             )
-        logger.warning("%s: no complex_input*.csv beside it; names kept as written", path)
+        warn(f"{path}: no complex_input*.csv beside it; names kept as written")
 
     def expand(v: str) -> str:
         return table.get(v, v)
