@@ -269,3 +269,14 @@ def test_data_warnings_are_python_warnings_a_notebook_shows(two_line_screen):
     with pytest.warns(UserWarning, match="scored against their library median") as record:
         sr.rank_screen(wells[wells["role"] != "drug_control"])
     assert record[0].filename == __file__
+
+
+def test_dir_lists_the_public_names_before_they_are_imported():
+    # the names are imported lazily: dir(sr), which tab completion uses, listed none of them
+    import subprocess
+    import sys
+
+    code = "import secretome_rank as sr; print(' '.join(dir(sr)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert set(sr.__all__) <= set(out.stdout.split())
+    assert "__version__" in out.stdout.split()
