@@ -239,7 +239,7 @@ def read_table(
     SchemaError
         The file is missing, a directory, empty, not UTF-8 text, or cannot be parsed.
     """
-    p = Path(path)
+    p = Path(path).expanduser()  # "~/screen.csv" as pandas reads it
     if not p.exists():
         raise SchemaError(f"{p}: file not found; check the path")
     if p.is_dir():

@@ -280,3 +280,15 @@ def test_dir_lists_the_public_names_before_they_are_imported():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert set(sr.__all__) <= set(out.stdout.split())
     assert "__version__" in out.stdout.split()
+
+
+def test_a_path_under_the_home_folder_may_start_with_a_tilde(tmp_path, monkeypatch):
+    # pandas reads "~/screen.csv"; read_screen said "file not found", and so did a resource
+    monkeypatch.setenv("HOME", str(tmp_path))
+    wells, _ = sr.simulate_screen(seed=1, n_proteins=12, cell_lines=("A",), drugs=("x",))
+    wells.to_csv(tmp_path / "screen.csv", index=False)
+    pd.DataFrame({"ligand": ["HGF"], "receptor": ["MET"]}).to_csv(
+        tmp_path / "pairs.tsv", sep="\t", index=False
+    )
+    assert len(sr.read_screen("~/screen.csv")) == len(wells)
+    assert sr.annotate(["HGF"], resource="~/pairs.tsv")["receptors"].tolist() == ["MET"]

@@ -379,7 +379,7 @@ def read_resource(
     ResourceError
         The path does not exist, lacks required files or columns, or has empty symbols.
     """
-    p = Path(path)
+    p = Path(path).expanduser()
     if format not in RESOURCE_FORMATS:
         raise ConfigError(
             f"resource format {format!r}; expected one of {', '.join(RESOURCE_FORMATS)}"
