@@ -207,7 +207,8 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.D
 
 
 #: the columns of :func:`~secretome_rank.read_screen`'s output: a table with all of them
-#: (that output, a filtered copy, ``result.wells``, a ``wells.tsv`` read back) is not read again
+#: (that output, a filtered copy, a result's ``wells``) is not read again; a ``wells.tsv``
+#: read back lacks ``arm`` and ``input_row``, so it is
 _VALIDATED = (*C.WELL_TABLE_COLUMNS, "input_row")
 
 

@@ -292,3 +292,29 @@ def test_a_path_under_the_home_folder_may_start_with_a_tilde(tmp_path, monkeypat
     )
     assert len(sr.read_screen("~/screen.csv")) == len(wells)
     assert sr.annotate(["HGF"], resource="~/pairs.tsv")["receptors"].tolist() == ["MET"]
+
+
+def test_a_wells_tsv_read_back_ranks_as_the_screen(tmp_path, two_line_screen, two_line_result):
+    from secretome_rank.report import write_outputs
+
+    write_outputs(two_line_result, tmp_path / "out")
+    back = pd.read_csv(tmp_path / "out" / "wells.tsv", sep="\t")
+    again = sr.rank_screen(back)
+    for col in ("p_value", "q_value", "rescue_pct"):
+        np.testing.assert_allclose(again.hits[col], two_line_result.hits[col], rtol=1e-9)
+    assert again.hits["is_hit"].tolist() == two_line_result.hits["is_hit"].tolist()
+
+
+def test_a_frame_and_its_csv_rank_alike_and_ranking_has_no_state(
+    tmp_path, two_line_screen, two_line_result
+):
+    two_line_screen.to_csv(tmp_path / "screen.csv", index=False)
+    runs = [
+        sr.rank_screen(sr.read_screen(tmp_path / "screen.csv")),
+        sr.rank_screen(sr.read_screen(two_line_screen)),
+        sr.rank_screen(two_line_screen),  # again: no state kept between calls
+        sr.rank_screen(two_line_result.wells),
+    ]
+    for run in runs:
+        for name in ("hits", "qc", "receptors", "summary", "rescue_matrix"):
+            pd.testing.assert_frame_equal(getattr(run, name), getattr(two_line_result, name))
