@@ -54,3 +54,8 @@ def __getattr__(name: str) -> object:
         module = importlib.import_module(_LAZY[name])
         return getattr(module, name)
     raise AttributeError(f"module 'secretome_rank' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names too, not yet imported (``dir()``, tab completion in a notebook)."""
+    return sorted({*globals(), *__all__})

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, TypeGuard
+
+import numpy as np
 
 from secretome_rank.errors import ConfigError
 from secretome_rank.multitest import ADJUST_METHODS
 
 __all__ = ["RankConfig"]
+
+
+def _is_number(value: object) -> TypeGuard[float]:
+    """A real number (Python or numpy), not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -32,27 +40,30 @@ class RankConfig:
         from secretome_rank.hits import TESTS
 
         problems = []
-        if not 0 < self.fdr <= 1:
-            problems.append(f"fdr={self.fdr}: expected a number in (0, 1]")
+        if not _is_number(self.fdr) or not 0 < self.fdr <= 1:
+            problems.append(f"fdr={self.fdr!r}: expected a number in (0, 1]")
         for name in ("min_rescue", "ssmd_threshold"):
-            if not math.isfinite(getattr(self, name)):
-                problems.append(f"{name}={getattr(self, name)}: expected a finite number")
-        if self.test not in TESTS:
-            problems.append(f"test={self.test!r}: expected one of {', '.join(TESTS)}")
-        if self.alternative not in ("greater", "two-sided"):
-            problems.append(f"alternative={self.alternative!r}: expected 'greater' or 'two-sided'")
-        if self.adjust not in ADJUST_METHODS:
-            problems.append(f"adjust={self.adjust!r}: expected one of {', '.join(ADJUST_METHODS)}")
-        if self.spatial not in ("none", "bscore"):
-            problems.append(f"spatial={self.spatial!r}: expected 'none' or 'bscore'")
-        if self.pool not in ("auto", "none", "cell_line"):
-            problems.append(f"pool={self.pool!r}: expected 'auto', 'none' or 'cell_line'")
-        if self.normalization not in ("controls", "cellhts2"):
-            problems.append(
-                f"normalization={self.normalization!r}: expected 'controls' or 'cellhts2'"
-            )
-        if self.cellhts2_sign not in (1, -1):
-            problems.append(f"cellhts2_sign={self.cellhts2_sign}: expected 1 or -1")
+            value = getattr(self, name)
+            if not _is_number(value) or not math.isfinite(value):
+                problems.append(f"{name}={value!r}: expected a finite number")
+        if not isinstance(self.exclude_failed, bool | np.bool_):  # "no" would be true
+            problems.append(f"exclude_failed={self.exclude_failed!r}: expected True or False")
+        choices: tuple[tuple[str, tuple[str, ...]], ...] = (
+            ("test", tuple(TESTS)),
+            ("alternative", ("greater", "two-sided")),
+            ("adjust", ADJUST_METHODS),
+            ("spatial", ("none", "bscore")),
+            ("pool", ("auto", "none", "cell_line")),
+            ("normalization", ("controls", "cellhts2")),
+        )
+        for name, allowed in choices:
+            value = getattr(self, name)
+            if not isinstance(value, str) or value not in allowed:
+                problems.append(
+                    f"{name}={value!r}: expected one of {', '.join(map(repr, allowed))}"
+                )
+        if not _is_number(self.cellhts2_sign) or self.cellhts2_sign not in (1, -1):
+            problems.append(f"cellhts2_sign={self.cellhts2_sign!r}: expected 1 or -1")
         if problems:
             raise ConfigError("invalid options", problems=problems)
 

@@ -1,11 +1,16 @@
 """Exception hierarchy: every user-facing problem is a :class:`SecretomeRankError`.
 
-The CLI maps these to exit code 3 and prints only the message (no traceback).
+The CLI maps these to exit code 3 and prints only the message (no traceback). Problems that
+are not fatal are Python warnings (:func:`warn`), which the CLI shows as log lines.
 """
 
 from __future__ import annotations
 
+import os
+import sys
+import warnings
 from collections.abc import Iterable
+from pathlib import Path
 
 __all__ = [
     "ConfigError",
@@ -13,7 +18,10 @@ __all__ = [
     "ResourceError",
     "SchemaError",
     "SecretomeRankError",
+    "warn",
 ]
+
+_PACKAGE = str(Path(__file__).resolve().parent) + os.sep
 
 
 class SecretomeRankError(ValueError):
@@ -41,3 +49,20 @@ class ConfigError(SecretomeRankError):
 
 class ResourceError(SecretomeRankError):
     """A ligand-receptor resource or alias table cannot be read or is malformed."""
+
+
+def warn(message: str) -> None:
+    """Report a problem that is not fatal (a data issue, a fallback) as a ``UserWarning``.
+
+    A warning, not a log record: a notebook shows it, while the package logger has only a
+    ``NullHandler`` until the CLI installs its own (which shows warnings on stderr as log
+    lines). It is attributed to the first caller outside the package, as pandas does.
+    """
+    frame = sys._getframe(1)
+    level = 2
+    while frame.f_back is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(
+        _PACKAGE
+    ):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, UserWarning, stacklevel=level)

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from secretome_rank import columns as C
-from secretome_rank.errors import SchemaError
+from secretome_rank.errors import SchemaError, warn
 from secretome_rank.schema import validate_wells
 from secretome_rank.writers import (
     FORMULA_STARTS,
@@ -239,7 +239,7 @@ def read_table(
     SchemaError
         The file is missing, a directory, empty, not UTF-8 text, or cannot be parsed.
     """
-    p = Path(path)
+    p = Path(path).expanduser()  # "~/screen.csv" as pandas reads it
     if not p.exists():
         raise SchemaError(f"{p}: file not found; check the path")
     if p.is_dir():
@@ -248,7 +248,7 @@ def read_table(
         raise SchemaError(f"{p}: the file is empty (0 bytes); expected a header line and rows")
     suffix = p.suffix.lower()
     if sheet is not None and suffix not in _EXCEL:
-        logger.warning("%s: not an Excel file, so the sheet choice (%r) is ignored", p, sheet)
+        warn(f"{p}: not an Excel file, so the sheet choice ({sheet!r}) is ignored")
     if suffix in _PARQUET:
         try:
             return pd.read_parquet(p)
@@ -435,11 +435,8 @@ def _map_columns(
     if problems:
         raise SchemaError(f"{source}: column mapping problems", problems=problems)
     if replaced:
-        logger.warning(
-            "%s: column(s) %s not used: --column maps another column to that name",
-            source,
-            ", ".join(repr(str(c)) for c in replaced),
-        )
+        unused = ", ".join(repr(str(c)) for c in replaced)
+        warn(f"{source}: column(s) {unused} not used: --column maps another column to that name")
         frame = frame.drop(columns=replaced)
     return frame.rename(columns=rename)
 
@@ -457,7 +454,7 @@ def read_screen(
     *,
     sheet: str | int | None = None,
     role_map: Mapping[str, str] | None = None,
-    vehicle_words: tuple[str, ...] = C.DEFAULT_VEHICLE_WORDS,
+    vehicle_words: tuple[str, ...] | str = C.DEFAULT_VEHICLE_WORDS,
     plate_format: int | None = None,
     missing_controls: str = "error",
 ) -> pd.DataFrame:
@@ -476,8 +473,9 @@ def read_screen(
     role_map : mapping, optional
         Extra role words, e.g. ``{"neg": "drug_control", "pos": "vehicle_control"}``.
         Without it only the canonical roles are accepted.
-    vehicle_words : tuple of str
-        Treatment names (case-insensitive) that mark the vehicle (no drug) arm.
+    vehicle_words : tuple of str, or str
+        Treatment names (case-insensitive) that mark the vehicle (no drug) arm; they
+        replace the default ones. A str is one word.
     plate_format : {96, 384, 1536}, optional
         Plate format; inferred from the largest column number when omitted.
     missing_controls : {"error", "robust_z"}
@@ -496,7 +494,7 @@ def read_screen(
     ------
     SchemaError
         Every problem of the file at once, each naming rows or wells, the column, what was
-        expected and how to fix it.
+        expected and how to fix it; also a ``source`` or ``columns`` of the wrong type.
 
     Examples
     --------
@@ -508,9 +506,27 @@ def read_screen(
     >>> sr.read_screen(df)[["well", "role", "arm"]].to_dict("list")["well"]
     ['A01', 'A02', 'A03']
     """
+    for option, value, example in (
+        ("columns", columns, "{'value': 'Luminescence'}"),
+        ("role_map", role_map, "{'neg': 'drug_control', 'pos': 'vehicle_control'}"),
+    ):
+        if value is not None and not isinstance(value, Mapping):
+            raise SchemaError(f"{option}={value!r}: expected a mapping, e.g. {example}")
+    if isinstance(vehicle_words, str):  # one word, not its letters
+        vehicle_words = (vehicle_words,)
     if isinstance(source, pd.DataFrame):
+        if isinstance(source.columns, pd.MultiIndex):
+            raise SchemaError(
+                "input table: its columns have several levels; expected one header row "
+                "(flatten them first, e.g. df.columns = df.columns.get_level_values(-1))"
+            )
         frame = source.copy()
         name = "input table"
+    elif not isinstance(source, str | Path):
+        raise SchemaError(
+            f"read_screen: source of type {type(source).__name__}; expected the path of a "
+            "CSV/TSV/Parquet/Excel file (str or pathlib.Path) or a pandas DataFrame"
+        )
     else:
         frame = read_table(source, sheet=sheet, text=_text_columns(columns))
         name = str(source)

@@ -10,13 +10,13 @@ for library sizes (thousands of tests). :func:`bh_grouped` adjusts many families
 from __future__ import annotations
 
 import logging
-from typing import Literal, get_args
+from typing import Literal, get_args, overload
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
-from secretome_rank.errors import ConfigError
+from secretome_rank.errors import ConfigError, warn
 
 __all__ = ["AdjustMethod", "adjust_pvalues", "bh_grouped", "group_rows", "storey_pi0"]
 
@@ -151,8 +151,49 @@ def _by(p: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _check_range(p: NDArray[np.float64]) -> None:
-    if np.any((p < 0) | (p > 1)):
-        raise ConfigError("p-values must lie in [0, 1]")
+    bad = p[(p < 0) | (p > 1)]
+    if bad.size:
+        shown = ", ".join(f"{v:g}" for v in bad[:5]) + (" ..." if bad.size > 5 else "")
+        raise ConfigError(
+            f"{bad.size} p-value(s) outside [0, 1] ({shown}); expected probabilities in "
+            "[0, 1], NaN for a test that was not done"
+        )
+
+
+def _as_floats(p: object) -> NDArray[np.float64]:
+    """``p`` as a float array; ``None``, NaN and ``pd.NA`` become NaN."""
+    if isinstance(p, pd.DataFrame):
+        raise ConfigError(
+            "adjust_pvalues: p is a DataFrame, and which p-values form a family is not "
+            "clear; pass one column (df[name]), df.apply(adjust_pvalues) for a family per "
+            "column, or df.to_numpy() for one family of all values"
+        )
+    try:
+        return np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError):  # pd.NA (a list from a nullable column), text, ragged
+        pass
+    expected = (
+        "expected numbers in [0, 1] (NaN, None or pd.NA for a missing test) as a list, "
+        "array or Series"
+    )
+    try:
+        cells = np.asarray(p, dtype=object)
+    except ValueError as exc:  # arrays of different shapes in a list, say
+        raise ConfigError(f"adjust_pvalues: p is a ragged nested list; {expected}") from exc
+    missing = np.asarray(pd.isna(cells), dtype=bool)
+    try:
+        return np.where(missing, np.nan, cells).astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        shown = next(v for v in cells[~missing].ravel() if not _is_number(v))
+        raise ConfigError(f"adjust_pvalues: p holds {shown!r}, not a p-value; {expected}") from exc
+
+
+def _is_number(value: object) -> bool:
+    try:
+        float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _holm(p: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -276,13 +317,23 @@ def storey_pi0(
     raise ConfigError(f"storey_pi0: method {method!r}; expected 'smoother' or 'bootstrap'")
 
 
-def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
+@overload
+def adjust_pvalues(p: pd.Series, method: str = "bh") -> pd.Series: ...
+
+
+@overload
+def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]: ...
+
+
+def adjust_pvalues(p: ArrayLike | pd.Series, method: str = "bh") -> NDArray[np.float64] | pd.Series:
     """Adjust p-values for multiple testing; NaN stays NaN and does not count.
 
     Parameters
     ----------
-    p : array_like
-        p-values in [0, 1]; NaN for tests that could not be done.
+    p : array_like or pandas.Series
+        p-values in [0, 1]; NaN (or ``None``, ``pd.NA``) for tests that could not be done.
+        All values form one family, whatever the shape (as R ``p.adjust`` on a matrix); a
+        DataFrame is refused (a family per column: ``df.apply(adjust_pvalues)``).
     method : {"bh", "by", "holm", "bonferroni", "hommel", "storey"}
         Benjamini-Hochberg (default), Benjamini-Yekutieli, Holm, Bonferroni, Hommel, or
         Storey q-values (``pi0`` from qvalue's default smoother, df = 3; with fewer than
@@ -290,13 +341,16 @@ def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
 
     Returns
     -------
-    numpy.ndarray
-        Adjusted p-values (q-values), same shape as ``p``; ``q >= p`` elementwise.
+    numpy.ndarray or pandas.Series
+        Adjusted p-values (q-values), same shape as ``p`` (a Series for a Series, with its
+        index and name); ``q >= p`` elementwise, except for Storey q-values: ``pi0`` times
+        the BH values, so with ``pi0 < 1`` a q-value can lie below its p-value (as in R
+        qvalue).
 
     Raises
     ------
     ConfigError
-        Unknown method, or p-values outside [0, 1].
+        Unknown method, p-values outside [0, 1] or not numbers, or a DataFrame.
 
     References
     ----------
@@ -308,12 +362,16 @@ def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
     --------
     >>> adjust_pvalues([0.01, 0.04, float("nan"), 0.03]).round(3).tolist()
     [0.03, 0.04, nan, 0.04]
+    >>> adjust_pvalues(pd.Series([0.01, 0.04], index=["HGF", "EGF"]), method="holm")
+    HGF    0.02
+    EGF    0.04
+    dtype: float64
     """
     if method not in ADJUST_METHODS:
         raise ConfigError(
             f"unknown p-value adjustment {method!r}; expected one of {', '.join(ADJUST_METHODS)}"
         )
-    arr = np.asarray(p, dtype=float)
+    arr = _as_floats(p)
     flat = arr.ravel()
     ok = ~np.isnan(flat)
     vals = flat[ok]
@@ -333,10 +391,12 @@ def adjust_pvalues(p: ArrayLike, method: str = "bh") -> NDArray[np.float64]:
         else:
             pi0 = storey_pi0(vals) if vals.size >= 20 else 1.0
             if pi0 <= 0:  # R qvalue stops here and recommends pi0 = 1; we use it (BH)
-                logger.warning("Storey pi0 estimate %.3g <= 0; using pi0 = 1 (BH)", pi0)
+                warn(f"Storey pi0 estimate {pi0:.3g} <= 0; using pi0 = 1 (BH)")
                 pi0 = 1.0
             adj = pi0 * _bh(vals)
         out[ok] = adj
+    if isinstance(p, pd.Series):
+        return pd.Series(out, index=p.index, name=p.name)
     return out.reshape(arr.shape)
 
 

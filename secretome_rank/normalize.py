@@ -30,7 +30,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from secretome_rank import columns as C
-from secretome_rank.errors import SchemaError
+from secretome_rank.errors import SchemaError, warn
 
 __all__ = [
     "SpatialMethod",
@@ -381,9 +381,8 @@ def normalize_plates(
     params["bulk_offset_log2"] = bulk.reindex(params[C.PLATE]).to_numpy()
     n_fallback = int((params["norm_method"] == "sample_median").sum())
     if n_fallback:
-        logger.warning(
-            "%d plate(s) without the controls that anchor them were scored against their "
-            "library median (rescue_pct not available there)",
-            n_fallback,
+        warn(
+            f"{n_fallback} plate(s) without the controls that anchor them were scored "
+            "against their library median (rescue_pct not available there)"
         )
     return scored, params

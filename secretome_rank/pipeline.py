@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +18,7 @@ from secretome_rank import __version__
 from secretome_rank import columns as C
 from secretome_rank.aggregate import rescue_matrix, summarize_contexts
 from secretome_rank.config import RankConfig
-from secretome_rank.errors import SchemaError
+from secretome_rank.errors import ConfigError, SchemaError, warn
 from secretome_rank.hits import (
     TESTS,
     call_hits,
@@ -30,6 +32,7 @@ from secretome_rank.io import read_screen
 from secretome_rank.normalize import BSCORE_NEEDS_WELLS, has_well_ids, normalize_plates
 from secretome_rank.qc import plate_qc, spatial_pattern
 from secretome_rank.rank import rank_hits
+from secretome_rank.schema import describe_rows
 from secretome_rank.specificity import classify, interaction_stats
 
 __all__ = ["PipelineResult", "rank_screen"]
@@ -37,9 +40,24 @@ __all__ = ["PipelineResult", "rank_screen"]
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+#: the tables of a :class:`PipelineResult`, in the order of its fields
+_RESULT_TABLES = (
+    "hits",
+    "wells",
+    "qc",
+    "plates",
+    "receptors",
+    "receptor_families",
+    "summary",
+    "rescue_matrix",
+)
+
+
+@dataclass(frozen=True, repr=False)
 class PipelineResult:
     """Every stage table of a run plus its resolved configuration.
+
+    Its ``repr`` is a short overview (counts, parameters, notes), not the tables.
 
     Attributes
     ----------
@@ -63,7 +81,7 @@ class PipelineResult:
         Resolved parameters.
     version : str
         secretome_rank version.
-    notes : list of str
+    notes : tuple of str
         Human-readable notes about the run (fallbacks, exclusions).
     """
 
@@ -78,6 +96,36 @@ class PipelineResult:
     config: dict[str, Any] = field(default_factory=dict)
     version: str = __version__
     notes: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        """One line per table with its size, the main parameters and the notes.
+
+        The dataclass default printed every table in full, tens of lines per table: in a
+        notebook, the output of ``result`` buried what it holds.
+        """
+        hits = self.hits
+        n_hits = int(hits[C.IS_HIT].sum()) if C.IS_HIT in hits.columns else 0
+        keys = [c for c in (C.CELL_LINE, C.TREATMENT) if c in hits.columns]
+        n_contexts = len(hits[keys].drop_duplicates()) if keys else 0
+        n_proteins = hits[C.PROTEIN].nunique() if C.PROTEIN in hits.columns else 0
+        lines = [
+            f"PipelineResult (secretome_rank {self.version}): {n_proteins:,} protein(s) in "
+            f"{n_contexts:,} context(s), {n_hits:,} hit(s)"
+        ]
+        for name in _RESULT_TABLES:
+            table = getattr(self, name)
+            size = "None" if table is None else f"{len(table):,} rows x {table.shape[1]} columns"
+            lines.append(f"  .{name:<18} {size}")
+        if C.VERDICT in self.qc.columns and len(self.qc):
+            counts = self.qc[C.VERDICT].value_counts()
+            verdicts = ", ".join(f"{counts.get(v, 0)} {v}" for v in (C.PASS, C.WARN, C.FAIL))
+            lines.append(f"  plate QC: {verdicts}")
+        shown = ("test", "alternative", "adjust", "fdr", "min_rescue")
+        params = ", ".join(f"{k}={self.config[k]!r}" for k in shown if k in self.config)
+        if params:
+            lines.append(f"  parameters: {params}")
+        lines += [f"  note: {note}" for note in self.notes]
+        return "\n".join(lines)
 
 
 def _complete(table: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
@@ -158,6 +206,69 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.D
     return pd.concat([left.reset_index(drop=True), values.reset_index(drop=True)], axis=1)
 
 
+#: the columns of :func:`~secretome_rank.read_screen`'s output: a table with all of them
+#: (that output, a filtered copy, a result's ``wells``) is not read again; a ``wells.tsv``
+#: read back lacks ``arm`` and ``input_row``, so it is
+_VALIDATED = (*C.WELL_TABLE_COLUMNS, "input_row")
+
+
+def _well_table(wells: pd.DataFrame | str | Path) -> pd.DataFrame:
+    """The validated well table to rank.
+
+    A file, or a table without every column of :data:`_VALIDATED`, goes through
+    :func:`~secretome_rank.read_screen` (an ``arm`` column of a user's own no longer skips
+    that). A validated table is not read again, but what an edit of it in a notebook can
+    break is checked: no rows left, roles and arms outside the allowed words, readings that
+    are not finite numbers >= 0.
+    """
+    if not isinstance(wells, pd.DataFrame | str | Path):
+        raise SchemaError(
+            f"rank_screen: wells is a {type(wells).__name__}; expected a well table "
+            "(pandas DataFrame, see read_screen) or the path of one"
+        )
+    if not isinstance(wells, pd.DataFrame) or not set(_VALIDATED) <= set(wells.columns):
+        return read_screen(wells)
+    source = "input table"
+    if len(wells) == 0:
+        raise SchemaError(
+            f"{source}: no rows; expected one row per well (did a filter leave none?)"
+        )
+    problems = []
+    line = pd.Series(wells["input_row"].to_numpy(), copy=False)  # lines of the file read
+    for col, allowed in ((C.ROLE, C.ROLES), (C.ARM, (C.ARM_DRUG, C.ARM_VEHICLE))):
+        words = wells[col].reset_index(drop=True)
+        if not isinstance(words.dtype, pd.CategoricalDtype):  # a wells.tsv read back, say
+            words = words.astype("category")
+        known = np.append(words.cat.categories.isin(allowed), False)  # last: missing
+        bad = pd.Series(~known[words.cat.codes.to_numpy()], copy=False)
+        if bad.any():
+            problems.append(
+                f"column {col!r}: {describe_rows(line[bad], words[bad].astype(object))}; "
+                f"expected one of {', '.join(allowed)}"
+            )
+    raw = pd.Series(wells[C.VALUE].to_numpy(), copy=False)
+    value = pd.to_numeric(raw, errors="coerce").astype(float)
+    with np.errstate(invalid="ignore"):
+        below = value.to_numpy() < 0
+    for bad, what in (
+        (value.isna() & raw.notna(), "not a number"),
+        (pd.Series(np.isinf(value.to_numpy()), copy=False), "infinite"),
+        (pd.Series(below, copy=False), "negative"),
+    ):
+        if bad.any():
+            problems.append(
+                f"column 'value': {what} in {describe_rows(line[bad], raw[bad])}; expected a "
+                "finite number >= 0, or a missing value"
+            )
+    if problems:
+        raise SchemaError(
+            f"{source}: {len(problems)} problem(s) found in a table with read_screen's columns "
+            "(changed since it was read?)",
+            problems=problems,
+        )
+    return wells
+
+
 def _check_well_ids(wells: pd.DataFrame, cfg: RankConfig) -> None:
     """Raise one :class:`SchemaError` for every chosen option that needs well ids they lack."""
     problems = []
@@ -172,7 +283,7 @@ def _check_well_ids(wells: pd.DataFrame, cfg: RankConfig) -> None:
 
 
 def rank_screen(
-    wells: pd.DataFrame,
+    wells: pd.DataFrame | str | Path,
     *,
     fdr: float = 0.05,
     min_rescue: float = 20.0,
@@ -195,8 +306,10 @@ def rank_screen(
 
     Parameters
     ----------
-    wells : pandas.DataFrame
-        A well table (validated by :func:`secretome_rank.read_screen` if not yet).
+    wells : pandas.DataFrame, str or pathlib.Path
+        A well table: the output of :func:`secretome_rank.read_screen` (or a part of it, or
+        a result's ``wells``), used as it is; any other table or file is read with
+        ``read_screen`` (default options) first.
     fdr : float
         q-value threshold of a hit.
     min_rescue : float
@@ -243,6 +356,14 @@ def rank_screen(
     -------
     PipelineResult
 
+    Raises
+    ------
+    SchemaError
+        The well table has problems (every one at once, as :func:`read_screen` reports
+        them), or has no drug arm.
+    ConfigError
+        An option is invalid (the message names the allowed values).
+
     Examples
     --------
     >>> import secretome_rank as sr
@@ -265,8 +386,9 @@ def rank_screen(
         cellhts2_sign=cellhts2_sign,
     )
     notes: list[str] = []
-    if C.ARM not in wells.columns:
-        wells = read_screen(wells)
+    _check_expression_options(expression, expression_threshold)
+    table = _receptor_resource(resource, resource_mode)  # a bad resource fails before the work
+    wells = _well_table(wells)
     if not (wells[C.ARM] == C.ARM_DRUG).any():
         treatments = ", ".join(map(str, pd.unique(wells[C.TREATMENT].astype(str))[:5]))
         raise SchemaError(
@@ -307,7 +429,7 @@ def rank_screen(
             )
             drug_plates = qc.loc[qc[C.ARM] == C.ARM_DRUG, C.PLATE]
             if drug_plates.isin(failed).all():  # nothing left to test: say it now
-                logger.warning(
+                warn(
                     "every drug-arm plate failed QC and --exclude-failed left them out: no "
                     "protein can be tested (see qc.tsv for the reasons)"
                 )
@@ -342,14 +464,13 @@ def rank_screen(
             "or use --test robust_z (each well against its plate's library spread)"
         )
         notes.append(note)
-        logger.warning(note)
+        warn(note)
     if not (scored[C.ARM] == C.ARM_VEHICLE).any():
         notes.append(
             "no vehicle arm: rescue hits are 'rescue_unconfirmed' (cannot tell drug-specific "
             "rescue from growth stimulation without protein-only plates)"
         )
     # 5. names and receptors of every protein; receptor and family ranking per context
-    table = _receptor_resource(resource, resource_mode)
     hits = _add_receptors(hits, table, expression, expression_threshold)
     # 6. rank within context (hits whose receptors are not expressed go after other hits)
     hits = rank_hits(hits)
@@ -428,7 +549,7 @@ def _add_pooled(
             "per drug (rows with cell_line 'pooled'; --pool none to switch off)"
         )
         notes.append(note)
-        logger.warning(note)
+        warn(note)
     pooled = pooled_stats(
         scored,
         fdr=cfg.fdr,
@@ -439,12 +560,20 @@ def _add_pooled(
     return pd.concat([hits, pooled], ignore_index=True)
 
 
+def _check_expression_options(expression: pd.DataFrame | None, threshold: float) -> None:
+    """Check the expression options before the work (they are used at its end)."""
+    from secretome_rank.receptors.annotation import check_expression
+
+    if not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
+        raise ConfigError(f"expression_threshold={threshold!r}: expected a finite number")
+    if expression is not None:
+        check_expression(expression)
+
+
 def _receptor_resource(resource: pd.DataFrame | str | Path | None, mode: str) -> pd.DataFrame:
     """The ligand-receptor table of this run (bundled, external, or their union)."""
     from secretome_rank.receptors import load_resource
 
-    if isinstance(resource, pd.DataFrame):
-        return resource
     return load_resource(resource, mode=mode)  # type: ignore[arg-type]
 
 
@@ -476,9 +605,10 @@ def _add_receptors(
         lines = set(hits[C.CELL_LINE].astype(str)) - {"pooled"}
         absent = sorted(lines - set(expression[C.CELL_LINE].astype(str)))
         if absent:
-            logger.warning(
-                "the expression table has no cell line %s: receptor_expressed is NA there",
-                ", ".join(absent[:5]) + (f" and {len(absent) - 5} more" if len(absent) > 5 else ""),
+            more = f" and {len(absent) - 5} more" if len(absent) > 5 else ""
+            warn(
+                f"the expression table has no cell line {', '.join(absent[:5])}{more}: "
+                "receptor_expressed is NA there"
             )
         # the signalling receptors decide: a line without MET is not an HGF line because it
         # expresses the co-receptor CD44

@@ -227,10 +227,12 @@ def _replicate_r(w: _Wells) -> pd.Series:
 
     m = np.bincount(plate, minlength=n_p).astype(float)
     sx, sy = total(x), total(y)
-    cov = total(x * y) - sx * sy / m
-    vx = total(x * x) - sx**2 / m
-    vy = total(y * y) - sy**2 / m
+    # a plate without replicated samples has m = 0 (one left out of a filtered table, say:
+    # its id stays a category): its r is NaN, with no warning
     with np.errstate(divide="ignore", invalid="ignore"):
+        cov = total(x * y) - sx * sy / m
+        vx = total(x * x) - sx**2 / m
+        vy = total(y * y) - sy**2 / m
         r = cov / np.sqrt(vx * vy)
     return pd.Series(np.where(m >= 3, r, np.nan), index=w.plates)
 

@@ -24,7 +24,7 @@ from secretome_rank.encode import (
     sort_wells,
     well_key,
 )
-from secretome_rank.errors import SchemaError
+from secretome_rank.errors import SchemaError, warn
 from secretome_rank.layout import FORMATS, format_for, row_letters
 
 __all__ = ["describe_rows", "validate_wells"]
@@ -267,11 +267,10 @@ def validate_wells(
         )
     named_control = role.isin([C.DRUG_CONTROL, C.VEHICLE_CONTROL]) & protein.notna()
     if named_control.any():  # a sample labelled as a control would shift the plate's scale
-        logger.warning(
-            "%s: control wells that name a protein in %s; they are used as controls (the "
-            "protein is ignored); if they are samples, set their role to 'sample'",
-            source,
-            describe_rows(line[named_control], protein[named_control].astype(object)),
+        shown = describe_rows(line[named_control], protein[named_control].astype(object))
+        warn(
+            f"{source}: control wells that name a protein in {shown}; they are used as "
+            "controls (the protein is ignored); if they are samples, set their role to 'sample'"
         )
     out[C.PROTEIN] = protein.where(role == C.SAMPLE)
 
@@ -285,12 +284,9 @@ def validate_wells(
                     f"have one; fill it in on every row"
                 )
             if s.isna().all():
-                logger.warning(
-                    "%s: column %r is empty in every row; every well gets %s %r",
-                    source,
-                    col,
-                    col,
-                    default,
+                warn(
+                    f"{source}: column {col!r} is empty in every row; every well gets "
+                    f"{col} {default!r}"
                 )
             if s.isna().any() and default not in s.cat.categories:
                 s = s.cat.add_categories([default])

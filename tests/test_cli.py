@@ -64,6 +64,7 @@ def test_bad_input_exit_3_no_traceback(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
+@pytest.mark.filterwarnings("always::UserWarning")  # one replicate: the CLI logs that p = NA
 def test_column_option(tmp_path):
     df = tiny_table().rename(columns={"value": "Lum"})
     p = tmp_path / "s.csv"
@@ -224,6 +225,7 @@ def test_rank_with_pair_resource_and_expression(tmp_path, small_screen):
     assert "receptor_expressed" in hits.columns
 
 
+@pytest.mark.filterwarnings("always::UserWarning")  # cellHTS2 has no treatment: the CLI logs it
 def test_import_and_rank_cellhts2(tmp_path):
     from conftest import SHARED
 
@@ -278,6 +280,7 @@ def test_force_needed_for_non_empty_out(tmp_path):
     assert r.exit_code == 0 and (out / "hits.tsv").exists()
 
 
+@pytest.mark.filterwarnings("always::UserWarning")  # one replicate: the CLI logs that p = NA
 def test_excel_and_safe_text_neutralise_formulas(tmp_path):
     import openpyxl
 
@@ -411,6 +414,7 @@ def test_expression_file_problems_name_the_file_and_line(tmp_path):
     )
 
 
+@pytest.mark.filterwarnings("always::UserWarning")  # the expression table lacks a cell line
 def test_run_json_has_the_checksum_of_every_input_file(tmp_path):
     import json
 
@@ -438,6 +442,8 @@ def test_run_json_has_the_checksum_of_every_input_file(tmp_path):
         ],
     )
     assert r.exit_code == 0, r.output
+    # a library warning (a Python warning, so that a notebook shows it) is a log line here
+    assert "the expression table has no cell line SKMEL28" in r.stderr
     inputs = {
         Path(i["path"]).name: i["sha256"]
         for i in json.loads((out / "run.json").read_text())["inputs"]

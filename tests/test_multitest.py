@@ -63,17 +63,33 @@ def test_properties(p, method, rnd):
     q = adjust_pvalues(p, method)
     assert np.array_equal(np.isnan(q), np.isnan(p))
     ok = ~np.isnan(p)
-    assert np.all(q[ok] >= p[ok] - 1e-15) and np.all(q[ok] <= 1)
+    if method == "storey":  # pi0 x BH, pi0 <= 1: below p where BH equals p (as R qvalue)
+        assert np.all(q[ok] <= adjust_pvalues(p, "bh")[ok] + 1e-15) and np.all(q[ok] >= 0)
+    else:
+        assert np.all(q[ok] >= p[ok] - 1e-15) and np.all(q[ok] <= 1)
     perm = np.arange(p.size)
     rnd.shuffle(perm)
     np.testing.assert_allclose(adjust_pvalues(p[perm], method), q[perm], rtol=1e-12)
+
+
+def test_a_storey_q_value_can_lie_below_its_p_value():
+    # found by the property test above, which asserted q >= p for every method: with
+    # pi0 < 1 the largest p-value's q is pi0 x 1 (R qvalue does the same)
+    p = np.r_[np.zeros(19), 1.0]
+    pi0 = storey_pi0(p)
+    assert 0 < pi0 < 1
+    q = adjust_pvalues(p, "storey")
+    np.testing.assert_allclose(q, pi0 * adjust_pvalues(p, "bh"), rtol=1e-12)
+    assert q[-1] < p[-1]
 
 
 def test_storey_nonpositive_pi0_falls_back_to_bh():
     # found by the pipeline property test: 28 p-values whose smoothed pi0 is -0.037
     p = np.r_[np.full(20, 1e-6), np.linspace(0.001, 0.3, 8)]
     assert storey_pi0(p) <= 0
-    np.testing.assert_allclose(adjust_pvalues(p, "storey"), adjust_pvalues(p, "bh"))
+    with pytest.warns(UserWarning, match=r"Storey pi0 estimate -[\d.e-]+ <= 0; using pi0 = 1"):
+        q = adjust_pvalues(p, "storey")
+    np.testing.assert_allclose(q, adjust_pvalues(p, "bh"))
 
 
 # --- grouped BH: one kernel with adjust_pvalues ----------------------------------------

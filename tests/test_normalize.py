@@ -79,7 +79,8 @@ def test_robust_z_fallback_without_controls():
     with pytest.raises(sr.SecretomeRankError, match="missing-controls"):
         sr.read_screen(df)
     wells = sr.read_screen(df, missing_controls="robust_z")
-    scored, params = normalize_plates(wells)
+    with pytest.warns(UserWarning, match="scored against their library median"):
+        scored, params = normalize_plates(wells)
     assert params.loc[0, "norm_method"] == "sample_median"
     assert scored["rescue_pct"].isna().all()
     assert "no_drug_controls" in scored["flags"].iloc[0]

@@ -91,7 +91,8 @@ def test_single_replicate_status():
     wells, _ = sr.simulate_screen(
         seed=2, n_proteins=100, cell_lines=("A",), drugs=("x",), n_replicates=1
     )
-    res = sr.rank_screen(wells, pool="none")
+    with pytest.warns(UserWarning, match="no protein could be tested"):
+        res = sr.rank_screen(wells, pool="none")
     h = res.hits
     assert (h["n_replicates"] <= 1).all()
     # with no replicate anywhere no prior can be estimated: ranked by effect, p missing

@@ -3,7 +3,7 @@ explicit mappings win, and a file's problems are listed in one go."""
 
 from __future__ import annotations
 
-import logging
+import re
 
 import pandas as pd
 import pytest
@@ -54,12 +54,11 @@ def test_headers_match_whatever_the_spacing(tmp_path):
     assert set(wells["cell_line"]) == {"A375", "SKMEL28"}
 
 
-def test_an_explicit_mapping_wins_over_a_column_of_that_name(tmp_path, caplog):
+def test_an_explicit_mapping_wins_over_a_column_of_that_name(tmp_path):
     lines = [HEADER + ",Luminescence"] + [r + ",7" for r in plate_rows("P1")]
-    with caplog.at_level(logging.WARNING):
+    with pytest.warns(UserWarning, match="'value' not used"):  # a notebook shows it
         wells = sr.read_screen(write(tmp_path / "s.csv", lines), {"value": "Luminescence"})
     assert (wells["value"] == 7).all()
-    assert "'value' not used" in caplog.text
 
 
 def test_every_problem_of_the_file_at_once(tmp_path):
@@ -81,6 +80,7 @@ def test_a_plate_without_any_reading_needs_no_controls(tmp_path):
     assert wells.loc[wells["plate"] == "P2", "value"].isna().all()
 
 
+@pytest.mark.filterwarnings("always::UserWarning")  # one replicate: the CLI logs that p = NA
 def test_wells_tsv_carries_the_inputs_own_columns(tmp_path):
     from typer.testing import CliRunner
 
@@ -144,16 +144,16 @@ def test_annotate_reads_the_names_as_written(tmp_path):
     ]
 
 
-def test_a_control_well_naming_a_protein_is_pointed_out(tmp_path, caplog):
+def test_a_control_well_naming_a_protein_is_pointed_out(tmp_path):
     lines = [HEADER, *plate_rows("P1")]
     lines[1] = lines[1].replace("drug_control,,", "drug_control,HGF,")
-    with caplog.at_level(logging.WARNING):
+    said = re.escape("control wells that name a protein in line 2 ('HGF')")
+    with pytest.warns(UserWarning, match=said):
         wells = sr.read_screen(write(tmp_path / "s.csv", lines))
-    assert "control wells that name a protein in line 2 ('HGF')" in caplog.text
     assert wells["protein"].notna().sum() == 2  # the samples only
 
 
-def test_a_sheet_choice_on_a_text_file_is_pointed_out(tmp_path, caplog):
-    with caplog.at_level(logging.WARNING):
+def test_a_sheet_choice_on_a_text_file_is_pointed_out(tmp_path):
+    said = re.escape("not an Excel file, so the sheet choice ('2') is ignored")
+    with pytest.warns(UserWarning, match=said):
         sr.read_screen(write(tmp_path / "s.csv", [HEADER, *plate_rows("P1")]), sheet="2")
-    assert "not an Excel file, so the sheet choice ('2') is ignored" in caplog.text

@@ -449,7 +449,9 @@ def test_read_cellchat_fixture() -> None:
 
 
 def test_read_pairs_fixture() -> None:
-    out = read_resource(FIX / "pairs.tsv")
+    said = "2 symbols not in the bundled HGNC alias table, kept as written: MYLIGAND1, NEWRECEPTOR1"
+    with pytest.warns(UserWarning, match=said):
+        out = read_resource(FIX / "pairs.tsv")
     assert _pairs(out) == {
         ("NRG1", "ERBB3"),
         ("CXCL8", "CXCR1"),
@@ -498,6 +500,7 @@ def test_read_resource_errors() -> None:
         read_resource(FIX / "pairs.tsv", format="excel")  # type: ignore[arg-type]
 
 
+@pytest.mark.filterwarnings("ignore:.*symbols not in the bundled HGNC alias table:UserWarning")
 def test_load_resource_modes() -> None:
     bundled = load_ligand_receptor_table()
     assert len(load_resource()) == len(bundled)
@@ -525,7 +528,8 @@ def test_load_resource_modes() -> None:
     ],
 )
 def test_read_real_shared_resources(path: str, pair: tuple[str, str]) -> None:
-    out = read_resource(shared(path))
+    with pytest.warns(UserWarning, match="symbols not in the bundled HGNC alias table"):
+        out = read_resource(shared(path))
     assert len(out) > 1000
     assert pair in _pairs(out)
 

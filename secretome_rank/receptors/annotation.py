@@ -108,8 +108,16 @@ def _name_frame(data: pd.DataFrame | pd.Series | Iterable[str] | str, column: st
                 "Pass column=... naming the protein names"
             )
         return data.copy()
+    if isinstance(data, pd.Series):  # its index is kept, as a DataFrame's
+        return pd.DataFrame({column: data.array}, index=data.index)
     if isinstance(data, str):
         data = [data]
+    if not isinstance(data, Iterable) or (isinstance(data, np.ndarray) and data.ndim != 1):
+        what = f"a {data.ndim}-D array" if isinstance(data, np.ndarray) else type(data).__name__
+        raise SchemaError(
+            f"annotate: got {what}; expected protein names (a name, a list, 1-D array or "
+            "Series of names) or a table with a column of them"
+        )
     return pd.DataFrame({column: list(data)})
 
 
@@ -153,7 +161,8 @@ def annotate(
     Returns
     -------
     pandas.DataFrame
-        A copy of ``data`` (same rows and order) with added (or replaced) columns:
+        A copy of ``data`` (same rows, order and index; names given as a Series keep its
+        index) with added (or replaced) columns:
 
         - ``symbol``: HGNC approved symbol(s), ``;``-separated for heterodimers, PDGF-AB and
           combinations ``A+B``; empty when ambiguous or unknown;
@@ -168,6 +177,11 @@ def annotate(
           (0 when none, or only curated additions);
         - ``receptor_status``: ``known_receptor``, ``no_known_receptor`` (name resolved, no
           receptor in the table), ``ambiguous_name`` or ``unknown_name``.
+
+    Raises
+    ------
+    SchemaError
+        ``data`` is a table without ``column``, or not names (a number, a 2-D array).
 
     Examples
     --------
@@ -226,7 +240,9 @@ def annotate(
     for col in cols:
         if col != column:
             out[col] = added[col].to_numpy()
-    if not isinstance(data, pd.DataFrame) or data.index.equals(pd.RangeIndex(len(data))):
+    if not isinstance(data, pd.DataFrame | pd.Series) or data.index.equals(
+        pd.RangeIndex(len(data))
+    ):
         return out
     out.index = data.index
     return out
@@ -322,6 +338,36 @@ def receptor_table(
 
 
 # --- expression ------------------------------------------------------------------------------
+def check_expression(expression: object) -> pd.Series:
+    """Check a receptor expression table; return its ``value`` column as numbers.
+
+    Raises
+    ------
+    SchemaError
+        ``expression`` is not a DataFrame, lacks ``cell_line``, ``gene`` or ``value``, or has
+        values that are not numbers.
+    """
+    cols = (C.CELL_LINE, GENE, C.VALUE)
+    if not isinstance(expression, pd.DataFrame):
+        raise SchemaError(
+            f"expression is a {type(expression).__name__}; expected a table (DataFrame) with "
+            f"the columns {', '.join(cols)}, e.g. pandas.read_csv of the expression file"
+        )
+    missing = [c for c in cols if c not in expression.columns]
+    if missing:
+        raise SchemaError(
+            f"expression table lacks column(s) {', '.join(missing)}; expected {', '.join(cols)}"
+        )
+    values = pd.to_numeric(expression[C.VALUE], errors="coerce")
+    bad = np.flatnonzero((values.isna() & expression[C.VALUE].notna()).to_numpy())
+    if bad.size:
+        raise SchemaError(
+            f"expression: column 'value' is not numeric at row(s) {', '.join(map(str, bad[:10]))}; "
+            "expected expression levels (e.g. TPM)"
+        )
+    return values
+
+
 def receptor_expressed(
     annotated: pd.DataFrame,
     expression: pd.DataFrame,
@@ -364,21 +410,10 @@ def receptor_expressed(
         Missing columns, non-numeric values, or several cell lines in ``expression`` but no
         ``cell_line`` column in ``annotated``.
     """
-    for name, df, cols in (
-        ("expression", expression, (C.CELL_LINE, GENE, C.VALUE)),
-        ("annotated", annotated, (receptors_column,)),
-    ):
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            raise SchemaError(
-                f"{name} table lacks column(s) {', '.join(missing)}; expected {', '.join(cols)}"
-            )
-    values = pd.to_numeric(expression[C.VALUE], errors="coerce")
-    bad = np.flatnonzero((values.isna() & expression[C.VALUE].notna()).to_numpy())
-    if bad.size:
+    values = check_expression(expression)
+    if receptors_column not in annotated.columns:
         raise SchemaError(
-            f"expression: column 'value' is not numeric at row(s) {', '.join(map(str, bad[:10]))}; "
-            "expected expression levels (e.g. TPM)"
+            f"annotated table lacks column(s) {receptors_column}; expected {receptors_column}"
         )
     res = resolver or default_resolver()
     genes = expression[GENE].astype(str)

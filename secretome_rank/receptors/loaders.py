@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from secretome_rank.errors import ConfigError, ResourceError, SchemaError
+from secretome_rank.errors import ConfigError, ResourceError, SchemaError, warn
 from secretome_rank.names import SEP, NameResolver, default_resolver
 from secretome_rank.receptors.table import (
     CURATOR_NOTE,
@@ -87,11 +87,9 @@ def _normalise_table(
     ]
     if unmapped:
         shown = ", ".join(sorted(unmapped)[:20])
-        logger.warning(
-            "%s: %d symbols not in the bundled HGNC alias table, kept as written: %s",
-            source,
-            len(unmapped),
-            shown,
+        warn(
+            f"{source}: {len(unmapped)} symbols not in the bundled HGNC alias table, kept as "
+            f"written: {shown}"
         )
     if not rows:
         raise ResourceError(
@@ -270,7 +268,7 @@ def _read_cellchat(
                 "CellChatDB complexes, and no complex_input*.csv lies beside the file to say "
                 "their subunits; put CellChatDB's complex_input.csv in the same folder"
             )
-        logger.warning("%s: no complex_input*.csv beside it; names kept as written", path)
+        warn(f"{path}: no complex_input*.csv beside it; names kept as written")
 
     def expand(v: str) -> str:
         return table.get(v, v)
@@ -381,7 +379,7 @@ def read_resource(
     ResourceError
         The path does not exist, lacks required files or columns, or has empty symbols.
     """
-    p = Path(path)
+    p = Path(path).expanduser()
     if format not in RESOURCE_FORMATS:
         raise ConfigError(
             f"resource format {format!r}; expected one of {', '.join(RESOURCE_FORMATS)}"
@@ -423,7 +421,7 @@ def _union(base: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
 
 
 def load_resource(
-    path: str | Path | None = None,
+    path: str | Path | pd.DataFrame | None = None,
     *,
     mode: ResourceMode = "replace",
     format: ResourceFormat = "auto",
@@ -433,8 +431,10 @@ def load_resource(
 
     Parameters
     ----------
-    path : str or Path, optional
-        External resource (see :func:`read_resource`). ``None``: the bundled table.
+    path : str, Path or DataFrame, optional
+        External resource (see :func:`read_resource`), or a table of pairs in memory (at
+        least ``ligand`` and ``receptor``, as :func:`load_ligand_receptor_table`; missing
+        columns are filled in). ``None``: the bundled table.
     mode : {"replace", "union"}
         ``replace``: use only the external resource. ``union``: the bundled table plus the
         external pairs; a pair in both keeps the bundled family/role/note and lists the
@@ -455,12 +455,17 @@ def load_resource(
         Unknown ``mode``.
     ResourceError
         The external resource cannot be read.
+    SchemaError
+        A table in memory lacks ``ligand`` or ``receptor``.
     """
     if mode not in RESOURCE_MODES:
         raise ConfigError(f"resource mode {mode!r}; expected one of {', '.join(RESOURCE_MODES)}")
     if path is None:
         return load_ligand_receptor_table()
-    extra = read_resource(path, format=format, resolver=resolver)
+    if isinstance(path, pd.DataFrame):
+        extra = _as_table(path)
+    else:
+        extra = read_resource(path, format=format, resolver=resolver)
     if mode == "replace":
         return extra
     return _union(load_ligand_receptor_table(), extra)
