@@ -380,7 +380,8 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
             f"{more}"
             ": drug-arm plate without drug_control wells (or with no value in any of them), so "
             "0 % rescue is undefined; add the drug-only wells to the table, or pass "
-            "--missing-controls robust-z to score such plates against their library median "
+            "--missing-controls robust-z (missing_controls='robust_z' in Python) to score such "
+            "plates against their library median "
             "(rescue_pct is then not available)"
         )
     if missing_controls == "error":
@@ -397,7 +398,8 @@ def _check_controls(out: pd.DataFrame, missing_controls: str) -> list[str]:
             problems.append(
                 f"cell line(s) {', '.join(map(str, lacking[:_MAX_LISTED]))}: no vehicle_control "
                 "wells with a value on any plate, so 100 % rescue is undefined; add the no-drug "
-                "control wells, or pass --missing-controls robust-z"
+                "control wells, or pass --missing-controls robust-z "
+                "(missing_controls='robust_z' in Python)"
             )
     if not equals_value(out[C.ROLE], C.SAMPLE).any():
         problems.append("no sample wells (role 'sample'): nothing to rank")
