@@ -158,7 +158,8 @@ def fit_plate_params(wells: pd.DataFrame) -> pd.DataFrame:
         params[["n_samples", "n_drug_controls", "n_vehicle_controls"]].fillna(0).astype(int)
     )
     # drug-arm plates without vehicle controls borrow the V/D ratio of their cell line
-    ratio = params["vehicle_median"] / params["drug_median"]
+    # (a drug median of 0, a complete kill in background-subtracted data, has no ratio)
+    ratio = params["vehicle_median"] / params["drug_median"].where(params["drug_median"] > 0)
     drug = params[C.ARM] == C.ARM_DRUG
     line_ratio = ratio[drug].groupby(params.loc[drug, C.CELL_LINE]).median()
     params["vehicle_source"] = np.where(params["vehicle_median"].notna(), "plate", "none")
@@ -170,7 +171,13 @@ def fit_plate_params(wells: pd.DataFrame) -> pd.DataFrame:
         params.loc[borrowed.index[borrowed.notna()], "vehicle_source"] = "context"
     anchor = np.where(drug, params["drug_median"], params["vehicle_median"])
     params["norm_method"] = np.where(pd.notna(anchor), "controls", "sample_median")
-    params["reference"] = np.where(pd.notna(anchor), anchor, params["sample_median"])
+    # logs need a level above 0: an anchor reading 0 (every cell killed, background
+    # subtracted) still sets the % rescue scale, but log ratios are taken to the library
+    # median instead (the test value is centred on it anyway, so it does not change)
+    sample_level = params["sample_median"].where(params["sample_median"] > 0)
+    params["reference"] = np.where(
+        pd.notna(anchor) & (anchor > 0), anchor, sample_level.to_numpy(dtype=float)
+    )
     return params.reset_index()
 
 
@@ -384,5 +391,15 @@ def normalize_plates(
         warn(
             f"{n_fallback} plate(s) without the controls that anchor them were scored "
             "against their library median (rescue_pct not available there)"
+        )
+    zero = (params["norm_method"] == "controls") & ~(
+        np.where(params[C.ARM] == C.ARM_DRUG, params["drug_median"], params["vehicle_median"]) > 0
+    )
+    if zero.any():
+        names = ", ".join(map(str, params.loc[zero, C.PLATE].head(10)))
+        warn(
+            f"{int(zero.sum())} plate(s) whose anchoring controls read 0 ({names}): their "
+            "log2 ratios are taken to the plate's library median instead (rescue_pct still "
+            "uses the controls; the test is unchanged, as it is centred on that median)"
         )
     return scored, params

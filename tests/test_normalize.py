@@ -97,3 +97,27 @@ def test_bscore_removes_column_gradient(small_screen):
     slope_corr = np.polyfit(col, s["test_value"].fillna(0), 1)[0]
     assert slope_raw > 0.04 and abs(slope_corr) < 0.01
     assert s["bscore"].notna().mean() > 0.9
+
+
+def test_drug_controls_reading_zero_keep_the_plate_in_the_test(small_screen):
+    # background-subtracted data of a complete kill: the drug controls read 0. The plate kept
+    # log2 ratios of +inf and NaN test values (dropped from the test without a word) and a
+    # numpy RuntimeWarning; the test value is centred on the library median, so it needs no D
+    wells, _ = small_screen
+    plate = wells.loc[wells["role"] == "drug_control", "plate"].iloc[0]
+    zero = wells.copy()
+    zero.loc[(zero["plate"] == plate) & (zero["role"] == "drug_control"), "value"] = 0.0
+    with pytest.warns(UserWarning, match=r"1 plate\(s\) whose anchoring controls read 0"):
+        scored, params = normalize_plates(sr.read_screen(zero))
+    before, _ = normalize_plates(sr.read_screen(wells))
+    on = (scored["plate"] == plate).to_numpy()
+    sample = on & (scored["role"] == "sample").to_numpy()
+    assert np.isfinite(scored.loc[on, "log2_ratio"]).all()
+    assert np.isfinite(scored.loc[sample, "test_value"]).all()
+    np.testing.assert_allclose(
+        scored.loc[sample, "test_value"], before.loc[sample, "test_value"], atol=1e-12
+    )
+    # % rescue still runs from the drug controls (0) to the vehicle controls
+    v = params.set_index("plate").loc[plate, "vehicle_median"]
+    x = scored.loc[sample, "value"].to_numpy()
+    np.testing.assert_allclose(scored.loc[sample, "rescue_pct"], 100 * x / v)
