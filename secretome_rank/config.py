@@ -12,10 +12,10 @@ import numpy as np
 from secretome_rank.errors import ConfigError
 from secretome_rank.multitest import ADJUST_METHODS
 
-__all__ = ["RankConfig"]
+__all__ = ["RankConfig", "is_number"]
 
 
-def _is_number(value: object) -> TypeGuard[float]:
+def is_number(value: object) -> TypeGuard[float]:
     """A real number (Python or numpy), not a bool."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
@@ -40,11 +40,11 @@ class RankConfig:
         from secretome_rank.hits import TESTS
 
         problems = []
-        if not _is_number(self.fdr) or not 0 < self.fdr <= 1:
+        if not is_number(self.fdr) or not 0 < self.fdr <= 1:
             problems.append(f"fdr={self.fdr!r}: expected a number in (0, 1]")
         for name in ("min_rescue", "ssmd_threshold"):
             value = getattr(self, name)
-            if not _is_number(value) or not math.isfinite(value):
+            if not is_number(value) or not math.isfinite(value):
                 problems.append(f"{name}={value!r}: expected a finite number")
         if not isinstance(self.exclude_failed, bool | np.bool_):  # "no" would be true
             problems.append(f"exclude_failed={self.exclude_failed!r}: expected True or False")
@@ -62,7 +62,7 @@ class RankConfig:
                 problems.append(
                     f"{name}={value!r}: expected one of {', '.join(map(repr, allowed))}"
                 )
-        if not _is_number(self.cellhts2_sign) or self.cellhts2_sign not in (1, -1):
+        if not is_number(self.cellhts2_sign) or self.cellhts2_sign not in (1, -1):
             problems.append(f"cellhts2_sign={self.cellhts2_sign!r}: expected 1 or -1")
         if problems:
             raise ConfigError("invalid options", problems=problems)

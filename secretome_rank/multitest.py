@@ -184,11 +184,11 @@ def _as_floats(p: object) -> NDArray[np.float64]:
     try:
         return np.where(missing, np.nan, cells).astype(np.float64)
     except (TypeError, ValueError) as exc:
-        shown = next(v for v in cells[~missing].ravel() if not _is_number(v))
+        shown = next(v for v in cells[~missing].ravel() if not _reads_as_float(v))
         raise ConfigError(f"adjust_pvalues: p holds {shown!r}, not a p-value; {expected}") from exc
 
 
-def _is_number(value: object) -> bool:
+def _reads_as_float(value: object) -> bool:
     try:
         float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):

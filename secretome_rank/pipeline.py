@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import logging
 import math
-import numbers
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from secretome_rank import __version__
 from secretome_rank import columns as C
 from secretome_rank.aggregate import rescue_matrix, summarize_contexts
-from secretome_rank.config import RankConfig
+from secretome_rank.config import RankConfig, is_number
 from secretome_rank.errors import ConfigError, SchemaError, warn
 from secretome_rank.hits import (
     TESTS,
@@ -32,100 +28,13 @@ from secretome_rank.io import read_screen
 from secretome_rank.normalize import BSCORE_NEEDS_WELLS, has_well_ids, normalize_plates
 from secretome_rank.qc import plate_qc, spatial_pattern
 from secretome_rank.rank import rank_hits
-from secretome_rank.schema import describe_rows
+from secretome_rank.result import PipelineResult
+from secretome_rank.schema import READ_COLUMNS, check_read
 from secretome_rank.specificity import classify, interaction_stats
 
 __all__ = ["PipelineResult", "rank_screen"]
 
 logger = logging.getLogger(__name__)
-
-
-#: the tables of a :class:`PipelineResult`, in the order of its fields
-_RESULT_TABLES = (
-    "hits",
-    "wells",
-    "qc",
-    "plates",
-    "receptors",
-    "receptor_families",
-    "summary",
-    "rescue_matrix",
-)
-
-
-@dataclass(frozen=True, repr=False)
-class PipelineResult:
-    """Every stage table of a run plus its resolved configuration.
-
-    Its ``repr`` is a short overview (counts, parameters, notes), not the tables.
-
-    Attributes
-    ----------
-    hits : pandas.DataFrame
-        One row per protein x context (DESIGN section 3), ranked.
-    wells : pandas.DataFrame
-        Normalised wells with ``test_value`` and flags.
-    qc : pandas.DataFrame
-        One row per plate with metrics and verdict.
-    plates : pandas.DataFrame
-        Per-plate normalisation parameters.
-    receptors : pandas.DataFrame or None
-        Receptor ranking per context (``receptors.tsv``).
-    receptor_families : pandas.DataFrame or None
-        Family roll-up per context (``receptor_families.tsv``).
-    summary : pandas.DataFrame or None
-        Across-context summary per protein (``summary.tsv``).
-    rescue_matrix : pandas.DataFrame or None
-        Protein x context matrix of ``rescue_pct`` (``rescue_matrix.tsv``).
-    config : dict
-        Resolved parameters.
-    version : str
-        secretome_rank version.
-    notes : tuple of str
-        Human-readable notes about the run (fallbacks, exclusions).
-    """
-
-    hits: pd.DataFrame
-    wells: pd.DataFrame
-    qc: pd.DataFrame
-    plates: pd.DataFrame
-    receptors: pd.DataFrame | None = None
-    receptor_families: pd.DataFrame | None = None
-    summary: pd.DataFrame | None = None
-    rescue_matrix: pd.DataFrame | None = None
-    config: dict[str, Any] = field(default_factory=dict)
-    version: str = __version__
-    notes: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        """One line per table with its size, the main parameters and the notes.
-
-        The dataclass default printed every table in full, tens of lines per table: in a
-        notebook, the output of ``result`` buried what it holds.
-        """
-        hits = self.hits
-        n_hits = int(hits[C.IS_HIT].sum()) if C.IS_HIT in hits.columns else 0
-        keys = [c for c in (C.CELL_LINE, C.TREATMENT) if c in hits.columns]
-        n_contexts = len(hits[keys].drop_duplicates()) if keys else 0
-        n_proteins = hits[C.PROTEIN].nunique() if C.PROTEIN in hits.columns else 0
-        lines = [
-            f"PipelineResult (secretome_rank {self.version}): {n_proteins:,} protein(s) in "
-            f"{n_contexts:,} context(s), {n_hits:,} hit(s)"
-        ]
-        for name in _RESULT_TABLES:
-            table = getattr(self, name)
-            size = "None" if table is None else f"{len(table):,} rows x {table.shape[1]} columns"
-            lines.append(f"  .{name:<18} {size}")
-        if C.VERDICT in self.qc.columns and len(self.qc):
-            counts = self.qc[C.VERDICT].value_counts()
-            verdicts = ", ".join(f"{counts.get(v, 0)} {v}" for v in (C.PASS, C.WARN, C.FAIL))
-            lines.append(f"  plate QC: {verdicts}")
-        shown = ("test", "alternative", "adjust", "fdr", "min_rescue")
-        params = ", ".join(f"{k}={self.config[k]!r}" for k in shown if k in self.config)
-        if params:
-            lines.append(f"  parameters: {params}")
-        lines += [f"  note: {note}" for note in self.notes]
-        return "\n".join(lines)
 
 
 def _complete(table: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
@@ -206,66 +115,22 @@ def _left_join(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> pd.D
     return pd.concat([left.reset_index(drop=True), values.reset_index(drop=True)], axis=1)
 
 
-#: the columns of :func:`~secretome_rank.read_screen`'s output: a table with all of them
-#: (that output, a filtered copy, a result's ``wells``) is not read again; a ``wells.tsv``
-#: read back lacks ``arm`` and ``input_row``, so it is
-_VALIDATED = (*C.WELL_TABLE_COLUMNS, "input_row")
-
-
 def _well_table(wells: pd.DataFrame | str | Path) -> pd.DataFrame:
     """The validated well table to rank.
 
-    A file, or a table without every column of :data:`_VALIDATED`, goes through
-    :func:`~secretome_rank.read_screen` (an ``arm`` column of a user's own no longer skips
-    that). A validated table is not read again, but what an edit of it in a notebook can
-    break is checked: no rows left, roles and arms outside the allowed words, readings that
-    are not finite numbers >= 0.
+    A file, or a table without every column of read_screen's output, goes through
+    :func:`~secretome_rank.read_screen` (an ``arm`` column of a user's own does not skip
+    that); that output, a filtered copy or a result's ``wells`` is not read again, but what an
+    edit of it in a notebook can break is checked (:func:`~secretome_rank.schema.check_read`).
     """
     if not isinstance(wells, pd.DataFrame | str | Path):
         raise SchemaError(
             f"rank_screen: wells is a {type(wells).__name__}; expected a well table "
             "(pandas DataFrame, see read_screen) or the path of one"
         )
-    if not isinstance(wells, pd.DataFrame) or not set(_VALIDATED) <= set(wells.columns):
+    if not isinstance(wells, pd.DataFrame) or not set(READ_COLUMNS) <= set(wells.columns):
         return read_screen(wells)
-    source = "input table"
-    if len(wells) == 0:
-        raise SchemaError(
-            f"{source}: no rows; expected one row per well (did a filter leave none?)"
-        )
-    problems = []
-    line = pd.Series(wells["input_row"].to_numpy(), copy=False)  # lines of the file read
-    for col, allowed in ((C.ROLE, C.ROLES), (C.ARM, (C.ARM_DRUG, C.ARM_VEHICLE))):
-        words = wells[col].reset_index(drop=True)
-        if not isinstance(words.dtype, pd.CategoricalDtype):  # a wells.tsv read back, say
-            words = words.astype("category")
-        known = np.append(words.cat.categories.isin(allowed), False)  # last: missing
-        bad = pd.Series(~known[words.cat.codes.to_numpy()], copy=False)
-        if bad.any():
-            problems.append(
-                f"column {col!r}: {describe_rows(line[bad], words[bad].astype(object))}; "
-                f"expected one of {', '.join(allowed)}"
-            )
-    raw = pd.Series(wells[C.VALUE].to_numpy(), copy=False)
-    value = pd.to_numeric(raw, errors="coerce").astype(float)
-    with np.errstate(invalid="ignore"):
-        below = value.to_numpy() < 0
-    for bad, what in (
-        (value.isna() & raw.notna(), "not a number"),
-        (pd.Series(np.isinf(value.to_numpy()), copy=False), "infinite"),
-        (pd.Series(below, copy=False), "negative"),
-    ):
-        if bad.any():
-            problems.append(
-                f"column 'value': {what} in {describe_rows(line[bad], raw[bad])}; expected a "
-                "finite number >= 0, or a missing value"
-            )
-    if problems:
-        raise SchemaError(
-            f"{source}: {len(problems)} problem(s) found in a table with read_screen's columns "
-            "(changed since it was read?)",
-            problems=problems,
-        )
+    check_read(wells)
     return wells
 
 
@@ -564,7 +429,7 @@ def _check_expression_options(expression: pd.DataFrame | None, threshold: float)
     """Check the expression options before the work (they are used at its end)."""
     from secretome_rank.receptors.annotation import check_expression
 
-    if not isinstance(threshold, numbers.Real) or not math.isfinite(threshold):
+    if not is_number(threshold) or not math.isfinite(threshold):
         raise ConfigError(f"expression_threshold={threshold!r}: expected a finite number")
     if expression is not None:
         check_expression(expression)

@@ -27,7 +27,7 @@ from secretome_rank.encode import (
 from secretome_rank.errors import SchemaError, warn
 from secretome_rank.layout import FORMATS, format_for, row_letters
 
-__all__ = ["describe_rows", "validate_wells"]
+__all__ = ["READ_COLUMNS", "check_read", "describe_rows", "validate_wells"]
 
 logger = logging.getLogger(__name__)
 
@@ -424,3 +424,61 @@ def infer_replicates(wells: pd.DataFrame) -> pd.Series:
     )
     filled = rep.fillna(wells[C.PLATE].map(plate_rep))
     return filled.astype(int)
+
+
+#: the columns of :func:`~secretome_rank.read_screen`'s output: a table with all of them
+#: (that output, a filtered copy, a result's ``wells``) need not be read again; a
+#: ``wells.tsv`` read back lacks ``arm`` and ``input_row``
+READ_COLUMNS = (*C.WELL_TABLE_COLUMNS, "input_row")
+
+
+def check_read(wells: pd.DataFrame) -> None:
+    """Check what an edit can break in a table :func:`~secretome_rank.read_screen` returned.
+
+    No rows left, roles and arms outside the allowed words, readings that are not finite
+    numbers >= 0 (lines named by ``input_row``): about 10 ms per million wells, where reading
+    the table again would take seconds.
+
+    Raises
+    ------
+    SchemaError
+        Every problem found, at once.
+    """
+    source = "input table"
+    if len(wells) == 0:
+        raise SchemaError(
+            f"{source}: no rows; expected one row per well (did a filter leave none?)"
+        )
+    problems = []
+    line = pd.Series(wells["input_row"].to_numpy(), copy=False)  # lines of the file read
+    for col, allowed in ((C.ROLE, C.ROLES), (C.ARM, (C.ARM_DRUG, C.ARM_VEHICLE))):
+        words = wells[col].reset_index(drop=True)
+        if not isinstance(words.dtype, pd.CategoricalDtype):  # a wells.tsv read back, say
+            words = words.astype("category")
+        known = np.append(words.cat.categories.isin(allowed), False)  # last: missing
+        bad = pd.Series(~known[words.cat.codes.to_numpy()], copy=False)
+        if bad.any():
+            problems.append(
+                f"column {col!r}: {describe_rows(line[bad], words[bad].astype(object))}; "
+                f"expected one of {', '.join(allowed)}"
+            )
+    raw = pd.Series(wells[C.VALUE].to_numpy(), copy=False)
+    value = pd.to_numeric(raw, errors="coerce").astype(float)
+    with np.errstate(invalid="ignore"):
+        below = value.to_numpy() < 0
+    for bad, what in (
+        (value.isna() & raw.notna(), "not a number"),
+        (pd.Series(np.isinf(value.to_numpy()), copy=False), "infinite"),
+        (pd.Series(below, copy=False), "negative"),
+    ):
+        if bad.any():
+            problems.append(
+                f"column 'value': {what} in {describe_rows(line[bad], raw[bad])}; expected a "
+                "finite number >= 0, or a missing value"
+            )
+    if problems:
+        raise SchemaError(
+            f"{source}: {len(problems)} problem(s) found in a table with read_screen's columns "
+            "(changed since it was read?)",
+            problems=problems,
+        )
