@@ -508,3 +508,25 @@ def test_qc_table_fits_the_terminal_and_never_cuts_a_plate_id():
     numbered = qc.assign(plate=[f"P{i}" for i in range(len(qc))])
     text = "\n".join(_qc_lines(numbered, 90))
     assert "cell line" in text and "left out for the terminal's width: edge log2" in text
+
+
+def test_annotate_finds_the_protein_column_as_read_screen_does(tmp_path):
+    # 'Protein' (or 'PROTEIN ') names the protein column, as in a well table; before, only
+    # the exact 'protein' did, in the command line and the API
+    import secretome_rank as sr
+
+    (tmp_path / "names.csv").write_text("Protein\n001\nHGF\n")
+    r = runner.invoke(app, ["annotate", str(tmp_path / "names.csv"), "-f", "tsv"])
+    assert r.exit_code == 0, r.output
+    rows = [line.split("\t")[:3] for line in r.stdout.splitlines()]
+    assert rows == [
+        ["Protein", "symbol", "resolution"],
+        ["001", "", "unknown"],
+        ["HGF", "HGF", "exact"],
+    ]
+    out = sr.annotate(pd.DataFrame({"PROTEIN ": ["EGF"]}))
+    assert out["symbol"].tolist() == ["EGF"] and "PROTEIN " in out.columns
+    from secretome_rank.errors import SchemaError
+
+    with pytest.raises(SchemaError, match="no column .protein."):  # two alike: no guess
+        sr.annotate(pd.DataFrame({"Protein": ["EGF"], "protein ": ["HGF"]}))

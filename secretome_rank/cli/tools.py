@@ -246,22 +246,25 @@ def annotate(
         import pandas as pd
 
         from secretome_rank.errors import SchemaError
-        from secretome_rank.io import format_tsv, read_table, write_table
+        from secretome_rank.io import format_tsv, header_key, read_table, write_table
         from secretome_rank.receptors import annotate as annotate_names
         from secretome_rank.receptors import load_resource
         from secretome_rank.writers import json_records
 
+        key = header_key(column)  # the column is matched as read_screen matches ('Protein')
         if str(table) == "-":
             frame = pd.DataFrame({column: [ln.strip() for ln in sys.stdin if ln.strip()]})
-        else:
-            frame = read_table(table, text=lambda header: header == column)  # names as written
-        if column not in frame.columns:
+        else:  # names as written
+            frame = read_table(table, text=lambda header: header_key(header) == key)
+        alike = [str(c) for c in frame.columns if header_key(c) == key]
+        name = column if column in frame.columns or len(alike) != 1 else alike[0]
+        if name not in frame.columns:
             raise SchemaError(
                 f"{table}: no column {column!r} (columns: {', '.join(map(str, frame.columns))}); "
                 "name the protein column with --column"
             )
         res = load_resource(resource, mode=(resource_mode or ResourceMode.REPLACE).value)
-        ann = annotate_names(frame, column=column, resource=res)
+        ann = annotate_names(frame, column=name, resource=res)
         if out is not None:
             write_table(ann, out)
         if fmt is OutputFormat.json:
@@ -269,7 +272,7 @@ def annotate(
         elif fmt is OutputFormat.tsv:
             format_tsv(ann, sys.stdout)
         else:
-            _print_table(ann[[column, "symbol", "resolution", "receptors", "receptor_status"]])
+            _print_table(ann[[name, "symbol", "resolution", "receptors", "receptor_status"]])
 
     _guard(run)
 

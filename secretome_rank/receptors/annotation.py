@@ -100,16 +100,26 @@ def _resolve_in_table(res: NameResolver, name: object, own: dict[str, str]) -> N
     return NameResolution(hit.query, (lig,), EXACT, (), "resource symbol")
 
 
-def _name_frame(data: pd.DataFrame | pd.Series | Iterable[str] | str, column: str) -> pd.DataFrame:
+def _name_frame(
+    data: pd.DataFrame | pd.Series | Iterable[str] | str, column: str
+) -> tuple[pd.DataFrame, str]:
+    """The names as a table, and the column that holds them."""
     if isinstance(data, pd.DataFrame):
         if column not in data.columns:
-            raise SchemaError(
-                f"annotate: no column {column!r}; found {', '.join(map(str, data.columns))}. "
-                "Pass column=... naming the protein names"
-            )
-        return data.copy()
+            # as read_screen matches headers: 'Protein', 'PROTEIN ' name the column too
+            from secretome_rank.io import header_key
+
+            alike = [c for c in data.columns if header_key(c) == header_key(column)]
+            if len(alike) != 1:
+                raise SchemaError(
+                    f"annotate: no column {column!r}; found "
+                    f"{', '.join(map(str, data.columns))}. Pass column=... naming the protein "
+                    "names"
+                )
+            column = alike[0]
+        return data.copy(), column
     if isinstance(data, pd.Series):  # its index is kept, as a DataFrame's
-        return pd.DataFrame({column: data.array}, index=data.index)
+        return pd.DataFrame({column: data.array}, index=data.index), column
     if isinstance(data, str):
         data = [data]
     if not isinstance(data, Iterable) or (isinstance(data, np.ndarray) and data.ndim != 1):
@@ -118,7 +128,7 @@ def _name_frame(data: pd.DataFrame | pd.Series | Iterable[str] | str, column: st
             f"annotate: got {what}; expected protein names (a name, a list, 1-D array or "
             "Series of names) or a table with a column of them"
         )
-    return pd.DataFrame({column: list(data)})
+    return pd.DataFrame({column: list(data)}), column
 
 
 def _status(resolution: str, has_receptor: bool) -> str:
@@ -193,7 +203,7 @@ def annotate(
     """
     if min_resources < 0:
         raise ConfigError(f"min_resources={min_resources}; expected an integer >= 0")
-    frame = _name_frame(data, column)
+    frame, column = _name_frame(data, column)
     table = _as_table(resource)
     by_ligand = _pairs_by_ligand(table, _check_roles(roles), min_resources)
     res = resolver or default_resolver()
