@@ -476,6 +476,34 @@ def check_read(wells: pd.DataFrame) -> None:
                 f"column 'value': {what} in {describe_rows(line[bad], raw[bad])}; expected a "
                 "finite number >= 0, or a missing value"
             )
+    # a table put together from two reads (pd.concat of a screen with itself, say) would
+    # count each well twice as a replicate
+    row = wells[C.ROW].to_numpy(dtype=float, na_value=np.nan)
+    column = wells[C.COL].to_numpy(dtype=float, na_value=np.nan)
+    placed = ~(np.isnan(row) | np.isnan(column))
+    if placed.any():
+        plate = wells[C.PLATE].reset_index(drop=True)
+        if not isinstance(plate.dtype, pd.CategoricalDtype):  # read_screen's is categorical
+            plate = plate.astype("category")
+        codes = plate.cat.codes.to_numpy().astype(np.int64)
+        r = np.where(placed, row, 1).astype(np.int64) - 1
+        c = np.where(placed, column, 1).astype(np.int64) - 1
+        n_cols = int(c.max()) + 1
+        # one slot per (plate, row, column): counting them is cheaper than hashing the keys
+        key = ((codes + 1) * (int(r.max()) + 1) + r) * n_cols + c  # code -1: no plate
+        counts = np.bincount(key[placed], minlength=int(key.max()) + 1)
+        dup = pd.Series(placed & (counts[key] > 1), copy=False)
+        if dup.any():
+            pairs = (
+                plate.astype(str)
+                + ":"
+                + pd.Series(wells[C.WELL].to_numpy(), copy=False).astype(str)
+            )
+            problems.append(
+                f"columns 'plate','well': duplicate wells in "
+                f"{describe_rows(line[dup], pairs[dup])}; each (plate, well) must appear once "
+                "(was the table concatenated with itself?)"
+            )
     if problems:
         raise SchemaError(
             f"{source}: {len(problems)} problem(s) found in a table with read_screen's columns "

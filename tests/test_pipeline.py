@@ -206,3 +206,21 @@ def test_strong_plate_patterns_bring_advice_to_use_bscore():
     )
     plain, _ = sr.simulate_screen(seed=100, **kw)
     assert not any("--spatial bscore" in n for n in sr.rank_screen(plain).notes)
+
+
+def test_a_read_table_concatenated_with_itself_is_refused(small_screen):
+    # every well would have counted twice as a replicate (n and df inflated, p too small)
+    import pandas as pd
+
+    from secretome_rank.errors import SchemaError
+
+    wells = sr.read_screen(small_screen[0])
+    twice = pd.concat([wells, wells], ignore_index=True)
+    with pytest.raises(SchemaError) as err:
+        sr.rank_screen(twice)
+    text = str(err.value.problems)
+    assert "duplicate wells" in text and "concatenated with itself" in text
+    # a part of the table, and two different reads put together, are fine
+    one = wells[wells["plate"] == wells["plate"].iloc[0]]
+    other = wells[wells["plate"] != wells["plate"].iloc[0]]
+    assert len(sr.rank_screen(pd.concat([one, other], ignore_index=True)).hits)
