@@ -9,6 +9,7 @@ for library sizes (thousands of tests). :func:`bh_grouped` adjusts many families
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Literal, get_args, overload
 
@@ -168,10 +169,9 @@ def _as_floats(p: object) -> NDArray[np.float64]:
             "clear; pass one column (df[name]), df.apply(adjust_pvalues) for a family per "
             "column, or df.to_numpy() for one family of all values"
         )
-    try:
+    # pd.NA (a list from a nullable column), text or a ragged list: read cell by cell below
+    with contextlib.suppress(TypeError, ValueError):
         return np.asarray(p, dtype=np.float64)
-    except (TypeError, ValueError):  # pd.NA (a list from a nullable column), text, ragged
-        pass
     expected = (
         "expected numbers in [0, 1] (NaN, None or pd.NA for a missing test) as a list, "
         "array or Series"

@@ -129,8 +129,13 @@ def _shared_labels(
         return None
     if len(distinct) > len(values) // 2:
         return None
-    labels = np.array([*text(np.asarray(distinct, dtype=values.dtype)), "NA"], dtype=object)
-    return lambda i, j: list(labels[codes[i:j]].tolist())
+    return _by_codes(text(np.asarray(distinct, dtype=values.dtype)), codes)
+
+
+def _by_codes(labels: list[str], codes: np.ndarray) -> Callable[[int, int], list[str]]:
+    """Rows ``[start, stop)`` as the labels their codes pick; code -1 (missing) gives NA."""
+    table = np.array([*labels, "NA"], dtype=object)
+    return lambda i, j: list(table[codes[i:j]].tolist())
 
 
 def _column_formatter(col: pd.Series) -> Callable[[int, int], list[str]]:
@@ -138,9 +143,7 @@ def _column_formatter(col: pd.Series) -> Callable[[int, int], list[str]]:
     dtype = col.dtype
     if isinstance(dtype, pd.CategoricalDtype):
         categories = _column_formatter(pd.Series(col.cat.categories))
-        labels = np.array([*categories(0, len(col.cat.categories)), "NA"], dtype=object)
-        codes = col.cat.codes.to_numpy()  # -1 (missing) takes the last label, NA
-        return lambda i, j: list(labels[codes[i:j]].tolist())
+        return _by_codes(categories(0, len(col.cat.categories)), col.cat.codes.to_numpy())
     if pd.api.types.is_bool_dtype(dtype):
         values = col.astype("boolean")
         missing = values.isna().to_numpy()
