@@ -5,7 +5,7 @@
 
 Runs ``secretome_rank.rank_screen`` with its defaults (moderated t on library-centred log2
 ratios, BH within each context, hit = q <= 0.05 and rescue_pct >= 20) on screens from
-``simulate_screen`` under 39 scenarios (the default; 2 and 4 replicates; 10-30 %
+``simulate_screen`` under 40 scenarios (the default; 2 and 4 replicates; 10-30 %
 rescuers; strong edge loss, gradients and plate scales; more noise, outliers and missing
 wells; more mitogens and toxic proteins; and artefacts the simulator does not model, added
 to its wells here; see ``SCENARIOS``), seeds 100, 101, ... for every scenario. ``--quick``:
@@ -52,7 +52,9 @@ pipeline itself is unchanged):
   controls): the library bulk is 0 % rescue, the controls only set the scale. Removes the
   bias from controls that lose signal at the plate edge together;
 - ``mask outlier wells``: a well whose ``test_value`` is more than 5 plate MADs from the
-  median of its protein's wells in the context (proteins with >= 3 wells) is left out.
+  median of its protein's wells in the context (proteins with >= 3 wells) is left out;
+- ``robust prior``: not a prototype but the shipped option ``robust=True`` (``--robust``,
+  limma's ``eBayes(robust = TRUE)``) on the same wells.
 
 Artefacts added to the simulated wells (the simulator has no knob for them; ``value`` is
 changed, expectations in ``truth`` are not):
@@ -162,12 +164,14 @@ class Scenario:
 #: prototypes (see the module docstring)
 CENTRE = ("two-pass centre", "two-pass + bulk rescue")
 MASK = ("mask outlier wells",)
+#: the shipped option ``robust=True`` (limma's robust prior) on the same normalised wells
+ROBUST = ("robust prior",)
 # rescuer, mitogen and toxic counts are percentages of the bundled library (491 proteins)
 SCENARIOS = [
-    Scenario("default", alternatives=CENTRE + MASK),
+    Scenario("default", alternatives=CENTRE + MASK + ROBUST),
     Scenario("default, bscore", rank={"spatial": "bscore"}),
     # 2. replicates
-    Scenario("2 replicates", {"n_replicates": 2}),
+    Scenario("2 replicates", {"n_replicates": 2}, alternatives=ROBUST),
     Scenario("4 replicates", {"n_replicates": 4}),
     # 3. high hit rate
     Scenario("10% rescuers", {"n_rescuers": 49}, alternatives=CENTRE),
@@ -183,9 +187,10 @@ SCENARIOS = [
     Scenario("plate scale sd 1.5", {"plate_scale_sd": 1.5}),
     # 5. noise, outliers, missing wells
     Scenario("noise 0.15", {"noise_sd": 0.15}),
-    Scenario("noise 0.3", {"noise_sd": 0.3}, alternatives=MASK),
-    Scenario("outliers 3%", {"outlier_rate": 0.03}, alternatives=MASK),
-    Scenario("outliers 10%", {"outlier_rate": 0.10}, alternatives=MASK),
+    Scenario("noise 0.3", {"noise_sd": 0.3}, alternatives=MASK + ROBUST),
+    Scenario("outliers 3%", {"outlier_rate": 0.03}, alternatives=MASK + ROBUST),
+    Scenario("outliers 10%", {"outlier_rate": 0.10}, alternatives=MASK + ROBUST),
+    Scenario("outliers 10%, robust", {"outlier_rate": 0.10}, rank={"robust": True}),
     Scenario("missing 10%", {"missing_rate": 0.10}),
     Scenario("missing 30%", {"missing_rate": 0.30}),
     # 6. mitogens and toxic proteins
@@ -199,9 +204,9 @@ SCENARIOS = [
     Scenario("shared tilt 0.3", perturb=shared_tilt(0.3)),
     Scenario("shared tilt 0.6", perturb=shared_tilt(0.6)),
     Scenario("shared tilt 0.6, bscore", perturb=shared_tilt(0.6), rank={"spatial": "bscore"}),
-    Scenario("protein noise", perturb=protein_noise(0.7)),
+    Scenario("protein noise", perturb=protein_noise(0.7), alternatives=ROBUST),
     Scenario("additive noise 3%", perturb=additive_noise(0.03)),
-    Scenario("bad plate (noise)", perturb=bad_plate(0.3)),
+    Scenario("bad plate (noise)", perturb=bad_plate(0.3), alternatives=ROBUST),
     Scenario("bad plate (quadrant +40%)", perturb=quadrant(1.4)),
     Scenario("drug window 0.5", {"drug_survival": 0.5}, alternatives=CENTRE),
     Scenario(
@@ -352,9 +357,11 @@ def run(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
         variants["two-pass + bulk rescue"] = bulk_rescue(scored, result.plates, centre)
     if set(MASK) & set(scenario.alternatives):
         variants["mask outlier wells"] = mask_outlier_wells(result.wells)
+    if set(ROBUST) & set(scenario.alternatives):
+        variants["robust prior"] = result.wells
     for name in scenario.alternatives:
         sc = variants[name]
-        hits = call_hits(protein_stats(sc))
+        hits = call_hits(protein_stats(sc, robust=name in ROBUST))
         out.append({"method": name, **evaluate(hits, truth, sc)})
     return [{"scenario": scenario.name, "seed": seed, **row} for row in out]
 

@@ -35,6 +35,7 @@ class RankConfig:
     pool: str = "auto"
     normalization: str = "controls"
     cellhts2_sign: int = 1
+    robust: bool = False
 
     def __post_init__(self) -> None:
         from secretome_rank.hits import TESTS
@@ -46,8 +47,10 @@ class RankConfig:
             value = getattr(self, name)
             if not is_number(value) or not math.isfinite(value):
                 problems.append(f"{name}={value!r}: expected a finite number")
-        if not isinstance(self.exclude_failed, bool | np.bool_):  # "no" would be true
-            problems.append(f"exclude_failed={self.exclude_failed!r}: expected True or False")
+        for name in ("exclude_failed", "robust"):
+            flag = getattr(self, name)
+            if not isinstance(flag, bool | np.bool_):  # "no" would be true
+                problems.append(f"{name}={flag!r}: expected True or False")
         choices: tuple[tuple[str, tuple[str, ...]], ...] = (
             ("test", tuple(TESTS)),
             ("alternative", ("greater", "two-sided")),

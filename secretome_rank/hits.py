@@ -269,6 +269,7 @@ def protein_stats(
     test: str = "moderated",
     alternative: str = "greater",
     adjust: str = "bh",
+    robust: bool = False,
 ) -> pd.DataFrame:
     """Effect sizes and test per protein per drug context.
 
@@ -282,6 +283,10 @@ def protein_stats(
         ``greater`` tests rescue only; ``two-sided`` also finds sensitizers.
     adjust : str
         p-value adjustment within each context (:func:`secretome_rank.adjust_pvalues`).
+    robust : bool
+        Moderated test only: limma's robust prior (``eBayes(robust = TRUE)``), which keeps
+        proteins with an outlying variance from shrinking every protein's prior df
+        (:mod:`secretome_rank.robust_prior`); ``df_prior`` is then per protein.
 
     Returns
     -------
@@ -365,6 +370,7 @@ def protein_stats(
                 var_tv[sel],
                 n_tv[sel] - 1,
                 groups=ctx_codes[sel],
+                robust=robust,
             )
             df[np.isnan(t)] = np.nan
     elif test == "welch":

@@ -205,6 +205,8 @@ def moderated_t(
     s2: F64,
     df_residual: F64,
     groups: NDArray[np.intp] | None = None,
+    *,
+    robust: bool = False,
 ) -> ModeratedT:
     """Moderated t statistics for one coefficient per feature (limma ``eBayes``).
 
@@ -221,6 +223,10 @@ def moderated_t(
     groups : ndarray of int, optional
         Group code per feature (e.g. the context): each group gets its own prior, as if
         ``eBayes`` were run once per group.
+    robust : bool
+        ``eBayes(robust = TRUE)``: the prior from Winsorized log variances, and a prior df
+        per feature that is smaller for features with an outlying variance
+        (:func:`~secretome_rank.robust_prior.fit_f_dist_robust`).
 
     Returns
     -------
@@ -235,7 +241,9 @@ def moderated_t(
     With ``d0 = inf`` every feature uses ``s0^2``. The p-values use Student's t with
     ``df_total`` degrees of freedom.
     """
-    t, df_total, s2_post, s0, d0 = moderate(coef, stdev_unscaled, s2, df_residual, groups)
+    t, df_total, s2_post, s0, d0 = moderate(
+        coef, stdev_unscaled, s2, df_residual, groups, robust=robust
+    )
     with np.errstate(invalid="ignore"):
         p_greater = t_sf(t, df_total)
         p_less = t_sf(-t, df_total)
@@ -258,6 +266,8 @@ def moderate(
     s2: F64,
     df_residual: F64,
     groups: NDArray[np.intp] | None = None,
+    *,
+    robust: bool = False,
 ) -> tuple[F64, F64, F64, F64, F64]:
     """Moderated t without p-values: the arithmetic of :func:`moderated_t`.
 
@@ -265,7 +275,7 @@ def moderate(
 
     Parameters
     ----------
-    coef, stdev_unscaled, s2, df_residual, groups
+    coef, stdev_unscaled, s2, df_residual, groups, robust
         As in :func:`moderated_t`.
 
     Returns
@@ -279,8 +289,14 @@ def moderate(
     d = np.asarray(df_residual, dtype=float)
     g = np.zeros(coef.size, dtype=np.intp) if groups is None else np.asarray(groups, dtype=np.intp)
     var = np.where(d == 0, 0.0, np.asarray(s2, dtype=float))
-    s0g, d0g = fit_f_dist(var, d, g)
-    s0, d0 = s0g[g], d0g[g]
+    if robust:
+        from secretome_rank.robust_prior import fit_f_dist_robust
+
+        s0g, _, d0 = fit_f_dist_robust(var, d, g)
+        s0 = s0g[g]
+    else:
+        s0g, d0g = fit_f_dist(var, d, g)
+        s0, d0 = s0g[g], d0g[g]
     with np.errstate(invalid="ignore", divide="ignore"):
         s2_post = np.where(np.isinf(d0), s0, (d * var + d0 * s0) / (d + d0))
         t = coef / su / np.sqrt(s2_post)

@@ -161,6 +161,7 @@ def rank_screen(
     pool: str = "auto",
     normalization: str = "controls",
     cellhts2_sign: int = 1,
+    robust: bool = False,
     resource: pd.DataFrame | str | Path | None = None,
     resource_mode: str = "replace",
     expression: pd.DataFrame | None = None,
@@ -201,6 +202,11 @@ def rank_screen(
     cellhts2_sign : {1, -1}
         cellHTS2's ``sign``: -1 makes a loss of signal score positive (as in the cellHTS2
         vignette's viability screen); the one-sided test then looks for losses.
+    robust : bool
+        Moderated tests only: limma's robust variance prior (``eBayes(robust = TRUE)``,
+        :mod:`secretome_rank.robust_prior`). Proteins whose replicate variance is an outlier
+        (a wild well) no longer shrink the prior df of every protein in the context; they
+        get a smaller prior df of their own. Off by default, as in limma.
     resource : DataFrame, str or Path, optional
         Ligand-receptor resource (CellPhoneDB folder, liana/OmniPath CSV, CellChat
         ``interaction_input.csv`` or a two-column TSV); default the bundled curated table.
@@ -249,6 +255,7 @@ def rank_screen(
         pool=pool,
         normalization=normalization,
         cellhts2_sign=cellhts2_sign,
+        robust=robust,
     )
     notes: list[str] = []
     _check_expression_options(expression, expression_threshold)
@@ -302,7 +309,11 @@ def rank_screen(
         on_table("wells", scored)
     # 3. per-protein statistics per context, FDR, hit calls
     stats_table = protein_stats(
-        scored, test=cfg.test, alternative=cfg.alternative, adjust=cfg.adjust
+        scored,
+        test=cfg.test,
+        alternative=cfg.alternative,
+        adjust=cfg.adjust,
+        robust=cfg.robust,
     )
     stats_table = call_hits(
         stats_table,
@@ -315,7 +326,9 @@ def rank_screen(
     # 4. drug-specific rescue against the vehicle arm, then class per protein; on the
     # completed table, so that a protein with vehicle wells but no drug-arm rows informs the
     # interaction prior and gets its n_vehicle, as in limma
-    hits = interaction_stats(scored, _complete(stats_table, scored), adjust=cfg.adjust)
+    hits = interaction_stats(
+        scored, _complete(stats_table, scored), adjust=cfg.adjust, robust=cfg.robust
+    )
     hits = hits[[*(c for c in hits.columns if c != C.STATUS), C.STATUS]]  # status stays last
     hits[C.IS_HIT] = hits[C.IS_HIT].fillna(False).astype(bool)
     hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
@@ -421,6 +434,7 @@ def _add_pooled(
         min_rescue=cfg.min_rescue,
         alternative=cfg.alternative,
         adjust=cfg.adjust,
+        robust=cfg.robust,
     ).drop(columns=[C.SYMBOL, C.RECEPTORS, C.RANK], errors="ignore")
     return pd.concat([hits, pooled], ignore_index=True)
 

@@ -156,7 +156,9 @@ def _per_line(
     return res.reset_index()
 
 
-def _moderated(frame: pd.DataFrame, value: str, by: list[str]) -> pd.DataFrame:
+def _moderated(
+    frame: pd.DataFrame, value: str, by: list[str], *, robust: bool = False
+) -> pd.DataFrame:
     """Moderated one-sample t of ``value`` across rows of each ``by`` group (prior per drug)."""
     ok = frame[value].notna()
     sub = frame[ok]
@@ -169,7 +171,9 @@ def _moderated(frame: pd.DataFrame, value: str, by: list[str]) -> pd.DataFrame:
     bulk = st["mean"].where(n >= 2).groupby(drug_code).transform("median").fillna(0.0)
     st["bulk"] = bulk.to_numpy()
     coef = st["mean"].to_numpy() - st["bulk"].to_numpy()
-    fit = moderated_t(coef, 1 / np.sqrt(n), st["var"].to_numpy(), n - 1, groups=drug_code)
+    fit = moderated_t(
+        coef, 1 / np.sqrt(n), st["var"].to_numpy(), n - 1, groups=drug_code, robust=robust
+    )
     st["t"] = fit.t
     st["df"] = fit.df_total
     st["p_greater"] = fit.p_greater
@@ -187,6 +191,7 @@ def pooled_stats(
     alternative: str = "greater",
     adjust: str = "bh",
     min_line_fraction: float = 0.1,
+    robust: bool = False,
 ) -> pd.DataFrame:
     """Per drug and protein, test across cell lines used as replicates (``cell_line = "pooled"``).
 
@@ -210,6 +215,8 @@ def pooled_stats(
         Effect-size condition of a hit: the protein must rescue (per-line mean
         ``rescue_pct >= min_rescue``) at least ``max(1, ceil(min_line_fraction * n))`` of the
         ``n`` lines with data (for a sensitizer: ``rescue_pct <= -min_rescue`` in as many).
+    robust : bool
+        limma's robust variance prior (:mod:`secretome_rank.robust_prior`) for both tests.
 
     Returns
     -------
@@ -327,7 +334,7 @@ def pooled_stats(
     line.loc[line["tv"].isna(), ["lr", "rp", "d"]] = np.nan  # a line counts only with a test value
 
     # 2. across lines
-    st = _moderated(line, "tv", key)
+    st = _moderated(line, "tv", key, robust=robust)
     agg = line.groupby(key, sort=False).agg(
         n_wells=("n_wells", "sum"),
         rp=("rp", "mean"),
@@ -400,7 +407,7 @@ def pooled_stats(
         both["dtv"] = both["tv"] - both["vtv"]
         both["dlog2"] = np.where(both["dtv"].notna(), both["lr"] - both["vg"], np.nan)
         if both["dtv"].notna().any():
-            it = _moderated(both, "dtv", key)
+            it = _moderated(both, "dtv", key, robust=robust)
             il = both.groupby(key, sort=False)["dlog2"].mean().rename("ilog2").reset_index()
             it = res[key].merge(it, on=key, how="left").merge(il, on=key, how="left")
             ip = it["p_greater"].to_numpy(dtype=float)

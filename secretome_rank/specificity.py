@@ -64,14 +64,16 @@ def two_group_moderated(
     m2: np.ndarray,
     v2: np.ndarray,
     groups: np.ndarray | None = None,
+    *,
+    robust: bool = False,
 ) -> dict[str, np.ndarray]:
     """Moderated t for ``mean1 - mean2`` per feature (limma ``lmFit(~ group)`` + ``eBayes``).
 
     Features with only one group still contribute their residual variance to the prior
-    (as in limma) but get no coefficient.
+    (as in limma) but get no coefficient. ``robust``: ``eBayes(robust = TRUE)``.
     """
     coef, su, s2, df = _two_group_design(n1, m1, v1, n2, m2, v2)
-    fit = moderated_t(coef, su, s2, df, groups=groups)
+    fit = moderated_t(coef, su, s2, df, groups=groups, robust=robust)
     return {
         "coef": coef,
         "t": fit.t,
@@ -123,11 +125,13 @@ def interaction_stats(
     *,
     alternative: str = "greater",
     adjust: str = "bh",
+    robust: bool = False,
 ) -> pd.DataFrame:
     """Add the drug x vehicle interaction test to a per-protein table.
 
     Columns ``interaction_log2``, ``interaction_t``, ``interaction_df``, ``interaction_p``,
-    ``interaction_q`` and ``n_vehicle`` (NaN without a vehicle arm).
+    ``interaction_q`` and ``n_vehicle`` (NaN without a vehicle arm). ``robust``: limma's
+    robust variance prior, as in :func:`secretome_rank.hits.protein_stats`.
     """
     out = stats_table.copy(deep=False)  # copy-on-write: new columns only
     new = {col: np.full(len(out), np.nan) for col in C.INTERACTION_COLUMNS}
@@ -135,7 +139,16 @@ def interaction_stats(
     sample = is_value(scored[C.ROLE], C.SAMPLE)
     veh_rows = np.flatnonzero(sample & is_value(scored[C.ARM], C.ARM_VEHICLE))
     if veh_rows.size:
-        _interaction(scored, out, new, veh_rows, sample, alternative=alternative, adjust=adjust)
+        _interaction(
+            scored,
+            out,
+            new,
+            veh_rows,
+            sample,
+            alternative=alternative,
+            adjust=adjust,
+            robust=robust,
+        )
     for col, values in new.items():
         out[col] = values
     return out
@@ -150,6 +163,7 @@ def _interaction(
     *,
     alternative: str,
     adjust: str,
+    robust: bool,
 ) -> None:
     """Fill the columns ``new`` of :func:`interaction_stats` for a screen with a vehicle arm."""
     drug_rows = np.flatnonzero(sample & is_value(scored[C.ARM], C.ARM_DRUG))
@@ -184,7 +198,7 @@ def _interaction(
     )
     ctx = first_appearance(ctx_ids, ctx_size)[0]
     coef, su, s2, df_resid = _two_group_design(*(a[sel] for a in (*d, *v)))
-    t, df, _, _, _ = moderate(coef, su, s2, df_resid, groups=ctx)
+    t, df, _, _, _ = moderate(coef, su, s2, df_resid, groups=ctx, robust=robust)
     with np.errstate(invalid="ignore"):
         p = t_sf(t, df) if alternative == "greater" else np.minimum(2 * t_sf(np.abs(t), df), 1.0)
     new["interaction_t"][sel] = t

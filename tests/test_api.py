@@ -131,6 +131,7 @@ def test_a_resource_table_in_union_mode_keeps_the_bundled_pairs(tmp_path, two_li
         ({"min_rescue": None}, "min_rescue=None: expected a finite number"),
         ({"ssmd_threshold": "3"}, "ssmd_threshold='3': expected a finite number"),
         ({"exclude_failed": "no"}, "exclude_failed='no': expected True or False"),
+        ({"robust": 1}, "robust=1: expected True or False"),
         ({"test": ["welch"]}, "test=['welch']: expected one of 'moderated', 'welch'"),
         ({"expression_threshold": float("nan")}, "expression_threshold=nan: expected a finite"),
     ],

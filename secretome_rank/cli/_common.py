@@ -218,6 +218,14 @@ TopOpt = Annotated[int, typer.Option("--top", help="Rows per context in the tabl
 ExcludeOpt = Annotated[
     bool, typer.Option("--exclude-failed", help="Leave plates failing QC out of the statistics.")
 ]
+RobustOpt = Annotated[
+    bool,
+    typer.Option(
+        "--robust",
+        help="limma's robust variance prior: proteins with a wild replicate do not shrink "
+        "every protein's prior df.",
+    ),
+]
 MissingOpt = Annotated[
     MissingControls,
     typer.Option(

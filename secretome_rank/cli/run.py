@@ -55,6 +55,7 @@ from secretome_rank.cli._common import (
     ResourceMode,
     ResourceModeOpt,
     ResourceOpt,
+    RobustOpt,
     RoleMapOpt,
     SafeTextOpt,
     SheetOpt,
@@ -202,6 +203,7 @@ def rank(
     adjust: AdjustOptT = AdjustOpt.bh,
     spatial: SpatialOptT = SpatialOpt.none,
     exclude_failed: ExcludeOpt = False,
+    robust: RobustOpt = False,
     missing_controls: MissingOpt = MissingControls.error,
     plate_format: FormatPlateOpt = None,
     plate_map: PlateMapOpt = None,
@@ -260,6 +262,7 @@ def rank(
         "adjust": adjust.value,
         "spatial": spatial.value,
         "exclude_failed": exclude_failed,
+        "robust": robust,
         "normalization": normalization.value,
         "cellhts2_sign": cellhts2_sign,
         "resource": resource,
@@ -297,6 +300,7 @@ def demo(
     min_rescue: MinRescueOpt = 20.0,
     test: TestOpt = Test.moderated,
     spatial: SpatialOptT = SpatialOpt.none,
+    robust: RobustOpt = False,
     report: ReportOpt = None,
     plots: PlotsOpt = None,
     excel: ExcelOpt = False,
@@ -308,7 +312,13 @@ def demo(
     """Rank the bundled example screen (simulated, known answers) into --out DIR."""
     from secretome_rank.examples import example_screen_path
 
-    options = {"fdr": fdr, "min_rescue": min_rescue, "test": test.value, "spatial": spatial.value}
+    options = {
+        "fdr": fdr,
+        "min_rescue": min_rescue,
+        "test": test.value,
+        "spatial": spatial.value,
+        "robust": robust,
+    }
     output = _Output(out, fmt, top, report, plots, excel, safe_text, force)
     _guard(lambda: _run_rank(lambda: _load_wells([example_screen_path()]), options, output))
 
