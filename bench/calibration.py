@@ -5,7 +5,7 @@
 
 Runs ``secretome_rank.rank_screen`` with its defaults (moderated t on library-centred log2
 ratios, BH within each context, hit = q <= 0.05 and rescue_pct >= 20) on screens from
-``simulate_screen`` under 40 scenarios (the default; 2 and 4 replicates; 10-30 %
+``simulate_screen`` under 42 scenarios (the default; 2 and 4 replicates; 10-30 %
 rescuers; strong edge loss, gradients and plate scales; more noise, outliers and missing
 wells; more mitogens and toxic proteins; and artefacts the simulator does not model, added
 to its wells here; see ``SCENARIOS``), seeds 100, 101, ... for every scenario. ``--quick``:
@@ -38,19 +38,22 @@ columns of the sample area (40 % of the library; one layout on every plate), and
 fraction of exact nulls with p < 0.01 there and inside.
 
 Methods: ``current`` is ``rank_screen`` as shipped (with the scenario's options, e.g.
-``spatial="bscore"``). Scenarios with ``alternatives`` also run prototypes on the same
-normalised wells (``result.wells``), through ``protein_stats`` and ``call_hits`` (the
-pipeline itself is unchanged):
+``spatial="bscore"``). Scenarios with ``alternatives`` also run, on the same normalised
+wells (``result.wells``), options and prototypes through ``protein_stats`` and
+``call_hits``:
 
-- ``two-pass centre``: each plate's ``test_value`` is re-centred on the median log2 ratio of
-  the sample wells of proteins that a first moderated, two-sided pass finds not
-  significant in either direction (BH q > 0.05 in their context); two passes. The plain
-  median assumes inactive proteins are the majority *and* the active ones are balanced
-  around them; this drops the clearly active ones first;
-- ``two-pass + bulk rescue``: as above, and ``rescue_pct = 100 (x / 2^c - D) / (V - D)``
-  with ``c`` the plate's two-pass centre (log2 ratio of the library bulk to the drug
+- ``centre inactive``: the shipped option ``centre="inactive"`` (``--centre inactive``,
+  ``secretome_rank.centring``) on the same wells: each drug-arm plate's ``test_value`` is
+  re-centred on the median log2 ratio of the sample wells of proteins that a moderated,
+  two-sided pass finds not significant in either direction (BH q > 0.05 in their
+  context); two passes. The plain median assumes inactive proteins are the majority *and*
+  the active ones are balanced around them; this drops the clearly active ones first
+  (a prototype here until it shipped; the numbers are the same);
+- ``centre inactive + bulk rescue``: as above, and ``rescue_pct = 100 (x / 2^c - D) /
+  (V - D)`` with ``c`` the plate's new centre (log2 ratio of the library bulk to the drug
   controls): the library bulk is 0 % rescue, the controls only set the scale. Removes the
-  bias from controls that lose signal at the plate edge together;
+  bias from controls that lose signal at the plate edge together (a prototype: DESIGN 2.2
+  defines ``rescue_pct`` by the controls);
 - ``mask outlier wells``: a well whose ``test_value`` is more than 5 plate MADs from the
   median of its protein's wells in the context (proteins with >= 3 wells) is left out;
 - ``robust prior``: not a prototype but the shipped option ``robust=True`` (``--robust``,
@@ -85,6 +88,7 @@ import pandas as pd
 from scipy import stats
 
 import secretome_rank as sr
+from secretome_rank.centring import centre_on_inactive
 from secretome_rank.hits import call_hits, protein_stats
 
 KEY = ["cell_line", "treatment", "protein"]
@@ -162,7 +166,7 @@ class Scenario:
 
 
 #: prototypes (see the module docstring)
-CENTRE = ("two-pass centre", "two-pass + bulk rescue")
+CENTRE = ("centre inactive", "centre inactive + bulk rescue")
 MASK = ("mask outlier wells",)
 #: the shipped option ``robust=True`` (limma's robust prior) on the same normalised wells
 ROBUST = ("robust prior",)
@@ -198,7 +202,9 @@ SCENARIOS = [
     Scenario("20% mitogens", {"n_mitogens": 98}, alternatives=CENTRE),
     Scenario("10% toxic", {"n_toxic": 49}, alternatives=CENTRE),
     Scenario("20% toxic", {"n_toxic": 98}, alternatives=CENTRE),
+    Scenario("20% toxic, centre inactive", {"n_toxic": 98}, rank={"centre": "inactive"}),
     Scenario("30% toxic", {"n_toxic": 147}, alternatives=CENTRE),
+    Scenario("30% toxic, centre inactive", {"n_toxic": 147}, rank={"centre": "inactive"}),
     Scenario("10% mitogens + 10% toxic", {"n_mitogens": 49, "n_toxic": 49}, alternatives=CENTRE),
     # 7. what real screens have beyond the default
     Scenario("shared tilt 0.3", perturb=shared_tilt(0.3)),
@@ -221,31 +227,18 @@ SCENARIOS = [
 
 
 # --- prototypes ------------------------------------------------------------------------
-def _plate_centre(scored: pd.DataFrame, keep: np.ndarray) -> pd.Series:
-    """Median drug-arm log2 ratio (vehicle arm: growth_log2) of each plate's kept samples."""
-    lr = scored["log2_ratio"].fillna(scored["growth_log2"])
-    sel = keep & (scored["role"] == "sample").to_numpy() & scored["test_value"].notna().to_numpy()
-    return lr[sel].groupby(scored.loc[sel, "plate"].astype(str).to_numpy()).median()
+def two_pass_centre(scored: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """The shipped ``centre="inactive"`` (``centring.centre_on_inactive``) on the same wells.
 
-
-def _recentre(scored: pd.DataFrame, centre: pd.Series) -> pd.DataFrame:
-    lr = scored["log2_ratio"].fillna(scored["growth_log2"])
-    c = scored["plate"].astype(str).map(centre).to_numpy(dtype=float)
-    sample = (scored["role"] == "sample").to_numpy()
-    return scored.assign(test_value=np.where(sample, lr.to_numpy() - c, np.nan))
-
-
-def two_pass_centre(scored: pd.DataFrame, passes: int = 2) -> tuple[pd.DataFrame, pd.Series]:
-    """Re-centre test_value on proteins a two-sided pass finds not significant."""
-    keys = pd.MultiIndex.from_frame(scored[KEY].astype(object))
-    current, centre = scored, _plate_centre(scored, np.ones(len(scored), dtype=bool))
-    for _ in range(passes):
-        st = protein_stats(current, alternative="two-sided")
-        active = st.loc[st["q_value"] <= 0.05, KEY].astype(object)
-        keep = ~keys.isin(pd.MultiIndex.from_frame(active))
-        centre = _plate_centre(scored, keep)
-        current = _recentre(scored, centre)
-    return current, centre
+    Returns the wells and each plate's absolute centre (log2 ratio of the new centre to the
+    drug controls), as :func:`bulk_rescue` needs it.
+    """
+    recentred, moved = centre_on_inactive(scored)
+    drug = (scored["role"] == "sample").to_numpy() & (scored["arm"] == "drug").to_numpy()
+    start = (scored["log2_ratio"] - scored["test_value"])[drug]
+    centre = start.groupby(scored["plate"].astype(str).to_numpy()[drug]).first()
+    moved.index = moved.index.astype(str)
+    return recentred, centre + moved.reindex(centre.index).fillna(0.0)
 
 
 def bulk_rescue(scored: pd.DataFrame, plates: pd.DataFrame, centre: pd.Series) -> pd.DataFrame:
@@ -353,8 +346,8 @@ def run(scenario: Scenario, seed: int) -> list[dict[str, Any]]:
     variants = {}
     if set(CENTRE) & set(scenario.alternatives):
         scored, centre = two_pass_centre(result.wells)
-        variants["two-pass centre"] = scored
-        variants["two-pass + bulk rescue"] = bulk_rescue(scored, result.plates, centre)
+        variants["centre inactive"] = scored
+        variants["centre inactive + bulk rescue"] = bulk_rescue(scored, result.plates, centre)
     if set(MASK) & set(scenario.alternatives):
         variants["mask outlier wells"] = mask_outlier_wells(result.wells)
     if set(ROBUST) & set(scenario.alternatives):

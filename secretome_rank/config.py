@@ -36,6 +36,7 @@ class RankConfig:
     normalization: str = "controls"
     cellhts2_sign: int = 1
     robust: bool = False
+    centre: str = "median"
 
     def __post_init__(self) -> None:
         from secretome_rank.hits import TESTS
@@ -58,6 +59,7 @@ class RankConfig:
             ("spatial", ("none", "bscore")),
             ("pool", ("auto", "none", "cell_line")),
             ("normalization", ("controls", "cellhts2")),
+            ("centre", ("median", "inactive")),
         )
         for name, allowed in choices:
             value = getattr(self, name)
@@ -67,6 +69,11 @@ class RankConfig:
                 )
         if not is_number(self.cellhts2_sign) or self.cellhts2_sign not in (1, -1):
             problems.append(f"cellhts2_sign={self.cellhts2_sign!r}: expected 1 or -1")
+        if self.centre == "inactive" and self.normalization == "cellhts2":
+            problems.append(
+                "centre='inactive' re-centres the controls normalisation's test value; "
+                "normalization='cellhts2' tests cellHTS2's own score: choose one"
+            )
         if problems:
             raise ConfigError("invalid options", problems=problems)
 

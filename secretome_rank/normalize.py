@@ -16,7 +16,9 @@ The test value is centred on the library bulk, not on the controls: controls sit
 outer columns, where edge and incubation effects differ from the inner wells, so a null
 anchored on them would call the whole library "rescued" whenever the edge loses signal.
 Controls still set the % rescue scale. Readouts are floored at 1 % of the plate's reference
-level before taking logs (flag ``floored``).
+level before taking logs (flag ``floored``). :mod:`secretome_rank.centring` can move the
+centre of drug-arm plates to the median of the proteins found inactive (``--centre
+inactive``).
 """
 
 from __future__ import annotations

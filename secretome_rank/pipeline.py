@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from secretome_rank import columns as C
 from secretome_rank.aggregate import rescue_matrix, summarize_contexts
+from secretome_rank.centring import centre_on_inactive, off_centre_note
 from secretome_rank.config import RankConfig, is_number
 from secretome_rank.errors import ConfigError, SchemaError, warn
 from secretome_rank.hits import (
@@ -162,6 +163,7 @@ def rank_screen(
     normalization: str = "controls",
     cellhts2_sign: int = 1,
     robust: bool = False,
+    centre: str = "median",
     resource: pd.DataFrame | str | Path | None = None,
     resource_mode: str = "replace",
     expression: pd.DataFrame | None = None,
@@ -207,6 +209,11 @@ def rank_screen(
         :mod:`secretome_rank.robust_prior`). Proteins whose replicate variance is an outlier
         (a wild well) no longer shrink the prior df of every protein in the context; they
         get a smaller prior df of their own. Off by default, as in limma.
+    centre : {"median", "inactive"}
+        Centre of each plate's test value: the median of its sample wells (DESIGN 2.2), or
+        the median of the wells of proteins that a two-sided first pass finds inactive
+        (:mod:`secretome_rank.centring`; for libraries with many toxic or rescuing
+        proteins, where the median is off; the run's notes say when it is).
     resource : DataFrame, str or Path, optional
         Ligand-receptor resource (CellPhoneDB folder, liana/OmniPath CSV, CellChat
         ``interaction_input.csv`` or a two-column TSV); default the bundled curated table.
@@ -256,6 +263,7 @@ def rank_screen(
         normalization=normalization,
         cellhts2_sign=cellhts2_sign,
         robust=robust,
+        centre=centre,
     )
     notes: list[str] = []
     _check_expression_options(expression, expression_threshold)
@@ -280,6 +288,9 @@ def rank_screen(
         notes.append(
             "cellHTS2 normalisation: test_value is the per-replicate cellHTS2 robust z score"
         )
+    if cfg.centre == "inactive":
+        scored, note = _recentre(scored, cfg)
+        notes.append(note)
     # 2. plate QC (it only reads the wells: they are final here unless failed plates go)
     if on_table is not None and not cfg.exclude_failed:
         on_table("wells", scored)
@@ -315,6 +326,9 @@ def rank_screen(
         adjust=cfg.adjust,
         robust=cfg.robust,
     )
+    if cfg.test == "moderated" and cfg.centre == "median":
+        options = {"alternative": cfg.alternative, "adjust": cfg.adjust, "fdr": cfg.fdr}
+        notes.extend(off_centre_note(stats_table, **options))
     stats_table = call_hits(
         stats_table,
         fdr=cfg.fdr,
@@ -389,6 +403,20 @@ def rank_screen(
         rescue_matrix=matrix,
         config=config,
         notes=tuple(notes),
+    )
+
+
+def _recentre(scored: pd.DataFrame, cfg: RankConfig) -> tuple[pd.DataFrame, str]:
+    """``centre="inactive"``: the re-centred wells and the run's note saying how far."""
+    recentred, moved = centre_on_inactive(scored, adjust=cfg.adjust, fdr=cfg.fdr)
+    spread = (
+        f"median {moved.median():+.3f}, range {moved.min():+.3f} to {moved.max():+.3f}"
+        if len(moved)
+        else "no plate"
+    )
+    return recentred, (
+        "test values centred on the proteins found inactive (centre 'inactive'): drug-arm "
+        f"plate centres moved from the library median by {spread} log2"
     )
 
 

@@ -65,6 +65,13 @@ class SpatialOpt(StrEnum):
     bscore = "bscore"
 
 
+class CentreOpt(StrEnum):
+    """Centre of the test value."""
+
+    median = "median"
+    inactive = "inactive"
+
+
 class Normalization(StrEnum):
     """Per-plate normalisation workflow."""
 
@@ -217,6 +224,14 @@ FormatOpt = Annotated[
 TopOpt = Annotated[int, typer.Option("--top", help="Rows per context in the table summary.", min=0)]
 ExcludeOpt = Annotated[
     bool, typer.Option("--exclude-failed", help="Leave plates failing QC out of the statistics.")
+]
+CentreOptT = Annotated[
+    CentreOpt,
+    typer.Option(
+        "--centre",
+        help="Centre of each plate's test value: median of its samples, or of the proteins "
+        "a first pass finds inactive (libraries with many toxic or rescuing proteins).",
+    ),
 ]
 RobustOpt = Annotated[
     bool,

@@ -30,6 +30,8 @@ from secretome_rank.cli._common import (
     AlternativeOpt,
     AltOpt,
     CellHTS2Opt,
+    CentreOpt,
+    CentreOptT,
     ColumnOpt,
     DataDirOpt,
     DefaultOpt,
@@ -204,6 +206,7 @@ def rank(
     spatial: SpatialOptT = SpatialOpt.none,
     exclude_failed: ExcludeOpt = False,
     robust: RobustOpt = False,
+    centre: CentreOptT = CentreOpt.median,
     missing_controls: MissingOpt = MissingControls.error,
     plate_format: FormatPlateOpt = None,
     plate_map: PlateMapOpt = None,
@@ -263,6 +266,7 @@ def rank(
         "spatial": spatial.value,
         "exclude_failed": exclude_failed,
         "robust": robust,
+        "centre": centre.value,
         "normalization": normalization.value,
         "cellhts2_sign": cellhts2_sign,
         "resource": resource,
@@ -301,6 +305,7 @@ def demo(
     test: TestOpt = Test.moderated,
     spatial: SpatialOptT = SpatialOpt.none,
     robust: RobustOpt = False,
+    centre: CentreOptT = CentreOpt.median,
     report: ReportOpt = None,
     plots: PlotsOpt = None,
     excel: ExcelOpt = False,
@@ -318,6 +323,7 @@ def demo(
         "test": test.value,
         "spatial": spatial.value,
         "robust": robust,
+        "centre": centre.value,
     }
     output = _Output(out, fmt, top, report, plots, excel, safe_text, force)
     _guard(lambda: _run_rank(lambda: _load_wells([example_screen_path()]), options, output))
