@@ -487,8 +487,9 @@ def read_screen(
     pandas.DataFrame
         The canonical well table: ``plate, well, row, col, value, role, protein, cell_line,
         treatment, replicate, arm`` (+ ``concentration``, ``batch`` and any other input
-        columns carried through), with a RangeIndex and ``input_row`` (1-based line of the
-        row in the file, counting the header as line 1).
+        columns carried through), with a RangeIndex and ``input_row`` (the line of the row
+        in the file, counting the header as line 1; for a DataFrame source, the row's
+        position in it, from 0 as ``df.iloc``).
 
     Raises
     ------
@@ -538,4 +539,5 @@ def read_screen(
         vehicle_words=vehicle_words,
         plate_format=plate_format,
         missing_controls=missing_controls,
+        in_memory=isinstance(source, pd.DataFrame),
     )

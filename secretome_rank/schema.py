@@ -34,14 +34,25 @@ logger = logging.getLogger(__name__)
 _MAX_LISTED = 5
 
 
+#: how rows are named in messages, by the name of the Series of their numbers: lines of a
+#: file (header = line 1), rows of an in-memory table (positions, as ``df.iloc``), or the
+#: ``input_row`` column of :func:`~secretome_rank.read_screen`'s output
+ROW_WORDS = {"line": "lines", "row": "rows", "input_row": "input_row"}
+
+
 def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
     """Name the first few offending lines (and their values) and count the rest.
+
+    The word is the name of ``lines`` when it is one of :data:`ROW_WORDS` (else "line").
 
     Examples
     --------
     >>> describe_rows(pd.Series([3, 7]), pd.Series(["x", "y"]))
     "lines 3 ('x'), 7 ('y')"
+    >>> describe_rows(pd.Series([0], name="row"))
+    'row 0'
     """
+    singular = lines.name if lines.name in ROW_WORDS else "line"
     lines = lines.reset_index(drop=True)
     shown = []
     for i in range(min(len(lines), _MAX_LISTED)):
@@ -51,7 +62,7 @@ def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
             item += f" ({v!r})" if isinstance(v, str) else f" ({float(v):g})"
         shown.append(item)
     more = f" and {len(lines) - _MAX_LISTED} more" if len(lines) > _MAX_LISTED else ""
-    word = "line" if len(lines) == 1 else "lines"
+    word = singular if len(lines) == 1 else ROW_WORDS[str(singular)]
     return f"{word} {', '.join(shown)}{more}"
 
 
@@ -81,10 +92,13 @@ def validate_wells(
     vehicle_words: tuple[str, ...] = C.DEFAULT_VEHICLE_WORDS,
     plate_format: int | None = None,
     missing_controls: str = "error",
+    in_memory: bool = False,
 ) -> pd.DataFrame:
     """Validate a well table whose columns already carry canonical names.
 
     See :func:`secretome_rank.io.read_screen` for the parameters and the returned columns.
+    ``in_memory``: the table was a DataFrame, not a file; messages then name rows by their
+    position (from 0, as ``df.iloc``) instead of lines of a file, and so does ``input_row``.
 
     Raises
     ------
@@ -117,7 +131,15 @@ def validate_wells(
         raise SchemaError(f"{source}: no rows; expected one row per well")
 
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
-    line = pd.Series(np.arange(len(frame)) + 2, index=out.index, copy=False)
+    number_from = 0 if in_memory else 2  # a file's line 1 is its header
+    if in_memory:
+        source = f"{source} (rows counted from 0, as df.iloc)"
+    line = pd.Series(
+        np.arange(len(frame)) + number_from,
+        index=out.index,
+        copy=False,
+        name="row" if in_memory else "line",
+    )
     out["input_row"] = line
     well_order: np.ndarray | None = None  # set from the well ids when the table has them
     well_keys = np.zeros(0, dtype=np.int64)  # their sorted keys (plate, row, column)
@@ -334,7 +356,7 @@ def validate_wells(
     order = well_order if well_order is not None else canonical_order(out)
     if not bool(np.all(order[1:] > order[:-1])):  # a permutation: increasing = identity
         out = out.drop(columns="input_row").iloc[order].reset_index(drop=True)
-        out["input_row"] = order + 2
+        out["input_row"] = order + number_from
     if well_order is not None:  # the sorted keys hold row and column
         no_mask = np.zeros(len(out), dtype=bool)
         out[C.ROW] = pd.arrays.IntegerArray((well_keys >> 10) & 63, no_mask)
@@ -450,7 +472,8 @@ def check_read(wells: pd.DataFrame) -> None:
             f"{source}: no rows; expected one row per well (did a filter leave none?)"
         )
     problems = []
-    line = pd.Series(wells["input_row"].to_numpy(), copy=False)  # lines of the file read
+    # rows named by input_row: a line of the file read, or a position in the table given
+    line = pd.Series(wells["input_row"].to_numpy(), copy=False, name="input_row")
     for col, allowed in ((C.ROLE, C.ROLES), (C.ARM, (C.ARM_DRUG, C.ARM_VEHICLE))):
         words = wells[col].reset_index(drop=True)
         if not isinstance(words.dtype, pd.CategoricalDtype):  # a wells.tsv read back, say

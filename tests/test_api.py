@@ -63,8 +63,8 @@ def test_a_filter_that_leaves_no_wells_is_named(two_line_screen):
 @pytest.mark.parametrize(
     ("edit", "said"),
     [
-        (-3.0, "column 'value': negative in line 7 (-3)"),
-        (float("inf"), "column 'value': infinite in line 7 (inf)"),
+        (-3.0, "column 'value': negative in input_row 7 (-3)"),
+        (float("inf"), "column 'value': infinite in input_row 7 (inf)"),
     ],
 )
 def test_an_edited_table_from_read_screen_is_checked(two_line_screen, edit, said):
@@ -77,6 +77,20 @@ def test_an_edited_table_from_read_screen_is_checked(two_line_screen, edit, said
     assert said in str(info.value)
 
 
+def test_an_in_memory_table_names_rows_by_position(two_line_screen):
+    # a DataFrame has no lines: its rows were named "line N" with N = position + 2
+    df = two_line_screen.reset_index(drop=True)
+    df.loc[5, "value"] = -2.0
+    with pytest.raises(sr.SecretomeRankError) as info:
+        sr.read_screen(df)
+    message = str(info.value)
+    assert message.startswith("input table (rows counted from 0, as df.iloc):")
+    assert "negative in row 5 (-2)" in message
+    assert df.iloc[5]["value"] == -2.0
+    wells = sr.read_screen(two_line_screen)
+    assert sorted(wells["input_row"]) == list(range(len(two_line_screen)))
+
+
 def test_an_edited_role_or_arm_is_checked(two_line_screen):
     wells = sr.read_screen(two_line_screen)
     wells["arm"] = wells["arm"].cat.add_categories(["mock"])
@@ -86,8 +100,8 @@ def test_an_edited_role_or_arm_is_checked(two_line_screen):
         sr.rank_screen(wells)
     message = str(info.value)
     assert "2 problem(s)" in message
-    assert "column 'arm': line 9 ('mock'); expected one of drug, vehicle" in message
-    assert "column 'role': line 10" in message
+    assert "column 'arm': input_row 9 ('mock'); expected one of drug, vehicle" in message
+    assert "column 'role': input_row 10" in message
 
 
 def test_a_table_without_row_and_col_is_read_again(two_line_screen, two_line_result):

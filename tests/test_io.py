@@ -25,9 +25,9 @@ def test_all_problems_reported_at_once():
     msg = str(info.value)
     for needle in [
         "'pos'",
-        "line 2",
+        "row 0",  # a DataFrame's rows by position, as df.iloc
         "'abc'",
-        "line 3",
+        "row 1",
         "negative",
         "infinite",
         "Q99",
