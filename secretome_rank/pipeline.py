@@ -29,7 +29,7 @@ from secretome_rank.io import read_screen
 from secretome_rank.normalize import BSCORE_NEEDS_WELLS, has_well_ids, normalize_plates
 from secretome_rank.qc import plate_qc, spatial_pattern
 from secretome_rank.rank import rank_hits
-from secretome_rank.result import PipelineResult
+from secretome_rank.result import PipelineResult, text_as_str
 from secretome_rank.schema import READ_COLUMNS, check_read
 from secretome_rank.specificity import classify, interaction_stats
 
@@ -41,11 +41,17 @@ logger = logging.getLogger(__name__)
 def _complete(table: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     """One row per input protein x drug context, with a status for the untestable ones."""
     sample = (scored[C.ROLE] == C.SAMPLE).to_numpy() & scored[C.PROTEIN].notna().to_numpy()
-    proteins = pd.Index(scored[C.PROTEIN].iloc[_first_rows(scored, sample, [C.PROTEIN])].array)
+    # the keys as text (not categorical): joined to the table's text keys without a cast,
+    # they stay pandas' str dtype, as protein_stats gives them
+    proteins = pd.Index(
+        scored[C.PROTEIN].iloc[_first_rows(scored, sample, [C.PROTEIN])].astype("str").array
+    )
     drug = (scored[C.ARM] == C.ARM_DRUG).to_numpy()
-    ctx = scored[[C.CELL_LINE, C.TREATMENT]].iloc[
-        _first_rows(scored, drug, [C.CELL_LINE, C.TREATMENT])
-    ]
+    ctx = (
+        scored[[C.CELL_LINE, C.TREATMENT]]
+        .iloc[_first_rows(scored, drug, [C.CELL_LINE, C.TREATMENT])]
+        .astype("str")
+    )
     grid = ctx.merge(pd.DataFrame({C.PROTEIN: proteins}), how="cross")
     full = _left_join(grid, table, [C.CELL_LINE, C.TREATMENT, C.PROTEIN])
     n_wells = full["n_wells"].fillna(0).astype(int).to_numpy()
@@ -294,7 +300,7 @@ def rank_screen(
     # 2. plate QC (it only reads the wells: they are final here unless failed plates go)
     if on_table is not None and not cfg.exclude_failed:
         on_table("wells", scored)
-    qc = plate_qc(scored, plates)
+    qc = text_as_str(plate_qc(scored, plates))
     failed = qc.loc[qc[C.VERDICT] == C.FAIL, C.PLATE]
     if cfg.spatial == "none":
         notes.extend(_spatial_note(qc))
@@ -369,7 +375,7 @@ def rank_screen(
     hits = hits[[*C.HITS_COLUMNS, *[c for c in hits.columns if c not in C.HITS_COLUMNS]]]
     if on_table is not None:
         on_table("hits", hits)
-    receptors, families = _rank_receptors(hits, table, cfg.fdr)
+    receptors, families = (text_as_str(t) for t in _rank_receptors(hits, table, cfg.fdr))
     if on_table is not None:
         on_table("receptors", receptors)
         on_table("receptor_families", families)
@@ -494,7 +500,7 @@ def _add_receptors(
     """
     from secretome_rank.receptors import annotate, receptor_expressed
 
-    names = pd.DataFrame({C.PROTEIN: pd.Series(hits[C.PROTEIN].unique(), dtype=object)})
+    names = pd.DataFrame({C.PROTEIN: pd.Series(hits[C.PROTEIN].unique(), dtype="str")})
     ann = annotate(names, column=C.PROTEIN, resource=table)
     keep = [
         C.PROTEIN,

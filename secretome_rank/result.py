@@ -10,7 +10,27 @@ import pandas as pd
 from secretome_rank import __version__
 from secretome_rank import columns as C
 
-__all__ = ["PipelineResult"]
+__all__ = ["PipelineResult", "text_as_str"]
+
+
+def text_as_str(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its text columns of dtype ``object`` given pandas' ``str`` dtype.
+
+    Columns built from Python strings come out as ``object`` while the others are ``str``:
+    a result's text columns then all have one dtype. Only columns whose values are all
+    strings (or missing) change; the frame is not copied when none does.
+    """
+    text = [
+        c
+        for c in frame.columns
+        if frame[c].dtype == object and pd.api.types.infer_dtype(frame[c]) in ("string", "empty")
+    ]
+    if not text:
+        return frame
+    out = frame.copy(deep=False)
+    for c in text:
+        out[c] = out[c].astype("str")
+    return out
 
 
 #: the tables of a :class:`PipelineResult`, in the order of its fields

@@ -333,3 +333,12 @@ def test_a_frame_and_its_csv_rank_alike_and_ranking_has_no_state(
     for run in runs:
         for name in ("hits", "qc", "receptors", "summary", "rescue_matrix"):
             pd.testing.assert_frame_equal(getattr(run, name), getattr(two_line_result, name))
+
+
+def test_text_columns_of_the_result_share_one_dtype(two_line_result):
+    # hits' cell_line, treatment and protein were object where the other text columns
+    # were pandas' str dtype; so were receptors' ligand lists and qc's verdict and reason
+    for name in ("hits", "receptors", "receptor_families", "qc", "summary"):
+        table = getattr(two_line_result, name)
+        assert not [c for c in table.columns if table[c].dtype == object], name
+    assert two_line_result.hits["protein"].dtype == "str"
