@@ -16,7 +16,10 @@ one-sided test is anti-conservative), many rescuers or mitogens pull it up.
   toxic proteins the share of exact nulls with p < 0.05 falls from 0.245 to 0.049; on the
   default screen the calls are unchanged.
 
-Vehicle-arm plates keep the median: the moderated test runs on the drug arm.
+Vehicle-arm plates keep the median: the moderated test runs on the drug arm. Pooled panels
+(cell lines as replicates) keep their own second centring on the median of the per-line
+means; contexts with one replicate per protein cannot be tested in the first pass, so
+their plates keep the median too.
 """
 
 from __future__ import annotations
