@@ -50,10 +50,11 @@ KEY = [C.CELL_LINE, C.TREATMENT, C.PROTEIN]
 
 
 def _context_codes(table: pd.DataFrame) -> np.ndarray:
-    """One integer per (cell line, treatment) of the rows (any numbering)."""
+    """One integer >= 0 per (cell line, treatment) of the rows (a missing key is a value)."""
     line, lines = pd.factorize(table[C.CELL_LINE])
     drug, _ = pd.factorize(table[C.TREATMENT])
-    return np.asarray(line, dtype=np.intp) + len(lines) * np.asarray(drug, dtype=np.intp)
+    line = np.asarray(line, dtype=np.intp) + 1  # factorize gives -1 for missing
+    return line + (len(lines) + 1) * (np.asarray(drug, dtype=np.intp) + 1)
 
 
 def _inactive(

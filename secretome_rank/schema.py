@@ -50,7 +50,7 @@ def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
     >>> describe_rows(pd.Series([3, 7]), pd.Series(["x", "y"]))
     "lines 3 ('x'), 7 ('y')"
     >>> describe_rows(pd.Series([0], name="row"))
-    'row 0'
+    'row 0 (counted from 0, as df.iloc)'
     """
     singular = lines.name if lines.name in ROW_WORDS else "line"
     lines = lines.reset_index(drop=True)
@@ -63,7 +63,8 @@ def describe_rows(lines: pd.Series, values: pd.Series | None = None) -> str:
         shown.append(item)
     more = f" and {len(lines) - _MAX_LISTED} more" if len(lines) > _MAX_LISTED else ""
     word = singular if len(lines) == 1 else ROW_WORDS[str(singular)]
-    return f"{word} {', '.join(shown)}{more}"
+    how = " (counted from 0, as df.iloc)" if singular == "row" else ""
+    return f"{word} {', '.join(shown)}{more}{how}"
 
 
 def _mixed_plates(out: pd.DataFrame) -> list[object]:
@@ -132,8 +133,6 @@ def validate_wells(
 
     out = pd.DataFrame(index=pd.RangeIndex(len(frame)))
     number_from = 0 if in_memory else 2  # a file's line 1 is its header
-    if in_memory:
-        source = f"{source} (rows counted from 0, as df.iloc)"
     line = pd.Series(
         np.arange(len(frame)) + number_from,
         index=out.index,

@@ -84,8 +84,7 @@ def test_an_in_memory_table_names_rows_by_position(two_line_screen):
     with pytest.raises(sr.SecretomeRankError) as info:
         sr.read_screen(df)
     message = str(info.value)
-    assert message.startswith("input table (rows counted from 0, as df.iloc):")
-    assert "negative in row 5 (-2)" in message
+    assert "negative in row 5 (-2) (counted from 0, as df.iloc)" in message
     assert df.iloc[5]["value"] == -2.0
     wells = sr.read_screen(two_line_screen)
     assert sorted(wells["input_row"]) == list(range(len(two_line_screen)))
