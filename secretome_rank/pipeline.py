@@ -304,6 +304,7 @@ def rank_screen(
     failed = qc.loc[qc[C.VERDICT] == C.FAIL, C.PLATE]
     if cfg.spatial == "none":
         notes.extend(_spatial_note(qc))
+    notes.extend(_bulk_note(plates))
     if len(failed):
         notes.append(f"{len(failed)} plate(s) failed QC: {', '.join(map(str, failed[:10]))}")
         if cfg.exclude_failed:
@@ -424,6 +425,37 @@ def _recentre(scored: pd.DataFrame, cfg: RankConfig) -> tuple[pd.DataFrame, str]
         "test values centred on the proteins found inactive (centre 'inactive'): drug-arm "
         f"plate centres moved from the library median by {spread} log2"
     )
+
+
+#: median % rescue of the library bulk on drug-arm plates above which the run says that
+#: rescue_pct runs high (simulated screens: 1.7 by default, 10 with edge loss 0.4, 31 with
+#: 0.7; 5.1 with a drug window D/V of 0.5)
+BULK_RESCUE_NOTE = 5.0
+
+
+def _bulk_note(plates: pd.DataFrame) -> list[str]:
+    """Say when the library bulk reads clearly above 0 % rescue.
+
+    Most library proteins are inactive, so the bulk of a drug-arm plate should read about
+    0 %. When the drug controls read lower than the library (they sit in the outer
+    columns, which lose more signal), every protein's ``rescue_pct`` runs high by about
+    the bulk's value (docs/formulas.md section 7).
+    """
+    drug = plates[(plates[C.ARM] == C.ARM_DRUG) & (plates["norm_method"] == "controls")]
+    d = drug["drug_median"].to_numpy(dtype=float)
+    v = drug["vehicle_median"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        bulk = 100 * d * (np.exp2(drug["bulk_offset_log2"].to_numpy(dtype=float)) - 1) / (v - d)
+    bulk = bulk[np.isfinite(bulk)]
+    if not bulk.size or not np.median(bulk) > BULK_RESCUE_NOTE:
+        return []
+    return [
+        f"the library bulk reads a median {np.median(bulk):.1f} % rescue on drug-arm plates "
+        "(about 0 % expected): the drug controls read lower than the library wells (edge "
+        "loss in their outer columns, or something in every library well), so rescue_pct "
+        "runs high by about that much and proteins just above --min-rescue may be inactive "
+        "(qc.tsv: bulk_offset_log2)"
+    ]
 
 
 def _spatial_note(qc: pd.DataFrame) -> list[str]:

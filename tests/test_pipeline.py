@@ -224,3 +224,22 @@ def test_a_read_table_concatenated_with_itself_is_refused(small_screen):
     one = wells[wells["plate"] == wells["plate"].iloc[0]]
     other = wells[wells["plate"] != wells["plate"].iloc[0]]
     assert len(sr.rank_screen(pd.concat([one, other], ignore_index=True)).hits)
+
+
+def test_a_library_bulk_above_zero_rescue_is_noted():
+    # controls in the outer columns lose more signal than the library: every rescue_pct
+    # runs high (docs/formulas.md section 7); the run now says so
+    def bulk_notes(**kw):
+        wells, _ = sr.simulate_screen(
+            seed=100, n_proteins=150, cell_lines=("A375",), drugs=("vemurafenib",), **kw
+        )
+        res = sr.rank_screen(wells)
+        return res, [n for n in res.notes if n.startswith("the library bulk reads")]
+
+    res, notes = bulk_notes(edge_loss=0.5)
+    assert len(notes) == 1 and "bulk_offset_log2" in notes[0]
+    shown = float(notes[0].split("median ")[1].split(" %")[0])
+    sample = (res.wells["role"] == "sample") & (res.wells["arm"] == "drug")
+    per_plate = res.wells[sample].groupby("plate", observed=True)["rescue_pct"].median()
+    assert abs(shown - per_plate.median()) < 2.0  # the bulk's own median % rescue
+    assert not bulk_notes()[1]
