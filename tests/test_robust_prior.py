@@ -206,3 +206,19 @@ def test_rank_screen_robust_gives_outlier_proteins_their_own_prior_df(tmp_path):
     assert json.loads((out / "run.json").read_text())["parameters"]["robust"] is True
     written = pd.read_csv(out / "hits.tsv", sep="\t").set_index("protein")
     np.testing.assert_allclose(written.loc[h.index, "t"], h["t"], rtol=1e-12)
+
+
+def test_forty_random_cases_match_squeezevar():
+    # sizes 9-300, mixed df with zeros, exact zero and missing variances, near-equal
+    # variances, hypervariable proteins, one variance 1e12 times the others
+    inp = read_ref("limma_robust_fuzz_input.tsv")
+    exp = read_ref("limma_robust_fuzz_expected.tsv")
+    assert inp["s2"].isna().any() and (inp["s2"] == 0).any() and (inp["df"] == 0).any()
+    scale, _, shrunk = fit_f_dist_robust(
+        inp["s2"].to_numpy(), inp["df"].to_numpy(dtype=float), inp["case"].to_numpy()
+    )
+    _assert_close(shrunk, exp["df_prior"].to_numpy(), RTOL, "df_prior")
+    first = exp.groupby("case")["var_prior"].first()
+    _assert_close(scale[first.index.to_numpy()], first.to_numpy(), RTOL, "var_prior")
+    robust_cases = exp.groupby("case")["df_prior"].nunique() > 1
+    assert robust_cases.sum() >= 10  # cases where proteins got prior df of their own
