@@ -11,6 +11,7 @@ that a spreadsheet would run as formulas can be neutralised (:func:`neutralize_f
 
 from __future__ import annotations
 
+import functools
 import io as _io
 import json
 import os
@@ -91,12 +92,33 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> Path:
     return p
 
 
+@functools.cache
+def _writes_dictionaries() -> bool:
+    """Whether this pyarrow's CSV writer takes dictionary (categorical) text columns.
+
+    Recent ones do (26 does; pyproject allows 12): the categorical columns of
+    ``wells.tsv`` are then written from their codes and a few distinct strings instead of
+    being decoded to a million strings each first (about 35 MB less memory on a
+    million-well ``rank``; the same bytes).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    probe = pa.DictionaryArray.from_arrays(pa.array([0, None], pa.int8()), pa.array(["a"]))
+    try:
+        pacsv.write_csv(pa.table({"p": probe}), pa.BufferOutputStream())
+    except pa.ArrowException:
+        return False
+    return True
+
+
 def _arrow_table(frame: pd.DataFrame) -> Any:
     """Convert the frame to a pyarrow table the CSV writer formats natively.
 
-    Categoricals become dictionary arrays, NaN becomes null, booleans stay booleans
-    (written ``true``/``false``). Returns None when pyarrow is not installed or a column
-    has mixed types pyarrow cannot hold.
+    Categoricals become dictionary arrays (decoded to text where the writer cannot take
+    them, :func:`_writes_dictionaries`), NaN becomes null, booleans stay booleans (written
+    ``true``/``false``). Returns None when pyarrow is not installed or a column has mixed
+    types pyarrow cannot hold.
     """
     try:
         import pyarrow as pa
@@ -106,11 +128,16 @@ def _arrow_table(frame: pd.DataFrame) -> Any:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, TypeError, ValueError):  # columns pyarrow cannot hold
         return None
-    # the writer has no dictionary or null-typed columns: decode / cast them to text
+    # the writer has no null-typed columns (cast them to text), and older ones no
+    # dictionary columns (decode them)
+    text_dictionaries = _writes_dictionaries()
     columns = []
     for col in table.columns:
         if pa.types.is_dictionary(col.type):
-            col = col.cast(col.type.value_type)
+            values = col.type.value_type
+            text = pa.types.is_string(values) or pa.types.is_large_string(values)
+            if not (text and text_dictionaries):
+                col = col.cast(values)
         elif pa.types.is_null(col.type):
             col = pa.nulls(len(col), pa.string())
         columns.append(col)
