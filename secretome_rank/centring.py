@@ -133,12 +133,17 @@ def centre_on_inactive(
     -------
     (pandas.DataFrame, pandas.Series)
         The wells with the new ``test_value`` on drug-arm plates (vehicle-arm plates
-        unchanged), and the shift of each re-centred plate's centre (log2; new centre minus
-        the plate's sample median), indexed by plate.
+        unchanged; a well without a test value, e.g. on a plate excluded after QC, keeps
+        none), and the shift of each re-centred plate's centre (log2; new centre minus the
+        plate's sample median), indexed by plate.
     """
     codes, plates = column_codes(scored[C.PLATE])
     lr = scored[C.LOG2_RATIO].to_numpy(dtype=float)
+    old = scored[C.TEST_VALUE].to_numpy(dtype=float)
+    # drug-arm sample wells with a test value (wells of plates excluded after QC have none
+    # and keep none)
     sample = is_value(scored[C.ROLE], C.SAMPLE) & is_value(scored[C.ARM], C.ARM_DRUG)
+    sample &= ~np.isnan(old)
     has = sample & ~np.isnan(lr) & (codes >= 0)
     n_plates = len(plates)
     start = group_median(lr[has], codes[has], n_plates)
@@ -162,7 +167,7 @@ def centre_on_inactive(
         centre = group_median(lr[keep], codes[keep], n_plates)
         centre = np.where(np.isnan(centre), start, centre)  # a plate of active proteins only
         tv = np.where(sample, lr - np.append(centre, np.nan)[codes], np.nan)
-        new = scored[C.TEST_VALUE].to_numpy(dtype=float).copy()
+        new = old.copy()
         new[sample] = tv[sample]
         current = scored.copy(deep=False)
         current[C.TEST_VALUE] = new

@@ -294,11 +294,10 @@ def rank_screen(
         notes.append(
             "cellHTS2 normalisation: test_value is the per-replicate cellHTS2 robust z score"
         )
-    if cfg.centre == "inactive":
-        scored, note = _recentre(scored, cfg)
-        notes.append(note)
-    # 2. plate QC (it only reads the wells: they are final here unless failed plates go)
-    if on_table is not None and not cfg.exclude_failed:
+    # 2. plate QC (it only reads the wells, and no centre changes its replicate correlation:
+    # they are final here unless failed plates go or the centre moves)
+    early = not cfg.exclude_failed and cfg.centre == "median"
+    if on_table is not None and early:
         on_table("wells", scored)
     qc = text_as_str(plate_qc(scored, plates))
     failed = qc.loc[qc[C.VERDICT] == C.FAIL, C.PLATE]
@@ -323,7 +322,10 @@ def rank_screen(
                     "every drug-arm plate failed QC and --exclude-failed left them out: no "
                     "protein can be tested (see qc.tsv for the reasons)"
                 )
-    if on_table is not None and cfg.exclude_failed:
+    if cfg.centre == "inactive":  # on the plates that stay in the statistics
+        scored, note = _recentre(scored, cfg)
+        notes.append(note)
+    if on_table is not None and not early:
         on_table("wells", scored)
     # 3. per-protein statistics per context, FDR, hit calls
     stats_table = protein_stats(

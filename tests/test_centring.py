@@ -124,3 +124,25 @@ def test_cli_centre_inactive(tmp_path, toxic_screen):
     assert r.exit_code == 0, r.output
     info = json.loads((out / "run.json").read_text())
     assert any("--centre inactive" in n for n in info["notes"])
+
+
+def test_plates_excluded_after_qc_stay_out_of_the_centring():
+    # the centre is fitted after --exclude-failed: excluded plates keep no test value and
+    # do not vote on which proteins are inactive
+    wells, _ = sr.simulate_screen(seed=0, n_proteins=40)
+    res = sr.rank_screen(wells, exclude_failed=True, centre="inactive")
+    failed = res.qc.loc[res.qc["verdict"] == "fail", "plate"]
+    drug_failed = res.qc.loc[(res.qc["verdict"] == "fail") & (res.qc["arm"] == "drug"), "plate"]
+    assert len(drug_failed) >= 1
+    on_failed = res.wells["plate"].isin(failed).to_numpy()
+    assert res.wells.loc[on_failed, "test_value"].isna().all()
+    sample = (res.wells["role"] == "sample").to_numpy() & ~on_failed
+    assert res.wells.loc[sample, "test_value"].notna().mean() > 0.95
+    # the function itself keeps a missing test value missing (it re-derived it from the
+    # log2 ratio before)
+    scored = sr.rank_screen(wells).wells
+    plate = scored.loc[scored["arm"] == "drug", "plate"].iloc[0]
+    cut = scored.assign(test_value=scored["test_value"].where(scored["plate"] != plate))
+    new, moved = centre_on_inactive(cut)
+    assert new.loc[new["plate"] == plate, "test_value"].isna().all()
+    assert plate not in moved.index
