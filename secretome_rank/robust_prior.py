@@ -46,7 +46,7 @@ _WEIGHTS = _WEIGHTS / 2
 _BISECTIONS = 64
 
 
-# --- F distribution with an infinite second df (then F(df1, inf) = chi2(df1) / df1) -------
+# --- F distribution tails, quantiles and density; df2 may be infinite (F = chi2(df1) / df1) -
 
 
 def _log_beta_tail(y: F64, a: F64, b: F64) -> F64:
@@ -108,7 +108,12 @@ def _log_f_tail(f: F64, df1: F64, df2: F64, *, upper: bool) -> F64:
 
 
 def _f_quantile(log_p: F64, df1: F64, df2: F64, *, upper: bool) -> F64:
-    """Quantile of ``F(df1, df2)`` at log tail probability ``log_p`` (lower or upper tail)."""
+    """Quantile of ``F(df1, df2)`` at log tail probability ``log_p`` (lower or upper tail).
+
+    A tail probability below the smallest normal double is taken there (limma's ``qf``
+    works in log space; this differs only for a variance moved between df from beyond
+    that tail, where either answer is an extreme outlier).
+    """
     log_p, df1, df2 = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (log_p, df1, df2)))
     p = np.maximum(np.exp(log_p), np.finfo(float).tiny)
     out = np.empty(p.shape)
