@@ -30,7 +30,14 @@ import numpy as np
 import pandas as pd
 
 from secretome_rank import columns as C
-from secretome_rank.hits import adjust_by_group, is_value, protein_stats
+from secretome_rank.hits import (
+    adjust_by_group,
+    combine_codes,
+    encode_keys,
+    is_value,
+    key_codes,
+    protein_stats,
+)
 from secretome_rank.moderated import group_median
 from secretome_rank.normalize import column_codes
 
@@ -55,6 +62,17 @@ def _context_codes(table: pd.DataFrame) -> np.ndarray:
     drug, _ = pd.factorize(table[C.TREATMENT])
     line = np.asarray(line, dtype=np.intp) + 1  # factorize gives -1 for missing
     return line + (len(lines) + 1) * (np.asarray(drug, dtype=np.intp) + 1)
+
+
+def _row_ids(wells: pd.DataFrame, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:
+    """Ids of the wells' and the table's (cell line, treatment, protein), in one id space."""
+    both, sizes = [], []
+    for k in KEY:
+        codes, levels = key_codes(wells[k])
+        both.append(np.concatenate([codes, encode_keys(table[k], levels)]))
+        sizes.append(len(levels) + 2)
+    ids, size = combine_codes(both, sizes)
+    return ids[: len(wells)], ids[len(wells) :], size
 
 
 def _inactive(
@@ -147,7 +165,6 @@ def centre_on_inactive(
     has = sample & ~np.isnan(lr) & (codes >= 0)
     n_plates = len(plates)
     start = group_median(lr[has], codes[has], n_plates)
-    keys = pd.MultiIndex.from_frame(scored[KEY].astype(object))
     current, centre = scored, start
     for _ in range(passes):
         st = protein_stats(current, alternative="two-sided", adjust=adjust)
@@ -160,10 +177,10 @@ def centre_on_inactive(
             adjust=adjust,
             fdr=fdr,
         )
-        active = pd.MultiIndex.from_frame(
-            st.loc[~inactive & st[C.P_VALUE].notna().to_numpy(), KEY].astype(object)
-        )
-        keep = has & ~np.asarray(keys.isin(active))
+        well_ids, row_ids, size = _row_ids(scored, st)
+        active = np.zeros(size, dtype=bool)
+        active[row_ids[~inactive & st[C.P_VALUE].notna().to_numpy()]] = True
+        keep = has & ~active[well_ids]
         centre = group_median(lr[keep], codes[keep], n_plates)
         centre = np.where(np.isnan(centre), start, centre)  # a plate of active proteins only
         tv = np.where(sample, lr - np.append(centre, np.nan)[codes], np.nan)
