@@ -41,10 +41,8 @@ from secretome_rank.hits import (
 from secretome_rank.moderated import group_median
 from secretome_rank.normalize import column_codes
 
-__all__ = ["CENTRES", "OFF_CENTRE_T", "centre_on_inactive", "off_centre"]
+__all__ = ["OFF_CENTRE_T", "centre_on_inactive", "off_centre", "off_centre_note"]
 
-#: the choices of ``centre``
-CENTRES = ("median", "inactive")
 #: median |t| of the inactive proteins (median over contexts) above which the run says the
 #: library median is off their centre. Simulated screens: 0.04-0.06 by default, with more
 #: noise, outliers or 2 replicates; 0.22 with 10 % toxic proteins, 0.54 with 20 %, 0.39 with
@@ -58,10 +56,9 @@ KEY = [C.CELL_LINE, C.TREATMENT, C.PROTEIN]
 
 def _context_codes(table: pd.DataFrame) -> np.ndarray:
     """One integer >= 0 per (cell line, treatment) of the rows (a missing key is a value)."""
-    line, lines = pd.factorize(table[C.CELL_LINE])
-    drug, _ = pd.factorize(table[C.TREATMENT])
-    line = np.asarray(line, dtype=np.intp) + 1  # factorize gives -1 for missing
-    return line + (len(lines) + 1) * (np.asarray(drug, dtype=np.intp) + 1)
+    codes, levels = zip(*(key_codes(table[k]) for k in (C.CELL_LINE, C.TREATMENT)), strict=True)
+    ids, _ = combine_codes(list(codes), [len(lv) + 2 for lv in levels])
+    return np.asarray(ids, dtype=np.intp)
 
 
 def _row_ids(wells: pd.DataFrame, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int]:

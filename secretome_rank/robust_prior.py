@@ -29,7 +29,7 @@ import pandas as pd
 from numpy.typing import NDArray
 from scipy import special
 
-from secretome_rank.moderated import fit_f_dist
+from secretome_rank.moderated import fit_f_dist, group_median
 
 __all__ = ["WINSOR_TAIL_P", "fit_f_dist_robust"]
 
@@ -296,20 +296,14 @@ def fit_f_dist_robust(
     x, d1, go = s2[ok], df[ok], g[ok]
     idx = np.flatnonzero(ok)
     n = np.bincount(go, minlength=n_groups).astype(float)
-    med = np.full(n_groups, np.nan)
-    if x.size:
-        order, start, _ = _sorted_layout(x, go, n_groups)
-        has = n > 0
-        xs = x[order]
-        lo_i = start[has] + ((n[has] - 1) // 2).astype(np.intp)
-        hi_i = start[has] + (n[has] // 2).astype(np.intp)
-        med[has] = (xs[lo_i] + xs[hi_i]) / 2
+    med = group_median(x, go, n_groups)
     robust = (n >= 3) & (med > 0) & ~np.all(np.array(winsor_tail_p)[:, None] < 1 / n, axis=0)
     if not robust.any():
         return scale, df2, shrunk
-    # limma fits the ordinary prior to variances offset away from 0 (x < 1e-12 * median)
+    # limma offsets variances away from 0 (x < 1e-12 * median) and fits the ordinary prior
+    # to them: the fit above, as fit_f_dist floors them at 1e-5 * median anyway
     x = np.maximum(x, 1e-12 * np.nan_to_num(med[go], nan=0.0))
-    s0_nr, d0_nr = fit_f_dist(x, d1, go)
+    s0_nr, d0_nr = s0_plain, d0_plain
     # unequal df in a group: each variance moved to the largest df at its own tail
     # probability under the ordinary fit
     d1max = np.full(n_groups, -np.inf)
