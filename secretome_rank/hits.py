@@ -82,18 +82,26 @@ KEY = [C.CELL_LINE, C.TREATMENT, C.PROTEIN]
 
 
 def group_stats(values: pd.Series, keys: list[pd.Series]) -> pd.DataFrame:
-    """N (non-missing), mean and variance (ddof=1) of ``values`` per group, vectorised."""
+    """N (non-missing), mean and variance (ddof=1) of ``values`` per group, vectorised.
+
+    The variance comes from the deviations from each group's first value (the shifted-data
+    algorithm): sums of squares of the raw values would cancel most of their digits when
+    the values lie far from 0 relative to their spread (1e4 with an SD of 0.01 lost 3 of
+    them against R limma; fixtures/reference/limma_offset_*).
+    """
     frame = pd.DataFrame({"v": values.to_numpy()})
     for i, k in enumerate(keys):
         frame[f"k{i}"] = k.to_numpy()
-    frame["v2"] = frame["v"] ** 2
-    g = frame.groupby([f"k{i}" for i in range(len(keys))], sort=False, dropna=False)
-    agg = g.agg(n=("v", "count"), s=("v", "sum"), s2=("v2", "sum"))
+    by = [f"k{i}" for i in range(len(keys))]
+    # deviations from the group's first value: sums of squares without cancellation
+    frame["d"] = frame["v"] - frame.groupby(by, sort=False, dropna=False)["v"].transform("first")
+    frame["d2"] = frame["d"] ** 2
+    g = frame.groupby(by, sort=False, dropna=False)
+    agg = g.agg(n=("v", "count"), s=("v", "sum"), sd=("d", "sum"), sd2=("d2", "sum"))
     n = agg["n"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = agg["s"].to_numpy() / n
-        var = (agg["s2"].to_numpy() - n * mean**2) / (n - 1)
-    var = np.where(n > 1, np.maximum(var, 0.0), np.nan)
+        var = _shifted_variance(agg["sd"].to_numpy(), agg["sd2"].to_numpy(), n)
     return pd.DataFrame({"n": n.astype(int), "mean": mean, "var": var}, index=agg.index)
 
 
@@ -194,26 +202,58 @@ def group_sums(
 
 
 def moments(
-    columns: list[NDArray[np.float64]], groups: NDArray[np.intp], n_groups: int
+    columns: list[NDArray[np.float64]],
+    groups: NDArray[np.intp],
+    n_groups: int,
+    *,
+    spread: list[bool] | None = None,
 ) -> list[tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]]:
     """N (non-missing, as float), mean and variance (ddof=1) per group of each column.
 
-    The formulas and summation of :func:`group_stats` (``var = (S2 - n mean^2) / (n - 1)``),
-    without building group labels; group ``i`` is ``groups == i``.
+    The formulas and summation of :func:`group_stats` (the variance from deviations from
+    each group's first value), without building group labels; group ``i`` is ``groups == i``.
+    ``spread``: per column, whether its variance is wanted (default all); NaN where not.
     """
-    values = np.empty((groups.size, 2 * len(columns)))  # each column, then its square
-    for j, c in enumerate(columns):
-        values[:, 2 * j] = c
-        np.square(c, out=values[:, 2 * j + 1])
+    want = [True] * len(columns) if spread is None else spread
+    # each column, and where its variance is wanted, its deviations from the group's first
+    # value and their squares
+    parts: list[NDArray[np.float64]] = []
+    for c, w in zip(columns, want, strict=True):
+        parts.append(c)
+        if w:
+            known = np.flatnonzero(~np.isnan(c))[::-1]
+            first = np.zeros(n_groups)
+            first[groups[known]] = c[known]  # the last write, the group's first value, wins
+            dev = c - first[groups]
+            parts += [dev, np.square(dev)]
+    values = np.empty((groups.size, len(parts)))
+    for j, part in enumerate(parts):
+        values[:, j] = part
     sums = group_sums(values, groups, n_groups)
     out = []
-    for j, c in enumerate(columns):
+    j = 0
+    for c, w in zip(columns, want, strict=True):
         n = np.bincount(groups, weights=~np.isnan(c), minlength=n_groups).astype(np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = sums[:, 2 * j] / n
-            var = (sums[:, 2 * j + 1] - n * mean**2) / (n - 1)
-        out.append((n, mean, np.where(n > 1, np.maximum(var, 0.0), np.nan)))
+            mean = sums[:, j] / n
+        var = np.full(n_groups, np.nan)
+        if w:
+            var = _shifted_variance(sums[:, j + 1], sums[:, j + 2], n)
+        j += 3 if w else 1
+        out.append((n, mean, var))
     return out
+
+
+def _shifted_variance(
+    sd: NDArray[np.float64], sd2: NDArray[np.float64], n: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Variance (ddof=1) from the sums of deviations ``sd`` and of their squares ``sd2``.
+
+    NaN where ``n < 2``; never negative.
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        var = (sd2 - sd * (sd / n)) / (n - 1)
+    return np.where(n > 1, np.maximum(var, 0.0), np.nan)
 
 
 def _labels(col: pd.Series, rows: NDArray[np.intp], codes: NDArray[np.int64]) -> pd.Index:
@@ -318,6 +358,7 @@ def protein_stats(
         [tv_values, *(scored[k].to_numpy(dtype=float)[rows] for k in (C.LOG2_RATIO, C.RESCUE_PCT))],
         gid,
         n_groups,
+        spread=[True, True, False],
     )
     n_wells = np.bincount(gid, minlength=n_groups)
     first_rows = rows[first]
@@ -384,7 +425,7 @@ def protein_stats(
         mad = group_median(np.abs(dev), plate, n_plates)[plate] * 1.4826
         with np.errstate(invalid="ignore", divide="ignore"):
             z = dev / mad
-        n_z, mean_z, _ = moments([z], gid, n_groups)[0]
+        n_z, mean_z, _ = moments([z], gid, n_groups, spread=[False])[0]
         t = np.where(n_z > 0, mean_z * np.sqrt(n_z), np.nan)
     res[C.T] = t
     res[C.DF] = df

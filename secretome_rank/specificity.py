@@ -91,11 +91,13 @@ def _arm_stats(
     sizes: dict[str, int],
     by: list[str],
     columns: list[np.ndarray],
+    spread: list[bool] | None = None,
 ) -> list[tuple[np.ndarray, ...]]:
     """N, mean and variance of ``columns`` (values of an arm's wells) per ``by`` key, per table row.
 
     ``arm_codes`` are the key codes of the arm's wells, ``table_codes`` those of the table's
     rows in the same code space. A key without wells gets ``n = 0``, NaN mean and variance.
+    ``spread`` as in :func:`~secretome_rank.hits.moments`.
     Groups are numbered by key id: their order does not change the sums (each group's wells
     are summed in row order).
     """
@@ -115,7 +117,7 @@ def _arm_stats(
     label = np.cumsum(has) - 1  # group of each key id with wells
     n_groups = int(label[-1]) + 1
     table_label = np.where(has[table_ids], label[table_ids], n_groups)  # n_groups: no wells
-    stats = moments(columns, label[well_ids], n_groups + 1)
+    stats = moments(columns, label[well_ids], n_groups + 1, spread=spread)
     return [tuple(a[table_label] for a in st) for st in stats]
 
 
@@ -183,6 +185,7 @@ def _interaction(
         sizes,
         [C.CELL_LINE, C.PROTEIN],
         [test_value[veh_rows], growth[veh_rows]],
+        spread=[True, False],  # the growth's mean only
     )
     (d,) = _arm_stats(table_codes, drug, sizes, KEY, [test_value[drug_rows]])
     new["n_vehicle"] = v[0].astype(int)

@@ -27,7 +27,7 @@ def _one_sample(name):
     return exp[sel].reset_index(drop=True), fit
 
 
-@pytest.mark.parametrize("name", ["limma_onesample", "limma_onesample2"])
+@pytest.mark.parametrize("name", ["limma_onesample", "limma_onesample2", "limma_offset"])
 def test_one_sample_matches_limma(name):
     exp, fit = _one_sample(name)
     prior = read_ref(f"{name}_prior.tsv")

@@ -262,3 +262,43 @@ def test_direction_and_class_are_str_columns(scored):
         C.CLASS_UNCONFIRMED,
     }
     assert (table[C.CLASS] == C.CLASS_RESCUER).any()
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e2, 1e4, 1e6, 1e8])
+def test_variance_keeps_its_digits_far_from_zero(offset):
+    """Replicates far from 0 relative to their spread: the variance of the exact values.
+
+    Sums of squares ((S2 - n mean^2) / (n - 1)) lost 7 digits at mean / SD ~ 3e4 and all of
+    them at 1e8 (the fuzz against R limma); deviations from each group's first value do not.
+    """
+    from fractions import Fraction
+
+    rng = np.random.default_rng(11)
+    groups = np.repeat(np.arange(50), 4)
+    v = offset + rng.normal(0, 0.01, groups.size) * rng.uniform(0.3, 3, 50)[groups]
+    v[rng.random(v.size) < 0.1] = np.nan
+    v[0] = np.nan  # the first row of group 0 is missing: its first value is the next one
+    ((n, mean, var),) = moments([v], groups, 50)
+    ref = group_stats(pd.Series(v), [pd.Series(groups)])
+    np.testing.assert_array_equal(var, ref["var"].to_numpy())
+    for g in range(50):
+        x = [Fraction(float(a)) for a in v[groups == g] if not np.isnan(a)]
+        assert n[g] == len(x)
+        if len(x) < 2:
+            assert np.isnan(var[g])
+            continue
+        m = sum(x) / len(x)
+        exact = sum((a - m) ** 2 for a in x) / (len(x) - 1)
+        assert abs(Fraction(float(var[g])) - exact) <= 1e-12 * exact
+
+
+def test_moments_spread_only_where_asked():
+    rng = np.random.default_rng(12)
+    groups = rng.integers(0, 30, 500)
+    a, b = rng.normal(size=500), rng.normal(5, 2, 500)
+    both = moments([a, b], groups, 30)
+    some = moments([a, b], groups, 30, spread=[False, True])
+    np.testing.assert_array_equal(some[0][1], both[0][1])  # the same means
+    assert np.isnan(some[0][2]).all()
+    for k in range(3):
+        np.testing.assert_array_equal(some[1][k], both[1][k])
