@@ -263,6 +263,10 @@ def _smoothing_spline_df(
     return np.asarray(u @ (shrink * (u.T @ y)))
 
 
+#: the top of qvalue's default lambda grid: without a p-value there, pi0 is not estimated
+STOREY_TOP_LAMBDA = 0.95
+
+
 def storey_pi0(
     p: ArrayLike,
     *,
@@ -336,8 +340,9 @@ def adjust_pvalues(p: ArrayLike | pd.Series, method: str = "bh") -> NDArray[np.f
         DataFrame is refused (a family per column: ``df.apply(adjust_pvalues)``).
     method : {"bh", "by", "holm", "bonferroni", "hommel", "storey"}
         Benjamini-Hochberg (default), Benjamini-Yekutieli, Holm, Bonferroni, Hommel, or
-        Storey q-values (``pi0`` from qvalue's default smoother, df = 3; with fewer than
-        20 p-values, or an estimate <= 0 where R qvalue stops, ``pi0 = 1``, i.e. BH).
+        Storey q-values (``pi0`` from qvalue's default smoother, df = 3; ``pi0 = 1``, i.e.
+        BH, with fewer than 20 p-values, and with a warning where R qvalue stops: no
+        p-value at or above 0.95, the top of its lambda grid, or an estimate <= 0).
 
     Returns
     -------
@@ -389,10 +394,19 @@ def adjust_pvalues(p: ArrayLike | pd.Series, method: str = "bh") -> NDArray[np.f
         elif method == "hommel":
             adj = _hommel(vals)
         else:
-            pi0 = storey_pi0(vals) if vals.size >= 20 else 1.0
-            if pi0 <= 0:  # R qvalue stops here and recommends pi0 = 1; we use it (BH)
-                warn(f"Storey pi0 estimate {pi0:.3g} <= 0; using pi0 = 1 (BH)")
-                pi0 = 1.0
+            pi0 = 1.0
+            if vals.size >= 20 and vals.max() < STOREY_TOP_LAMBDA:
+                # no p-value in the top tuning bin: the spline runs to 0 there and pi0
+                # comes out far too small (p = 0.01..0.94 gave 0.37); R qvalue stops
+                warn(
+                    f"Storey pi0 not estimated: no p-value reaches {STOREY_TOP_LAMBDA} (the "
+                    "top of qvalue's lambda grid, where R qvalue stops); using pi0 = 1 (BH)"
+                )
+            elif vals.size >= 20:
+                pi0 = storey_pi0(vals)
+                if pi0 <= 0:  # R qvalue stops here and recommends pi0 = 1; we use it (BH)
+                    warn(f"Storey pi0 estimate {pi0:.3g} <= 0; using pi0 = 1 (BH)")
+                    pi0 = 1.0
             adj = pi0 * _bh(vals)
         out[ok] = adj
     if isinstance(p, pd.Series):
