@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from secretome_rank.errors import warn
 from secretome_rank.multitest import group_rows
 
 __all__ = [
@@ -121,6 +122,10 @@ def group_median(x: F64, groups: NDArray[np.intp], n_groups: int) -> F64:
     return med
 
 
+#: the start of the warning of :func:`fit_f_dist` when most variances are exactly 0
+ZERO_VARIANCES = "more than half of the residual variances are exactly 0"
+
+
 def fit_f_dist(s2: F64, df: F64, groups: NDArray[np.intp] | None = None) -> tuple[F64, F64]:
     """Moment estimates of the prior scale ``s0^2`` and prior df ``d0`` (limma ``fitFDist``).
 
@@ -155,6 +160,13 @@ def fit_f_dist(s2: F64, df: F64, groups: NDArray[np.intp] | None = None) -> tupl
     if x.size == 0:
         return s0, d0
     med = group_median(x, go, n_groups)
+    if (med == 0).any():  # limma warns the same ("eBayes unreliable") and also uses 1
+        k = int((med == 0).sum())
+        warn(
+            f"{ZERO_VARIANCES} in {k} of "
+            f"{int((n > 0).sum())} prior fit(s) (limma: eBayes unreliable): replicates with "
+            "identical values, such as a plate loaded twice or copied?"
+        )
     med = np.where(np.isnan(med) | (med == 0), 1.0, med)
     x = np.maximum(x, 1e-5 * med[go])
     # df takes few distinct values (replicates - 1): the special functions once per value

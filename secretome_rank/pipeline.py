@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,8 +27,9 @@ from secretome_rank.hits import (
     protein_stats,
 )
 from secretome_rank.io import read_screen
+from secretome_rank.moderated import ZERO_VARIANCES
 from secretome_rank.normalize import BSCORE_NEEDS_WELLS, has_well_ids, normalize_plates
-from secretome_rank.qc import plate_qc, spatial_pattern
+from secretome_rank.qc import copied_plates, plate_qc, spatial_pattern
 from secretome_rank.rank import rank_hits
 from secretome_rank.result import PipelineResult, text_as_str
 from secretome_rank.schema import READ_COLUMNS, check_read
@@ -304,6 +306,7 @@ def rank_screen(
     if cfg.spatial == "none":
         notes.extend(_spatial_note(qc))
     notes.extend(_bulk_note(plates))
+    notes.extend(_copies_note(wells))
     if len(failed):
         notes.append(f"{len(failed)} plate(s) failed QC: {', '.join(map(str, failed[:10]))}")
         if cfg.exclude_failed:
@@ -349,9 +352,11 @@ def rank_screen(
     # 4. drug-specific rescue against the vehicle arm, then class per protein; on the
     # completed table, so that a protein with vehicle wells but no drug-arm rows informs the
     # interaction prior and gets its n_vehicle, as in limma
-    hits = interaction_stats(
-        scored, _complete(stats_table, scored), adjust=cfg.adjust, robust=cfg.robust
-    )
+    with warnings.catch_warnings():  # said once, by the test above, is enough
+        warnings.filterwarnings("ignore", ZERO_VARIANCES, UserWarning)
+        hits = interaction_stats(
+            scored, _complete(stats_table, scored), adjust=cfg.adjust, robust=cfg.robust
+        )
     hits = hits[[*(c for c in hits.columns if c != C.STATUS), C.STATUS]]  # status stays last
     hits[C.IS_HIT] = hits[C.IS_HIT].fillna(False).astype(bool)
     hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
@@ -458,6 +463,24 @@ def _bulk_note(plates: pd.DataFrame) -> list[str]:
         "runs high by about that much and proteins just above --min-rescue may be inactive "
         "(qc.tsv: bulk_offset_log2)"
     ]
+
+
+def _copies_note(wells: pd.DataFrame) -> list[str]:
+    """Name plates that are copies of another plate, and warn: their statistics are void."""
+    groups = copied_plates(wells)
+    if not groups:
+        return []
+    shown = "; ".join(" = ".join(g) for g in groups[:5])
+    more = f" and {len(groups) - 5} more group(s)" if len(groups) > 5 else ""
+    note = (
+        f"{sum(len(g) for g in groups)} plates hold the same readout in every well as another "
+        f"plate ({shown}{more}): the same export loaded twice, or a copied replicate? "
+        "Identical replicates make replicate variances 0, and the test then calls proteins "
+        "significant that are not; remove the copies, or give each plate its own readouts, "
+        "and rank again"
+    )
+    warn(note)
+    return [note]
 
 
 def _spatial_note(qc: pd.DataFrame) -> list[str]:

@@ -32,11 +32,13 @@ from secretome_rank.hits import combine_codes, key_codes
 from secretome_rank.layout import FORMATS, PlateFormat, format_for
 from secretome_rank.normalize import column_codes
 
-__all__ = ["QC_THRESHOLDS", "plate_qc", "spatial_pattern"]
+__all__ = ["QC_THRESHOLDS", "copied_plates", "plate_qc", "spatial_pattern"]
 
 MAD_SCALE = 1.4826
 #: control wells of each type needed for Z', CVs and the signal window
 MIN_CONTROLS = 3
+#: readouts a plate needs before :func:`copied_plates` compares it with the others
+MIN_COPY_WELLS = 16
 
 #: thresholds of the verdict (documented in docs/formulas.md)
 QC_THRESHOLDS = {
@@ -449,3 +451,71 @@ def _verdicts(qc: pd.DataFrame) -> pd.DataFrame:
             C.REASON: pd.Series(reason, index=qc.index, dtype=object),
         }
     )
+
+
+def copied_plates(wells: pd.DataFrame) -> list[list[str]]:
+    """Plates that hold the same readout in every well as another plate (a copy).
+
+    The same export loaded twice under two plate ids, or a replicate pasted from another,
+    makes the replicates of every protein agree exactly: replicate variances of 0, and a
+    test that calls proteins significant that are not. Plates match when they have the same
+    readouts at the same positions (well ids, else the order of their rows) and the same
+    missing wells; plates with fewer than :data:`MIN_COPY_WELLS` readouts, or one value in
+    every well, are not compared.
+
+    Each plate gets a 64-bit signature, the wrapping sum of a hash of (position, value) over
+    its wells, so a million wells cost two hashes and two ``bincount`` calls; plates with
+    equal signatures are then compared value by value.
+
+    Returns
+    -------
+    list of list of str
+        Groups of two or more plate ids that are copies of each other, each in table order.
+    """
+    plate, plates = key_codes(wells[C.PLATE])
+    n_plates = len(plates) + 1  # the last code: rows without a plate, never compared
+    value = wells[C.VALUE].to_numpy(dtype=float)
+    row = wells[C.ROW].to_numpy(dtype=float)
+    col = wells[C.COL].to_numpy(dtype=float)
+    if np.isfinite(row).all() and np.isfinite(col).all():
+        position = (row * 4096 + col).astype(np.int64)
+    else:  # without well ids: the order of the plate's rows
+        position = pd.Series(plate).groupby(plate).cumcount().to_numpy(dtype=np.int64)
+    known = ~np.isnan(value)
+    with np.errstate(over="ignore"):
+        h = pd.util.hash_array(value) ^ (
+            pd.util.hash_array(position) * np.uint64(0x9E3779B97F4A7C15)
+        )
+    h[~known] = pd.util.hash_array(position[~known])  # a missing well counts by position
+    # the wrapping 64-bit sum per plate, exactly, from two sums of 32-bit halves
+    lo = np.bincount(plate, weights=(h & np.uint64(0xFFFFFFFF)).astype(float), minlength=n_plates)
+    hi = np.bincount(plate, weights=(h >> np.uint64(32)).astype(float), minlength=n_plates)
+    count = np.bincount(plate[known], minlength=n_plates)
+    sig = pd.DataFrame({"n": count, "lo": lo, "hi": hi})
+    candidate = sig.duplicated(keep=False).to_numpy() & (count >= MIN_COPY_WELLS)
+    candidate[-1] = False
+    if not candidate.any():
+        return []
+    groups: list[list[str]] = []
+    for _, members in sig[candidate].groupby(["n", "lo", "hi"], sort=False):
+        # the few candidates compared value by value: (position, value) sorted per plate
+        tables = {}
+        for code in members.index:
+            rows = np.flatnonzero(plate == code)
+            order = np.lexsort((value[rows], position[rows]))
+            tables[code] = (position[rows][order], value[rows][order])
+        left = list(tables)
+        while left:
+            first, rest = left[0], left[1:]
+            pos0, val0 = tables[first]
+            same = [
+                c
+                for c in rest
+                if np.array_equal(tables[c][0], pos0)
+                and np.array_equal(tables[c][1], val0, equal_nan=True)
+            ]
+            finite = val0[~np.isnan(val0)]
+            if same and finite.size and finite.min() < finite.max():
+                groups.append([str(plates[c]) for c in [first, *same]])
+            left = [c for c in rest if c not in same]
+    return groups

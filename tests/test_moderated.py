@@ -110,3 +110,17 @@ def test_group_median_equals_pandas(sizes):
     n_groups = int(groups.max()) + 2  # the last group has no values: NaN
     want = pd.Series(x).groupby(groups).median().reindex(range(n_groups)).to_numpy()
     np.testing.assert_array_equal(group_median(x, groups, n_groups), want)
+
+
+def test_mostly_zero_variances_warn_as_limma():
+    # from the fuzz against R: identical replicates (here exactly 0 apart, where R's QR
+    # leaves 7.7e-34) for most proteins; limma warns "eBayes unreliable" and so does the tool
+    from secretome_rank.moderated import ZERO_VARIANCES
+
+    s2 = np.array([0.0, 0.0, 0.1233])
+    with pytest.warns(UserWarning, match=ZERO_VARIANCES + r" in 1 of 1 prior fit"):
+        s0, d0 = fit_f_dist(s2, np.full(3, 2.0))
+    assert np.isfinite(s0[0])
+    groups = np.array([0, 0, 0, 1, 1, 1])
+    with pytest.warns(UserWarning, match=ZERO_VARIANCES + r" in 1 of 2 prior fit"):
+        fit_f_dist(np.r_[s2, 0.1, 0.2, 0.3], np.full(6, 2.0), groups)
