@@ -24,6 +24,7 @@ their plates keep the median too.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,9 @@ def _inactive(
     p2 = p if alternative == "two-sided" else np.minimum(1.0, 2 * np.minimum(p, 1 - p))
     q2 = np.full(p.shape, np.nan)
     if tested.any():
-        q2[tested] = adjust_by_group(p2[tested], ctx[tested], method=adjust)
+        with warnings.catch_warnings():  # a diagnostic: the test's own q-values said it
+            warnings.filterwarnings("ignore", "Storey pi0", UserWarning)
+            q2[tested] = adjust_by_group(p2[tested], ctx[tested], method=adjust)
     keep: np.ndarray = tested & ~np.isnan(t) & (q2 > fdr)
     return keep
 
