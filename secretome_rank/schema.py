@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from secretome_rank import columns as C
 from secretome_rank.encode import (
@@ -25,7 +27,7 @@ from secretome_rank.encode import (
     well_key,
 )
 from secretome_rank.errors import SchemaError, warn
-from secretome_rank.layout import FORMATS, format_for, row_letters
+from secretome_rank.layout import FORMATS, PlateFormat, row_letters
 
 __all__ = ["READ_COLUMNS", "check_read", "describe_rows", "validate_wells"]
 
@@ -83,6 +85,39 @@ def _mixed_plates(out: pd.DataFrame) -> list[object]:
         ref[plate[seen]] = codes[seen]  # one of each plate's codes
         mixed[plate[seen][codes[seen] != ref[plate[seen]]]] = True
     return list(out[C.PLATE].cat.categories[mixed])
+
+
+#: wells (share of the table) that may lie outside the inferred plate format: they are then
+#: reported as typos instead of making every plate of the table a larger format
+FORMAT_SLACK = 0.01
+
+
+def _infer_format(ids: pd.DataFrame, codes: NDArray[np.integer[Any]]) -> PlateFormat:
+    """The plate format of a table from its well ids (:func:`parse_well_codes` ``ids``).
+
+    The smallest standard format that holds the wells, with two rules against typos: rows
+    beyond P alone never make a table 1536-well (columns beyond 24 do), and in a table of 96
+    wells or more a few wells outside a format (at most 1 %, :data:`FORMAT_SLACK`, or one
+    well) do not count. ``A25`` in a 384-well screen is then reported as outside the plate,
+    instead of making the whole screen 1536-well and moving every plate's edge; a real
+    1536-well screen has most of its wells beyond column 24.
+    """
+    ok = ids["ok"].to_numpy(dtype=bool)
+    counts = np.bincount(codes[codes >= 0], minlength=len(ids))[: len(ids)]
+    row = ids["row"].to_numpy(dtype=float, na_value=0.0)
+    col = ids["col"].to_numpy(dtype=float, na_value=0.0)
+    n = int(counts[ok].sum())
+    slack = max(1.0, FORMAT_SLACK * n) if n >= 96 else 0.0
+
+    def beyond(where: NDArray[np.bool_]) -> bool:
+        return int(counts[ok & where].sum()) > slack
+
+    small, medium, large = FORMATS.values()  # 96, 384, 1536
+    if beyond(col > medium.n_cols):
+        return large
+    if not beyond((row > small.n_rows) | (col > small.n_cols)):
+        return small
+    return medium
 
 
 def validate_wells(
@@ -239,9 +274,8 @@ def validate_wells(
             fmt = FORMATS.get(plate_format) if plate_format else None
             if plate_format and fmt is None:
                 problems.append(f"plate format {plate_format}: expected 96, 384 or 1536")
-            if fmt is None:  # every id of the table is a category
-                max_col = int(ids.loc[ids["ok"], "col"].max())
-                fmt = format_for(1, max_col) or FORMATS[1536]
+            if fmt is None:
+                fmt = _infer_format(ids, well_text.cat.codes.to_numpy())
             too_far = ids["ok"] & ((ids["row"] > fmt.n_rows) | (ids["col"] > fmt.n_cols))
             outside = pd.Series(
                 too_far.to_numpy(dtype=bool, na_value=False)[well_text.cat.codes.to_numpy()],

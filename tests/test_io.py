@@ -408,3 +408,47 @@ def test_column_types_do_not_depend_on_parser_chunks(tmp_path, early, late):
     pd.testing.assert_frame_equal(got, want)
     with pytest.warns(pd.errors.DtypeWarning):  # the file does exercise the fallback
         pd.read_csv(path)
+
+
+def _plate_of(n_rows, n_cols, plate="P1"):
+    """A full plate: controls in the first and last column, samples elsewhere."""
+    from secretome_rank.layout import row_letters
+
+    rows = row_letters(n_rows)
+    wells, roles, proteins = [], [], []
+    for r in rows:
+        for c in range(1, n_cols + 1):
+            wells.append(f"{r}{c:02d}")
+            role = "drug_control" if c == 1 else "vehicle_control" if c == n_cols else "sample"
+            roles.append(role)
+            proteins.append(f"X{len(wells)}" if role == "sample" else None)
+    value = np.where(np.array(roles) == "drug_control", 10.0, 100.0) + np.arange(len(wells)) % 7
+    return pd.DataFrame(
+        {"plate": plate, "well": wells, "value": value, "role": roles, "protein": proteins}
+    )
+
+
+def test_one_mistyped_well_does_not_make_the_screen_1536_well():
+    # found by a fresh-user audit: 'A25' made every plate 1536-well, silently (edge QC moved)
+    table = pd.concat([_plate_of(16, 24, "P1"), _plate_of(16, 24, "P2")], ignore_index=True)
+    assert sr.read_screen(table)["col"].max() == 24
+    for typo in ("A25", "AF48"):
+        bad = table.copy()
+        bad.loc[100, "well"] = typo
+        with pytest.raises(SchemaError, match=rf"outside a 384-well plate .*'{typo}'"):
+            sr.read_screen(bad)
+    # a 96-well screen with one well in column 13
+    small = _plate_of(8, 12)
+    small.loc[5, "well"] = "B13"
+    with pytest.raises(SchemaError, match="outside a 96-well plate"):
+        sr.read_screen(small)
+
+
+def test_1536_and_96_well_screens_are_recognised():
+    big = sr.read_screen(_plate_of(32, 48))
+    assert (big["col"].max(), big["row"].max()) == (48, 32)
+    small = sr.read_screen(_plate_of(8, 12))
+    assert (small["col"].max(), small["row"].max()) == (12, 8)
+    # a 384-well plate that uses columns 1-12 only, all 16 rows: 384, not 96 with errors
+    half = _plate_of(16, 12)
+    assert sr.read_screen(half)["row"].max() == 16
