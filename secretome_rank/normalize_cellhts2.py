@@ -278,14 +278,7 @@ def cellhts2_scores(
     if CELLHTS2_PLATE in out.columns:
         lib_plate = _key_text(out[CELLHTS2_PLATE])
     else:
-        per_rep = pd.Series(plate).groupby(rep_key.to_numpy()).nunique()
-        if (per_rep > 1).any():
-            raise SchemaError(
-                "cellhts2_scores: a replicate spans several plates but the table has no "
-                "'cellhts2_plate' column saying which library plate each plate is; add it "
-                "(the same number for replicate plates of one library plate)"
-            )
-        lib_plate = pd.Series("1", index=out.index)
+        lib_plate = _library_plates(out, plate, is_sample, rep_key.to_numpy())
     keys = [*ctx_keys, lib_plate, _key_text(out[C.WELL])]
     out[CELLHTS2_NORM] = norm
     out[SCORE] = score.to_numpy()
@@ -295,6 +288,45 @@ def cellhts2_scores(
     )
     logger.info("cellHTS2 scores for %d wells (%d plates)", len(out), len(set(plate)))
     return out
+
+
+def _library_plates(
+    wells: pd.DataFrame, plate: np.ndarray, is_sample: np.ndarray, rep_key: np.ndarray
+) -> pd.Series:
+    """The library plate of each well, for a table without ``cellhts2_plate``.
+
+    Replicate plates of one library plate hold the same proteins in the same wells, so
+    plates are grouped by their sample layout (well -> protein). The grouping must give
+    each replicate at most one plate per library plate; otherwise the layouts cannot tell
+    the plates apart and the column is needed.
+    """
+    if pd.Series(plate).groupby(rep_key).nunique().max() <= 1:
+        return pd.Series("1", index=wells.index)  # one plate per replicate
+    sample = pd.DataFrame(
+        {
+            "plate": plate[is_sample],
+            "pair": (
+                wells.loc[is_sample, C.WELL].astype(str)
+                + "="
+                + wells.loc[is_sample, C.PROTEIN].astype(str)
+            ).to_numpy(),
+        }
+    )
+    layout = (
+        sample.sort_values(["plate", "pair"]).groupby("plate", sort=False)["pair"].agg("\t".join)
+    )
+    library = pd.Series(pd.factorize(layout)[0], index=layout.index)
+    lib = pd.Series(plate).map(library)
+    per_rep = pd.DataFrame({"rep": rep_key, "plate": plate, "lib": lib.to_numpy()})
+    plates_per_lib = per_rep.drop_duplicates(["rep", "plate"]).groupby(["rep", "lib"]).size()
+    if lib.isna().any() or (plates_per_lib > 1).any():
+        raise SchemaError(
+            "cellhts2_scores: a replicate spans several plates, and their sample layouts "
+            "(which protein sits in which well) do not tell which plates are replicates of "
+            "one library plate; add a 'cellhts2_plate' column (the same number for the "
+            "replicate plates of one library plate; a cellHTS2 folder, --cellhts2 DIR, has it)"
+        )
+    return pd.Series((lib.astype(int) + 1).astype(str).to_numpy(), index=wells.index)
 
 
 def summarize_cellhts2(scored: pd.DataFrame) -> pd.DataFrame:

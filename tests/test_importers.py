@@ -567,7 +567,8 @@ def test_cellhts2_scores_errors() -> None:
         cellhts2_scores(wells, sign=2)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="summary"):
         cellhts2_scores(wells, summary="average")  # type: ignore[arg-type]
-    with pytest.raises(SchemaError, match="no 'cellhts2_plate' column"):
+    # the mini screen's two library plates share one layout: nothing tells them apart
+    with pytest.raises(SchemaError, match="do not tell .* add a 'cellhts2_plate' column"):
         cellhts2_scores(wells.drop(columns="cellhts2_plate"))
     no_samples = wells.assign(role=np.where(wells["plate"] == "mini-P1-R1", "empty", wells["role"]))
     no_samples.loc[no_samples["plate"] == "mini-P1-R1", "role"] = "drug_control"
@@ -692,3 +693,17 @@ def test_real_twowayassay_96_well() -> None:
     assert p.loc["C01", "role"] == "vehicle_control" and p.loc["C02", "protein"] == "MAP2K6"
     assert p.loc["B02", "role"] == "empty" and p.loc["A03", "protein"] == "AAK1"
     assert wells["value"].notna().all()
+
+
+def test_cellhts2_library_plates_from_layouts() -> None:
+    # an ordinary well table has no cellhts2_plate: replicate plates are matched by their
+    # layout (which protein sits in which well), as the column would match them (found by a
+    # fresh-user audit: --normalization cellhts2 refused every multi-plate well table)
+    import secretome_rank as sr
+
+    wells = sr.read_screen(sr.simulate_screen(seed=4, n_proteins=491, cell_lines=1)[0])
+    library = wells["plate"].astype(str).str.extract(r"_L(\d+)$")[0]
+    explicit = cellhts2_scores(wells.assign(cellhts2_plate=library), sign=-1)
+    inferred = cellhts2_scores(wells, sign=-1)
+    np.testing.assert_array_equal(inferred["summary_score"], explicit["summary_score"])
+    assert inferred["summary_score"].notna().sum() > 1000
