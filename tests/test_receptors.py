@@ -667,3 +667,28 @@ def test_empty_and_unmapped_inputs_give_empty_tables() -> None:
     unmapped = _hits().assign(protein="XYZ1").iloc[:1]
     assert rank_receptors(unmapped).empty
     assert annotate([]).empty and receptor_table([]).empty
+
+
+def test_pair_headers_match_whatever_the_separator(tmp_path: Path) -> None:
+    # found by a fresh-user audit: CellTalkDB's 'ligand_gene_symbol' was refused while the
+    # message listed 'ligand gene symbol' as accepted
+    p = tmp_path / "talk.csv"
+    p.write_text("lr_pair,Ligand_Gene-Symbol,receptor_gene_symbol\nHGF_MET,HGF,MET\n")
+    table = read_resource(p)
+    assert table[["ligand", "receptor"]].values.tolist() == [["HGF", "MET"]]
+
+
+def test_union_counts_one_database_once(tmp_path: Path) -> None:
+    # the bundled table already holds CellPhoneDB v5: a user's CellPhoneDB (another spelling
+    # of it) must not count as a fourth resource
+    p = tmp_path / "pairs.tsv"
+    p.write_text("ligand\treceptor\tresources\nHGF\tMET\tCellPhoneDB\nHGF\tCD44\tcellphonedb v4\n")
+    union = load_resource(p, mode="union").set_index(["ligand", "receptor"])
+    bundled = load_ligand_receptor_table().set_index(["ligand", "receptor"])
+    assert "CellPhoneDB_v5" in bundled.loc[("HGF", "MET"), "resources"]
+    met = union.loc[("HGF", "MET")]
+    assert met["n_resources"] == bundled.loc[("HGF", "MET"), "n_resources"]
+    assert met["resources"] == bundled.loc[("HGF", "MET"), "resources"]
+    cd44 = union.loc[("HGF", "CD44")]
+    assert "cellphonedb v4" in cd44["resources"].split(";")
+    assert cd44["n_resources"] == bundled.loc[("HGF", "CD44"), "n_resources"] + 1

@@ -293,15 +293,22 @@ _PAIR_RECEPTOR = (
 )
 
 
+def _header_key(name: object) -> str:
+    """A header as matched: case, ``_``, ``-`` and spacing do not matter."""
+    return " ".join(re.split(r"[\s_-]+", str(name).strip().lower())).strip()
+
+
 def _read_pairs(path: Path, df: pd.DataFrame, resolver: NameResolver | None) -> pd.DataFrame:
     lower = {str(c).strip().lower(): c for c in df.columns}
-    lig_col = next((lower[c] for c in _PAIR_LIGAND if c in lower), None)
-    rec_col = next((lower[c] for c in _PAIR_RECEPTOR if c in lower), None)
+    keyed = {_header_key(c): c for c in df.columns}
+    lig_col = next((keyed[k] for k in map(_header_key, _PAIR_LIGAND) if k in keyed), None)
+    rec_col = next((keyed[k] for k in map(_header_key, _PAIR_RECEPTOR) if k in keyed), None)
     if lig_col is None or rec_col is None:
         raise ResourceError(
             f"{path}: expected a header with a ligand column ({', '.join(_PAIR_LIGAND)}) and a "
-            f"receptor column ({', '.join(_PAIR_RECEPTOR)}); found "
-            f"{', '.join(map(str, df.columns[:12]))}. Add a header line 'ligand<TAB>receptor'"
+            f"receptor column ({', '.join(_PAIR_RECEPTOR)}; case, '_' and spaces do not "
+            f"matter); found {', '.join(map(str, df.columns[:12]))}. Name the two columns "
+            "'ligand' and 'receptor' in the header line"
         )
     _empty_cells(df, path, (lig_col, rec_col))
     label = f"user:{path.name}"
@@ -408,12 +415,29 @@ def read_resource(
     return _read_pairs(p, df, resolver)
 
 
+def _resource_family(name: str) -> str:
+    """A resource name without case or version: ``CellPhoneDB_v5`` and ``CellPhoneDB`` agree."""
+    return re.sub(r"[\s_-]*v?\d+(?:\.\d+)*$", "", name.strip().lower())
+
+
+def _distinct_resources(values: pd.Series) -> str:
+    """The resources of a pair, each once.
+
+    One database in two versions or spellings counts once (the bundled table's
+    ``CellPhoneDB_v5`` and a user's CellPhoneDB folder).
+    """
+    seen: dict[str, str] = {}
+    for v in values:
+        for r in v.split(SEP):
+            if r:
+                seen.setdefault(_resource_family(r), r)
+    return SEP.join(seen.values())
+
+
 def _union(base: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
     both = pd.concat([base, extra], ignore_index=True)
     first = both.drop_duplicates([LIGAND, RECEPTOR], keep="first").set_index([LIGAND, RECEPTOR])
-    merged = both.groupby([LIGAND, RECEPTOR], sort=True)[RESOURCES].agg(
-        lambda s: SEP.join(dict.fromkeys(r for v in s for r in v.split(SEP) if r))
-    )
+    merged = both.groupby([LIGAND, RECEPTOR], sort=True)[RESOURCES].agg(_distinct_resources)
     out = first.loc[merged.index].copy()
     out[RESOURCES] = merged
     out[N_RESOURCES] = merged.map(lambda v: len([r for r in v.split(SEP) if r])).astype(int)
