@@ -381,17 +381,27 @@ def neutralize_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def need_excel_writer(path: str | Path) -> None:
+    """Raise :class:`SchemaError` naming ``path`` when openpyxl is missing.
+
+    Commands call it before they start, so that ``--excel`` without openpyxl stops at once
+    instead of after the run with half the outputs written.
+    """
+    import importlib.util
+
+    if importlib.util.find_spec("openpyxl") is None:
+        raise SchemaError(
+            f"{path}: writing Excel needs openpyxl; install it with "
+            "`pip install 'secretome-rank[excel]'`, or leave out the .xlsx output"
+        )
+
+
 def write_excel(sheets: Mapping[str, pd.DataFrame], path: str | Path) -> Path:
     """Write tables as sheets of one Excel workbook, atomically, formulas neutralised.
 
     Needs openpyxl (``pip install 'secretome-rank[excel]'``).
     """
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError as exc:
-        raise SchemaError(
-            "writing Excel needs openpyxl; install it with `pip install 'secretome-rank[excel]'`"
-        ) from exc
+    need_excel_writer(path)
 
     def write(tmp: Path) -> None:
         with pd.ExcelWriter(tmp, engine="openpyxl") as xl:

@@ -530,3 +530,61 @@ def test_annotate_finds_the_protein_column_as_read_screen_does(tmp_path):
 
     with pytest.raises(SchemaError, match="no column .protein."):  # two alike: no guess
         sr.annotate(pd.DataFrame({"Protein": ["EGF"], "protein ": ["HGF"]}))
+
+
+# --- options that were ignored or failed late (a fresh-user audit) --------------------------
+
+
+def test_default_fills_cellhts2_plates_and_is_refused_for_a_well_table(tmp_path):
+    from conftest import SHARED
+
+    folder = SHARED / "real_plates" / "cellhts2" / "KcViabSmall"
+    table = tmp_path / "t.csv"
+    tiny_table().to_csv(table, index=False)
+    r = runner.invoke(app, ["rank", str(table), "--default", "treatment=none", "--out", "o"])
+    assert r.exit_code == 3 and "a well table carries cell_line" in r.output
+    if not folder.is_dir():
+        pytest.skip("../shared/real_plates not available")
+    out = tmp_path / "kc.tsv"
+    r = runner.invoke(
+        app, ["import", "--cellhts2", str(folder), "--default", "treatment=none", "--out", str(out)]
+    )
+    assert r.exit_code == 0, r.output
+    assert set(pd.read_csv(out, sep="\t")["treatment"]) == {"none"}
+    r = runner.invoke(app, ["qc", "--cellhts2", str(folder), "--default", "foo=bar"])
+    assert r.exit_code == 3 and "foo not a plate-level column" in r.output
+
+
+def test_excel_without_openpyxl_stops_before_any_work(tmp_path, monkeypatch):
+    import importlib.util
+
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "openpyxl" else real_find_spec(name, *a),
+    )
+    out = tmp_path / "o"
+    r = runner.invoke(app, ["demo", "--out", str(out), "--excel"])
+    said = " ".join(r.output.split())
+    assert r.exit_code == 3 and "results.xlsx: writing Excel needs openpyxl" in said
+    assert not out.exists()  # nothing half-written: a rerun needs no --force
+
+
+def test_plots_without_the_report_and_a_bad_sign_are_usage_errors(tmp_path):
+    out = tmp_path / "o"
+    r = runner.invoke(app, ["demo", "--out", str(out), "--no-report", "--plots", str(tmp_path)])
+    assert r.exit_code == 2 and "--no-report" in r.output and not out.exists()
+    table = tmp_path / "t.csv"
+    tiny_table().to_csv(table, index=False)
+    r = runner.invoke(app, ["rank", str(table), "--out", str(out), "--cellhts2-sign", "2"])
+    assert r.exit_code == 2 and "2 is not 1 or -1" in " ".join(r.output.split())
+
+
+def test_quiet_silences_simulate(tmp_path):
+    out = tmp_path / "s.csv"
+    args = ["simulate", "--out", str(out), "--cell-lines", "1", "--drugs", "1", "--proteins", "600"]
+    loud = runner.invoke(app, args)
+    assert loud.exit_code == 0 and "wrote" in loud.stderr and "note: --proteins" in loud.stderr
+    quiet = runner.invoke(app, ["-q", *args])
+    assert quiet.exit_code == 0 and quiet.stderr == "" and out.exists()

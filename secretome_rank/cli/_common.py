@@ -107,6 +107,12 @@ def _stderr() -> Any:
     return Console(stderr=True)
 
 
+def _say(message: str) -> None:
+    """A line for the user on stderr (what was written, a note), unless ``-q`` was given."""
+    if not _STATE["quiet"]:
+        _stderr().print(message)
+
+
 def _stdout() -> Any:
     from rich.console import Console
 
@@ -404,7 +410,10 @@ def _load_wells(
             raise ConfigError(
                 "--cellhts2 reads the folder's own files; give no input files with it"
             )
+        from secretome_rank.importers.assemble import apply_defaults
+
         frame, _ = import_cellhts2(cellhts2, role_map=roles or None, grid=_grid(grid))
+        frame = apply_defaults(frame, _pairs(default, "--default") or None)
         sources = sorted(p for p in Path(cellhts2).iterdir() if p.is_file())
     elif plate_map is not None or plate_list is not None:
         from secretome_rank.importers import import_plates
@@ -433,6 +442,13 @@ def _load_wells(
             raise ConfigError(
                 f"expected one well table, got {len(files)} file(s); for plate-reader exports "
                 "pass --plate-map (and --plate-list), for a cellHTS2 folder --cellhts2 DIR"
+            )
+        if default:
+            raise ConfigError(
+                "--default fills the plate-level columns of imported plates (plate-reader "
+                "exports with --plate-map, --cellhts2); a well table carries cell_line, "
+                "treatment and batch as columns: add the column to the table (or map one with "
+                "--column treatment=THEIRS)"
             )
         sources = files
         roles_for_table = roles

@@ -87,6 +87,23 @@ class _Output:
     force: bool
 
 
+def _one_or_minus_one(value: int) -> int:
+    """``--cellhts2-sign``: 1 or -1, else a usage error (exit 2) like other option ranges."""
+    if value not in (1, -1):
+        raise typer.BadParameter(f"{value} is not 1 or -1")
+    return value
+
+
+def _check_plots(output: _Output) -> None:
+    """``--plots`` with ``--no-report`` is a usage error (exit 2): the figures are the report's."""
+    if output.plots is not None and output.report is False:
+        raise typer.BadParameter(
+            "--plots saves the report's figures, and --no-report turns the report off; drop "
+            "one of them",
+            param_hint="--plots",
+        )
+
+
 def _run_rank(
     load: Callable[[], tuple[Any, list[Path]]], options: dict[str, Any], output: _Output
 ) -> None:
@@ -105,7 +122,11 @@ def _run_rank(
         write_outputs,
     )
 
-    check_out_dir(output.out, force=output.force)  # before any work: fail fast
+    if output.excel:  # before any work: fail fast
+        from secretome_rank.writers import need_excel_writer
+
+        need_excel_writer(output.out / "results.xlsx")
+    check_out_dir(output.out, force=output.force)
     wells, sources = load()
     log = logging.getLogger("secretome_rank.cli")
     n_plates = wells["plate"].nunique()
@@ -225,7 +246,9 @@ def rank(
     cellhts2_sign: Annotated[
         int,
         typer.Option(
-            "--cellhts2-sign", help="cellHTS2 score sign: -1 scores a loss of signal positive."
+            "--cellhts2-sign",
+            help="cellHTS2 score sign: -1 scores a loss of signal positive.",
+            callback=_one_or_minus_one,
         ),
     ] = 1,
     resource: ResourceOpt = None,
@@ -275,6 +298,7 @@ def rank(
         "pool": pool.value,
     }
     output = _Output(out, fmt, top, report, plots, excel, safe_text, force)
+    _check_plots(output)
 
     def load() -> tuple[Any, list[Path]]:
         options["expression"] = _expression(expression)
@@ -326,6 +350,7 @@ def demo(
         "centre": centre.value,
     }
     output = _Output(out, fmt, top, report, plots, excel, safe_text, force)
+    _check_plots(output)
     _guard(lambda: _run_rank(lambda: _load_wells([example_screen_path()]), options, output))
 
 

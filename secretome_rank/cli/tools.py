@@ -33,7 +33,7 @@ from secretome_rank.cli._common import (
     _guard,
     _load_wells,
     _print_table,
-    _stderr,
+    _say,
 )
 
 #: what --out of simulate and import can be (writers.TABLE_SUFFIXES; spelled here for --help)
@@ -80,7 +80,7 @@ def _write_frame(frame: Any, out: Path, sheet: str) -> None:
 def _write_wells(wells: Any, out: Path) -> None:
     """Write a well table as CSV, TSV, Parquet or Excel (by the suffix of ``out``) and say so."""
     _write_frame(wells, out, "wells")
-    _stderr().print(f"wrote {len(wells)} wells on {wells['plate'].nunique()} plates to {out}")
+    _say(f"wrote {len(wells)} wells on {wells['plate'].nunique()} plates to {out}")
 
 
 def simulate(
@@ -132,7 +132,7 @@ def simulate(
 
         n_library = len(library())
         if proteins is not None and proteins > n_library:
-            _stderr().print(
+            _say(
                 f"note: --proteins {proteins} is more than the {n_library} proteins of the "
                 f"bundled library; simulating all {n_library}"
             )
@@ -168,7 +168,7 @@ def report_(
 
         with Progress(quiet=_STATE["quiet"]) as progress:
             path = build_report(folder, plots_dir=plots, progress=progress)
-        _stderr().print(f"wrote {path}")
+        _say(f"wrote {path}")
 
     _guard(run)
 

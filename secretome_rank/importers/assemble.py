@@ -36,7 +36,7 @@ from secretome_rank.importers.platelist import FILE, GRID, LAYOUT, _file_name, _
 from secretome_rank.importers.platemap import _read_plate_map
 from secretome_rank.layout import FORMATS, parse_wells, row_letters
 
-__all__ = ["import_plates"]
+__all__ = ["apply_defaults", "import_plates"]
 
 logger = logging.getLogger(__name__)
 
@@ -273,6 +273,30 @@ def _replicates(wells: pd.DataFrame, list_name: str) -> pd.Series:
     return wells[C.PLATE].map(plates.set_index(C.PLATE)[C.REPLICATE])
 
 
+def apply_defaults(wells: pd.DataFrame, defaults: Mapping[str, str] | None) -> pd.DataFrame:
+    """Fill the plate-level columns ``cell_line``, ``treatment``, ``batch`` where missing.
+
+    ``defaults`` maps a column to the value its missing cells (or the whole column, if
+    absent) get, e.g. ``{"treatment": "none"}`` to mark imported plates as the vehicle arm.
+
+    Raises
+    ------
+    ConfigError
+        A key that is not one of the three columns.
+    """
+    bad_keys = sorted(set(defaults or {}) - {C.CELL_LINE, C.TREATMENT, C.BATCH})
+    if bad_keys:
+        raise ConfigError(
+            f"defaults: {', '.join(bad_keys)} not a plate-level column; expected cell_line, "
+            "treatment or batch"
+        )
+    for col, value in (defaults or {}).items():
+        if col not in wells.columns:
+            wells[col] = None
+        wells[col] = wells[col].where(wells[col].notna(), str(value))
+    return wells
+
+
 def import_plates(
     files: PathLike | Sequence[PathLike] | None = None,
     *,
@@ -362,16 +386,7 @@ def import_plates(
     wells = wells.merge(meta, on="_order", how="left", validate="many_to_one")
     wells = _join_map(wells, pmap, map_name, formats)
 
-    bad_keys = sorted(set(defaults or {}) - {C.CELL_LINE, C.TREATMENT, C.BATCH})
-    if bad_keys:
-        raise ConfigError(
-            f"defaults: {', '.join(bad_keys)} not a plate-level column; expected cell_line, "
-            "treatment or batch"
-        )
-    for col, value in (defaults or {}).items():
-        if col not in wells.columns:
-            wells[col] = None
-        wells[col] = wells[col].where(wells[col].notna(), str(value))
+    wells = apply_defaults(wells, defaults)
     if C.CELL_LINE not in wells.columns:
         wells[C.CELL_LINE] = None
     wells[C.CELL_LINE] = wells[C.CELL_LINE].where(wells[C.CELL_LINE].notna(), C.DEFAULT_CELL_LINE)
