@@ -588,3 +588,18 @@ def test_quiet_silences_simulate(tmp_path):
     assert loud.exit_code == 0 and "wrote" in loud.stderr and "note: --proteins" in loud.stderr
     quiet = runner.invoke(app, ["-q", *args])
     assert quiet.exit_code == 0 and quiet.stderr == "" and out.exists()
+
+
+def test_problems_found_while_ranking_name_the_file(tmp_path):
+    table = tmp_path / "vehicle_only.csv"
+    frame = tiny_table()
+    frame.assign(treatment="DMSO").to_csv(table, index=False)
+    r = runner.invoke(app, ["rank", str(table), "--out", str(tmp_path / "o")])
+    said = " ".join(r.output.split())
+    assert r.exit_code == 3 and f"error: {table}: column 'treatment': every plate" in said
+    frame.drop(columns="well").to_csv(table, index=False)
+    r = runner.invoke(
+        app, ["rank", str(table), "--spatial", "bscore", "--out", str(tmp_path / "p")]
+    )
+    said = " ".join(r.output.split())
+    assert r.exit_code == 3 and f"error: {table}: 1 problem(s) found" in said

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from secretome_rank.errors import SchemaError
+
 if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
@@ -94,6 +96,16 @@ def _one_or_minus_one(value: int) -> int:
     return value
 
 
+def _naming(exc: SchemaError, label: Path | None) -> SchemaError:
+    """``exc`` with its message led by the input's name (``input table`` replaced by it)."""
+    text = str(exc)
+    if label is None or text.startswith(str(label)):
+        return exc
+    if text.startswith("input table"):
+        return SchemaError(f"{label}{text[len('input table') :]}")
+    return SchemaError(f"{label}: {text}")
+
+
 def _check_plots(output: _Output) -> None:
     """``--plots`` with ``--no-report`` is a usage error (exit 2): the figures are the report's."""
     if output.plots is not None and output.report is False:
@@ -105,9 +117,16 @@ def _check_plots(output: _Output) -> None:
 
 
 def _run_rank(
-    load: Callable[[], tuple[Any, list[Path]]], options: dict[str, Any], output: _Output
+    load: Callable[[], tuple[Any, list[Path]]],
+    options: dict[str, Any],
+    output: _Output,
+    label: Path | None = None,
 ) -> None:
-    """Check the output folder, load the screen, rank it, write everything, print results."""
+    """Check the output folder, load the screen, rank it, write everything, print results.
+
+    ``label``: the input a problem found while ranking is reported against (the well table,
+    the cellHTS2 folder or the plate map), as problems found while reading are.
+    """
     from concurrent.futures import ThreadPoolExecutor
 
     import secretome_rank as sr
@@ -139,7 +158,10 @@ def _run_rank(
         # while the screen is ranked
         digests = hasher.submit(input_digests, sources)
         with progress.stage(f"ranking {len(wells):,} wells on {n_plates} plates"):
-            result = sr.rank_screen(wells, on_table=early.hook, **options)
+            try:
+                result = sr.rank_screen(wells, on_table=early.hook, **options)
+            except SchemaError as exc:
+                raise _naming(exc, label) from exc
         stdout = _stdout()
         summary = None
         if output.fmt is OutputFormat.table:  # laid out while the tables are still formatting
@@ -192,7 +214,6 @@ def _expression(path: Path | None) -> Any:
         return None
     import pandas as pd
 
-    from secretome_rank.errors import SchemaError
     from secretome_rank.io import read_table
 
     table = read_table(path, text=lambda header: header in ("cell_line", "gene"))
@@ -319,7 +340,8 @@ def rank(
         # run.json records the checksum of every file the result depends on
         return wells, [*sources, *(p for p in (resource, expression) if p is not None)]
 
-    _guard(lambda: _run_rank(load, options, output))
+    label = cellhts2 or plate_map or (inputs[0] if inputs and len(inputs) == 1 else None)
+    _guard(lambda: _run_rank(load, options, output, label))
 
 
 def demo(
