@@ -286,7 +286,7 @@ def validate_wells(
                 last = row_letters(fmt.n_rows)[-1]
                 problems.append(
                     f"column 'well': well outside a {fmt.n_wells}-well plate in "
-                    f"{describe_rows(line[outside], parsed['well'][outside].astype(object))}; "
+                    f"{describe_rows(line[outside], well_text[outside].astype(object))}; "
                     f"expected rows A-{last} and columns 1-{fmt.n_cols} (pass --plate-format if "
                     "the plates are larger)"
                 )

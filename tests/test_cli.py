@@ -492,12 +492,17 @@ def test_qc_table_fits_the_terminal_and_never_cuts_a_plate_id():
     from secretome_rank.qc import plate_qc
 
     qc = plate_qc(*normalize_plates(sr.read_screen(example_screen_path())))
-    for width in (80, 100, 200):
+    for width in (40, 50, 56, 66, 80, 100, 200):
         lines = _qc_lines(qc, width)
         assert max(len(line) for line in lines) <= width
         text = "\n".join(lines)
         assert all(plate in text for plate in qc["plate"])  # whole, never 'A375_…'
         assert "…" not in text
+    # very narrow: robust Z' (56), then the reason (50) go too, and the caption says so
+    at56 = _qc_lines(qc, 56)
+    assert "reason" in at56[2] and "robust Z'" not in at56[2]
+    at50 = _qc_lines(qc, 50)
+    assert "reason" not in at50[2] and "reason" in " ".join(at50[-3:])
     # the example's plate ids spell out line and treatment: those columns go first
     narrow = "\n".join(_qc_lines(qc, 80))
     assert "left out for the terminal's width: treatment, cell line" in narrow

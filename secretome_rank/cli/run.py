@@ -450,6 +450,8 @@ _QC_SPEC = {head: spec for head, _, spec in _QC_COLUMNS}
 _QC_DROP_ORDER = ("treatment", "cell line", "edge log2", "CV drug %", "Z'")
 #: narrowest the reason column gets before optional columns are dropped
 _QC_REASON_WIDTH = 28
+#: narrowest the reason gets before robust Z' goes too (then the reason itself, if need be)
+_QC_REASON_LEAST = 12
 
 
 def _qc_table(table: pd.DataFrame, width: int) -> Table:
@@ -492,15 +494,24 @@ def _qc_table(table: pd.DataFrame, width: int) -> Table:
             break
         shown.remove(head)
         dropped.append(head)
+    # on a very narrow terminal robust Z', then the reason go too: plate ids and verdicts stay
+    if fixed(shown) + _QC_REASON_LEAST > width:
+        shown.remove("robust Z'")
+        dropped.append("robust Z'")
+    with_reason = fixed(shown) + _QC_REASON_LEAST <= width  # no word of it cut
+    if not with_reason:
+        dropped.append("reason")
     t = Table(title=f"Plate QC: {len(table)} plates")
     for head in shown:
         t.add_column(head, no_wrap=True, justify="left" if _QC_SPEC[head] is None else "right")
-    t.add_column("reason", min_width=max(len("reason"), width - fixed(shown)))
+    if with_reason:
+        t.add_column("reason", min_width=max(len("reason"), width - fixed(shown)))
     colours = {"pass": "green", "warn": "yellow", "fail": "red"}
     verdict = [f"[{colours.get(v, 'white')}]{escape(str(v))}[/]" for v in table["verdict"]]
     columns = [verdict if head == "verdict" else cells[head] for head in shown]
-    reasons = [escape(str(v)) for v in table["reason"]]
-    for row in zip(*columns, reasons, strict=True):
+    if with_reason:
+        columns.append([escape(str(v)) for v in table["reason"]])
+    for row in zip(*columns, strict=True):
         t.add_row(*row)
     if dropped:
         t.caption = f"left out for the terminal's width: {', '.join(dropped)} (in qc.tsv)"
