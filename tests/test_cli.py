@@ -608,3 +608,16 @@ def test_problems_found_while_ranking_name_the_file(tmp_path):
     )
     said = " ".join(r.output.split())
     assert r.exit_code == 3 and f"error: {table}: 1 problem(s) found" in said
+
+
+def test_plots_skipped_with_the_report_say_so(tmp_path, monkeypatch):
+    import secretome_rank.cli.run as run
+
+    monkeypatch.setattr(run, "REPORT_AUTO_MAX_WELLS", 10)  # the demo's wells count as "large"
+    plots = tmp_path / "figs"
+    r = runner.invoke(app, ["demo", "--out", str(tmp_path / "o"), "--plots", str(plots)])
+    said = " ".join(r.output.split())
+    assert r.exit_code == 0, r.output
+    assert "report.html and its --plots figures skipped" in said
+    assert f"secretome-rank report {tmp_path / 'o'} --plots {plots}" in said
+    assert not plots.exists()

@@ -182,11 +182,14 @@ def _run_rank(
         if report is None:
             report = len(wells) <= REPORT_AUTO_MAX_WELLS
             if not report:
+                plots = f" --plots {output.plots}" if output.plots is not None else ""
                 log.warning(
-                    "report.html skipped for %d wells (it takes a while); build it with "
-                    "`secretome-rank report %s`",
+                    "report.html%s skipped for %d wells (it takes a while); build it with "
+                    "`secretome-rank report %s%s`, or pass --report",
+                    " and its --plots figures" if plots else "",
                     len(wells),
                     output.out,
+                    plots,
                 )
         if report:
             from secretome_rank.html_report import build_report
