@@ -470,7 +470,8 @@ def copied_plates(wells: pd.DataFrame) -> list[list[str]]:
     Returns
     -------
     list of list of str
-        Groups of two or more plate ids that are copies of each other, each in table order.
+        Groups of two or more plate ids that are copies of each other, each sorted, in the
+        order of their first plate id.
     """
     plate, plates = key_codes(wells[C.PLATE])
     n_plates = len(plates) + 1  # the last code: rows without a plate, never compared
@@ -496,14 +497,16 @@ def copied_plates(wells: pd.DataFrame) -> list[list[str]]:
     candidate[-1] = False
     if not candidate.any():
         return []
+    # the candidates' wells sorted by plate, position and value, split by plate at once
+    rows = np.flatnonzero(candidate[plate])
+    rows = rows[np.lexsort((value[rows], position[rows], plate[rows]))]
+    bounds = np.flatnonzero(np.diff(plate[rows])) + 1
+    heads = plate[rows[np.r_[0, bounds]]].tolist()
+    wells_of = dict(zip(heads, np.split(rows, bounds), strict=True))
     groups: list[list[str]] = []
     for _, members in sig[candidate].groupby(["n", "lo", "hi"], sort=False):
-        # the few candidates compared value by value: (position, value) sorted per plate
-        tables = {}
-        for code in members.index:
-            rows = np.flatnonzero(plate == code)
-            order = np.lexsort((value[rows], position[rows]))
-            tables[code] = (position[rows][order], value[rows][order])
+        # compared value by value: a shared signature is not proof
+        tables = {c: (position[wells_of[c]], value[wells_of[c]]) for c in members.index}
         left = list(tables)
         while left:
             first, rest = left[0], left[1:]
@@ -516,6 +519,6 @@ def copied_plates(wells: pd.DataFrame) -> list[list[str]]:
             ]
             finite = val0[~np.isnan(val0)]
             if same and finite.size and finite.min() < finite.max():
-                groups.append([str(plates[c]) for c in [first, *same]])
+                groups.append(sorted(str(plates[c]) for c in [first, *same]))
             left = [c for c in rest if c not in same]
-    return groups
+    return sorted(groups)
