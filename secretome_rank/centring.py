@@ -134,7 +134,12 @@ def off_centre_note(stats_table: pd.DataFrame, **options: Any) -> list[str]:
 
 
 def centre_on_inactive(
-    scored: pd.DataFrame, *, adjust: str = "bh", fdr: float = 0.05, passes: int = PASSES
+    scored: pd.DataFrame,
+    *,
+    adjust: str = "bh",
+    fdr: float = 0.05,
+    passes: int = PASSES,
+    sign: int = 1,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Re-centre drug-arm test values on the sample wells of proteins found inactive.
 
@@ -146,6 +151,9 @@ def centre_on_inactive(
         Adjustment and threshold that decide "significant" in the two-sided pass.
     passes : int
         Rounds of test and re-centring.
+    sign : {1, -1}
+        :func:`~secretome_rank.normalize.readout_sign` of the screen (-1: the readout falls
+        with viability, and test values are negated log2 ratios).
 
     Returns
     -------
@@ -183,7 +191,7 @@ def centre_on_inactive(
         keep = has & ~active[well_ids]
         centre = group_median(lr[keep], codes[keep], n_plates)
         centre = np.where(np.isnan(centre), start, centre)  # a plate of active proteins only
-        tv = np.where(sample, lr - np.append(centre, np.nan)[codes], np.nan)
+        tv = np.where(sample, sign * (lr - np.append(centre, np.nan)[codes]), np.nan)
         new = old.copy()
         new[sample] = tv[sample]
         current = scored.copy(deep=False)

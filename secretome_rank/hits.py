@@ -310,6 +310,7 @@ def protein_stats(
     alternative: str = "greater",
     adjust: str = "bh",
     robust: bool = False,
+    sign: int = 1,
 ) -> pd.DataFrame:
     """Effect sizes and test per protein per drug context.
 
@@ -327,6 +328,10 @@ def protein_stats(
         Moderated test only: limma's robust prior (``eBayes(robust = TRUE)``), which keeps
         proteins with an outlying variance from shrinking every protein's prior df
         (:mod:`secretome_rank.robust_prior`); ``df_prior`` is then per protein.
+    sign : {1, -1}
+        :func:`~secretome_rank.normalize.readout_sign` of the screen: -1 where the readout
+        falls with viability, so that Welch's t and SSMD (from log2 ratios) are positive for
+        rescue, as the test values already are.
 
     Returns
     -------
@@ -396,7 +401,7 @@ def protein_stats(
     med_var = group_median(var_p, ctx_codes, n_ctx)[ctx_codes]
     var_p_ssmd = np.where(np.isnan(var_p), med_var, var_p)
     with np.errstate(invalid="ignore", divide="ignore"):
-        res[C.SSMD] = (mean_lr - cm) / np.sqrt(var_p_ssmd + cv)
+        res[C.SSMD] = sign * (mean_lr - cm) / np.sqrt(var_p_ssmd + cv)
 
     t = np.full(n_groups, np.nan)
     df = np.full(n_groups, np.nan)
@@ -416,6 +421,7 @@ def protein_stats(
             df[np.isnan(t)] = np.nan
     elif test == "welch":
         t, df = _welch(mean_lr, var_p, n_lr, cm, cv, cn)
+        t = sign * t
     elif test == "robust_z":
         plate, plate_levels = key_codes(scored[C.PLATE], rows)
         n_plates = len(plate_levels) + 1

@@ -11,6 +11,7 @@ Formulas (per plate; D = median of drug controls, V = median of vehicle controls
     growth_log2 = log2(x / V)                     vehicle-arm plates
     test_value  = log2_ratio - median(log2_ratio of the plate's sample wells)   (drug arm)
                 = growth_log2 - median(growth_log2 of the plate's sample wells) (vehicle arm)
+                  times -1 when the readout falls with viability (:func:`readout_sign`)
 
 The test value is centred on the library bulk, not on the controls: controls sit in the
 outer columns, where edge and incubation effects differ from the inner wells, so a null
@@ -38,6 +39,7 @@ __all__ = [
     "SpatialMethod",
     "apply_plate_params",
     "column_codes",
+    "readout_sign",
     "fit_plate_params",
     "median_polish",
     "normalize_plates",
@@ -247,6 +249,31 @@ def apply_plate_params(
     return _apply(wells, params, spatial)[0]
 
 
+def readout_sign(params: pd.DataFrame) -> int:
+    """-1 when the screen's readout falls with viability, else 1.
+
+    The readout runs inverted when every drug-arm plate with both controls of its own reads
+    its vehicle controls below its drug controls (V < D; the condition under which plate QC
+    warns instead of failing those plates, docs/formulas.md section 2): an assay whose
+    signal grows with cell death, or cellHTS2 ``pos`` wells of a viability screen under the
+    default role mapping. Test values (and with them t, SSMD and the drug x vehicle
+    interaction) are then multiplied by -1, so that rescue, a move toward the vehicle
+    controls, tests positive as in every other screen; ``rescue_pct`` needs no sign (its
+    scale ``V - D`` carries it) and ``log2_ratio``, ``log2_fc`` keep the readout's direction.
+
+    Parameters
+    ----------
+    params : pandas.DataFrame
+        Plate parameters (:func:`fit_plate_params`).
+    """
+    drug = (params[C.ARM] == C.ARM_DRUG).to_numpy(dtype=bool)
+    own = (params["vehicle_source"] == "plate").to_numpy(dtype=bool)
+    d = params["drug_median"].to_numpy(dtype=float)
+    v = params["vehicle_median"].to_numpy(dtype=float)
+    checked = drug & own & ~np.isnan(d) & ~np.isnan(v)
+    return -1 if checked.any() and bool((v[checked] < d[checked]).all()) else 1
+
+
 def _apply(
     wells: pd.DataFrame, params: pd.DataFrame, spatial: SpatialMethod
 ) -> tuple[pd.DataFrame, pd.Series]:
@@ -291,7 +318,10 @@ def _apply(
     bulk_of = sample & ~np.isnan(x)
     lr = pd.Series(log_ratio[bulk_of], copy=False)
     bulk = lr.groupby(codes[bulk_of]).median().reindex(range(len(plates))).to_numpy()
-    new[C.TEST_VALUE] = np.where(sample, log_ratio - per_plate(bulk), np.nan)
+    # signed so that rescue (toward the vehicle controls) is positive, whichever way the
+    # readout runs (readout_sign)
+    sign = readout_sign(params)
+    new[C.TEST_VALUE] = np.where(sample, sign * (log_ratio - per_plate(bulk)), np.nan)
     new[C.NORM_METHOD] = method
     from_context = np.append(p["vehicle_source"].to_numpy() == "context", False)[codes]
     new[C.FLAGS] = flag_column(

@@ -28,7 +28,12 @@ from secretome_rank.hits import (
 )
 from secretome_rank.io import read_screen
 from secretome_rank.moderated import ZERO_VARIANCES
-from secretome_rank.normalize import BSCORE_NEEDS_WELLS, has_well_ids, normalize_plates
+from secretome_rank.normalize import (
+    BSCORE_NEEDS_WELLS,
+    has_well_ids,
+    normalize_plates,
+    readout_sign,
+)
 from secretome_rank.qc import copied_plates, plate_qc, spatial_pattern
 from secretome_rank.rank import rank_hits
 from secretome_rank.result import PipelineResult, text_as_str
@@ -288,6 +293,16 @@ def rank_screen(
     _check_well_ids(wells, cfg)
     # 1. per-plate normalisation (controls set the % scale; the library bulk is the null)
     scored, plates = normalize_plates(wells, spatial=cfg.spatial)  # type: ignore[arg-type]
+    # cellHTS2 scores carry the user's --cellhts2-sign instead
+    sign = readout_sign(plates) if cfg.normalization != "cellhts2" else 1
+    if sign < 0:
+        notes.append(
+            "the readout falls with viability here (vehicle controls read below drug "
+            "controls on every drug-arm plate): test values, t and SSMD are negated so that "
+            "rescue, a move toward the vehicle controls, is positive; log2_ratio and log2_fc "
+            "keep the readout's direction (if the control roles are swapped instead, fix "
+            "them: see qc.tsv)"
+        )
     if cfg.normalization == "cellhts2":
         from secretome_rank.normalize_cellhts2 import cellhts2_scores
 
@@ -326,7 +341,7 @@ def rank_screen(
                     "protein can be tested (see qc.tsv for the reasons)"
                 )
     if cfg.centre == "inactive":  # on the plates that stay in the statistics
-        scored, note = _recentre(scored, cfg)
+        scored, note = _recentre(scored, cfg, sign)
         notes.append(note)
     if on_table is not None and not early:
         on_table("wells", scored)
@@ -337,6 +352,7 @@ def rank_screen(
         alternative=cfg.alternative,
         adjust=cfg.adjust,
         robust=cfg.robust,
+        sign=sign,
     )
     if cfg.test == "moderated" and cfg.centre == "median":
         options = {"alternative": cfg.alternative, "adjust": cfg.adjust, "fdr": cfg.fdr}
@@ -420,9 +436,9 @@ def rank_screen(
     )
 
 
-def _recentre(scored: pd.DataFrame, cfg: RankConfig) -> tuple[pd.DataFrame, str]:
+def _recentre(scored: pd.DataFrame, cfg: RankConfig, sign: int) -> tuple[pd.DataFrame, str]:
     """``centre="inactive"``: the re-centred wells and the run's note saying how far."""
-    recentred, moved = centre_on_inactive(scored, adjust=cfg.adjust, fdr=cfg.fdr)
+    recentred, moved = centre_on_inactive(scored, adjust=cfg.adjust, fdr=cfg.fdr, sign=sign)
     spread = (
         f"median {moved.median():+.3f}, range {moved.min():+.3f} to {moved.max():+.3f}"
         if len(moved)

@@ -243,3 +243,32 @@ def test_a_library_bulk_above_zero_rescue_is_noted():
     per_plate = res.wells[sample].groupby("plate", observed=True)["rescue_pct"].median()
     assert abs(shown - per_plate.median()) < 2.0  # the bulk's own median % rescue
     assert not bulk_notes()[1]
+
+
+def test_a_readout_that_falls_with_viability_is_tested_the_same_way():
+    # found by a metamorphic audit: with a readout that falls as cells survive (V < D on
+    # every drug-arm plate, which QC accepts with a warning) no hit could ever be called:
+    # t ran negative for rescuers while the hit call wanted t > 0 and rescue_pct >= 20
+    import warnings
+
+    wells, _ = sr.simulate_screen(1, n_proteins=120, cell_lines=1, drugs=("vemurafenib",))
+    inverted = wells.assign(value=1e9 / wells["value"].clip(lower=1))  # log2 flips sign
+    for test in ("moderated", "welch", "ssmd", "robust_z"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # QC: V < D on every plate
+            a = sr.rank_screen(wells, test=test)
+            b = sr.rank_screen(inverted, test=test)
+        ha = a.hits.set_index(["treatment", "protein"])
+        hb = b.hits.set_index(["treatment", "protein"]).reindex(ha.index)
+        # the tests centred on the library bulk see exactly the negated log2 values; those
+        # against the drug controls (Welch, SSMD) nearly (the readout floor, even-count
+        # control medians)
+        exact = ("t", "p_value") if test in ("moderated", "robust_z") else ()
+        for col in (*exact, "interaction_p"):
+            np.testing.assert_allclose(hb[col], ha[col], rtol=1e-9, atol=1e-12, err_msg=col)
+        for col in ("ssmd", "t") if test == "welch" else ("ssmd",):
+            assert np.corrcoef(hb[col], ha[col])[0, 1] > 0.999, col
+        assert np.corrcoef(hb["log2_fc"], ha["log2_fc"])[0, 1] < -0.999
+        assert hb["is_hit"].sum() >= 0.8 * ha["is_hit"].sum() > 0
+        assert any(n.startswith("the readout falls with viability") for n in b.notes)
+        assert not any(n.startswith("the readout falls") for n in a.notes)
