@@ -394,6 +394,7 @@ def rank_screen(
         )
     # 5. names and receptors of every protein; receptor and family ranking per context
     hits = _add_receptors(hits, table, expression, expression_threshold)
+    notes.extend(_same_gene_note(hits))
     # 6. rank within context (hits whose receptors are not expressed go after other hits)
     hits = rank_hits(hits)
     hits = hits[[*C.HITS_COLUMNS, *[c for c in hits.columns if c not in C.HITS_COLUMNS]]]
@@ -472,6 +473,13 @@ def _bulk_note(plates: pd.DataFrame) -> list[str]:
     bulk = bulk[np.isfinite(bulk)]
     if not bulk.size or not np.median(bulk) > BULK_RESCUE_NOTE:
         return []
+    if np.median(bulk) > 50:  # most proteins cannot rescue: the controls' labels, likely
+        return [
+            f"the library bulk reads a median {np.median(bulk):.1f} % rescue on drug-arm "
+            "plates, nearer the vehicle controls than the drug controls: are the control "
+            "roles swapped (drug_control for vehicle_control)? Check the plate map and "
+            "qc.tsv; rescue_pct and the hit calls mean little until they are right"
+        ]
     return [
         f"the library bulk reads a median {np.median(bulk):.1f} % rescue on drug-arm plates "
         "(about 0 % expected): the drug controls read lower than the library wells (edge "
@@ -497,6 +505,34 @@ def _copies_note(wells: pd.DataFrame) -> list[str]:
     )
     warn(note)
     return [note]
+
+
+def _same_gene_note(hits: pd.DataFrame) -> list[str]:
+    """Say when one context holds a gene under two names (tested apart, as named).
+
+    Proteins are grouped as the table names them: ``aFGF`` on one plate and ``FGF1`` on
+    another are two proteins with fewer replicates each. A library may hold two reagents of
+    one gene on purpose, so this is a note, not an error.
+    """
+    named = hits[[C.SYMBOL, C.PROTEIN]].dropna()
+    named = named[named[C.SYMBOL].astype(str) != ""].drop_duplicates()
+    shared = named[named.duplicated(C.SYMBOL, keep=False)]
+    if shared.empty:  # the usual case: every gene under one name
+        return []
+    rows = hits[hits[C.SYMBOL].isin(shared[C.SYMBOL])]
+    per_context = rows.groupby([C.CELL_LINE, C.TREATMENT, C.SYMBOL], observed=True)[C.PROTEIN]
+    names = per_context.agg(lambda p: sorted(set(map(str, p))))
+    names = names[names.map(len) > 1]
+    if names.empty:
+        return []
+    genes = names.groupby(level=C.SYMBOL).first()
+    shown = "; ".join(f"{' and '.join(v)} ({k})" for k, v in list(genes.items())[:5])
+    more = f" and {len(genes) - 5} more" if len(genes) > 5 else ""
+    return [
+        f"{len(genes)} gene(s) appear under more than one name in a context and are tested "
+        f"apart, each with its own wells: {shown}{more}; if they are the same reagent, give "
+        "it one name in the table"
+    ]
 
 
 def _spatial_note(qc: pd.DataFrame) -> list[str]:

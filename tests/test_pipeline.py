@@ -272,3 +272,30 @@ def test_a_readout_that_falls_with_viability_is_tested_the_same_way():
         assert hb["is_hit"].sum() >= 0.8 * ha["is_hit"].sum() > 0
         assert any(n.startswith("the readout falls with viability") for n in b.notes)
         assert not any(n.startswith("the readout falls") for n in a.notes)
+
+
+def test_a_gene_under_two_names_is_noted():
+    # found by a metamorphic audit: 'FGF1' on one plate and 'aFGF' on the others were two
+    # proteins, silently (one with a single replicate)
+    wells, _ = sr.simulate_screen(1, n_proteins=120, cell_lines=1, drugs=("vemurafenib",))
+    assert not any("more than one name" in n for n in sr.rank_screen(wells).notes)
+    plate = wells["plate"] == "CL001_vemurafenib_R2_L1"
+    wells.loc[plate, "protein"] = wells.loc[plate, "protein"].replace({"aFGF": "FGF1"})
+    result = sr.rank_screen(wells)
+    (note,) = [n for n in result.notes if "more than one name" in n]
+    assert "FGF1 and aFGF (FGF1)" in note
+    assert {"FGF1", "aFGF"} <= set(result.hits["protein"])  # still tested as named
+
+
+def test_swapped_control_roles_are_named_in_the_bulk_note():
+    # metamorphic audit: with drug and vehicle controls swapped on every plate the note said
+    # "the drug controls read lower than the library wells", the opposite of the case
+    import warnings
+
+    wells, _ = sr.simulate_screen(1, n_proteins=120, cell_lines=1, drugs=("vemurafenib",))
+    swap = {"drug_control": "vehicle_control", "vehicle_control": "drug_control"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # QC warns of V < D on every plate
+        result = sr.rank_screen(wells.assign(role=wells["role"].replace(swap)))
+    (note,) = [n for n in result.notes if n.startswith("the library bulk reads")]
+    assert "are the control roles swapped" in note and "read lower" not in note
