@@ -299,3 +299,23 @@ def test_swapped_control_roles_are_named_in_the_bulk_note():
         result = sr.rank_screen(wells.assign(role=wells["role"].replace(swap)))
     (note,) = [n for n in result.notes if n.startswith("the library bulk reads")]
     assert "are the control roles swapped" in note and "read lower" not in note
+
+
+def test_a_protein_in_two_wells_of_a_plate_is_noted():
+    # metamorphic audit: a second well of a protein on the same plate counts as a replicate
+    # (as documented), which overstates technical duplicates: the run says so
+    wells, _ = sr.simulate_screen(1, n_proteins=120, cell_lines=1, drugs=("vemurafenib",))
+    assert not any("more than one sample well" in n for n in sr.rank_screen(wells).notes)
+    empty = wells.index[wells["role"] == "empty"]
+    plate = "CL001_vemurafenib_R1_L1"
+    src = wells[(wells["protein"] == "ANGPTL1") & (wells["plate"] == plate)].iloc[0]
+    if len(empty) == 0:
+        pytest.skip("no empty well to fill in this layout")
+    wells.loc[empty[0], ["plate", "role", "protein", "value"]] = [
+        plate,
+        "sample",
+        "ANGPTL1",
+        src["value"],
+    ]
+    (note,) = [n for n in sr.rank_screen(wells).notes if "more than one sample well" in n]
+    assert note.startswith("1 protein(s)") and f"ANGPTL1 on {plate}" in note
