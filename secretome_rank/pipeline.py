@@ -19,8 +19,10 @@ from secretome_rank.config import RankConfig, is_number
 from secretome_rank.errors import ConfigError, SchemaError, warn
 from secretome_rank.hits import (
     TESTS,
+    adjust_by_group,
     call_hits,
     combine_codes,
+    context_codes,
     encode_keys,
     first_appearance,
     is_value,
@@ -402,7 +404,9 @@ def rank_screen(
     hits = hits[[*C.HITS_COLUMNS, *[c for c in hits.columns if c not in C.HITS_COLUMNS]]]
     if on_table is not None:
         on_table("hits", hits)
-    receptors, families = (text_as_str(t) for t in _rank_receptors(hits, table, cfg.fdr))
+    receptors, families = (
+        text_as_str(t) for t in _rank_receptors(hits, table, cfg.fdr, cfg.alternative, cfg.adjust)
+    )
     if on_table is not None:
         on_table("receptors", receptors)
         on_table("receptor_families", families)
@@ -680,11 +684,44 @@ def _add_receptors(
 
 
 def _rank_receptors(
-    hits: pd.DataFrame, table: pd.DataFrame, fdr: float
+    hits: pd.DataFrame,
+    table: pd.DataFrame,
+    fdr: float,
+    alternative: str = "greater",
+    adjust: str = "bh",
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     from secretome_rank.receptors import rank_receptors_and_families
 
     # the proteins on each context's plates, tested or not: n_ligands counts them all and
     # n_tested those with a p-value (a protein of another context's plates is left out)
     on_plates = hits[hits["n_wells"].to_numpy() > 0]
+    if alternative == "two-sided":
+        on_plates = _rescue_view(on_plates, adjust)
     return rank_receptors_and_families(on_plates, fdr=fdr, resource=table)
+
+
+def _rescue_view(hits: pd.DataFrame, adjust: str) -> pd.DataFrame:
+    """A two-sided run's hits as receptor ranking reads them: evidence of rescue only.
+
+    Receptors are ranked by the rescue evidence of their ligands (one-sided p): a
+    two-sided p would rank a receptor whose ligand sensitizes (GAL -> GALR1) as a rescue
+    receptor. The one-sided p is ``p/2`` where t > 0, else ``1 - p/2``; its q-values are
+    adjusted within each context as the run's (``adjust``), and only rescue hits count as
+    hit ligands.
+    """
+    p = hits[C.P_VALUE].to_numpy(dtype=float)
+    t = hits[C.T].to_numpy(dtype=float)
+    one = np.where(t > 0, p / 2, 1 - p / 2)
+    one = np.where(np.isnan(p), np.nan, one)
+    view = hits.copy(deep=False)
+    view[C.P_VALUE] = one
+    tested = ~np.isnan(one)
+    q = np.full(one.shape, np.nan)
+    if tested.any():
+        ctx = context_codes(hits)[tested]
+        q[tested] = adjust_by_group(one[tested], ctx, method=adjust)
+    view[C.Q_VALUE] = q
+    view[C.IS_HIT] = hits[C.IS_HIT].to_numpy(dtype=bool) & (
+        hits[C.DIRECTION].astype(str).to_numpy() == C.UP
+    )
+    return view

@@ -91,9 +91,15 @@ def _one_sided(k: _Keys, alternative: str) -> F64:
     return np.where(t > 0, p / 2, 1 - p / 2)
 
 
-def _within_context_rank(k: _Keys, tested: NDArray[np.bool_], p1: F64) -> F64:
-    """Rank 1..n_tested within each context (order of the ``rank`` column, else by p)."""
-    if C.RANK in k.hits:
+def _within_context_rank(
+    k: _Keys, tested: NDArray[np.bool_], p1: F64, *, by_rank: bool = True
+) -> F64:
+    """Rank 1..n_tested within each context (order of the ``rank`` column, else by p).
+
+    ``by_rank=False`` (two-sided runs, whose ``rank`` puts sensitizer hits among the rescue
+    hits): by the one-sided rescue p ``p1``, then by t.
+    """
+    if C.RANK in k.hits and by_rank:
         a = k.num(C.RANK)
         b = np.zeros(a.size)
     else:
@@ -242,7 +248,8 @@ def summarize_contexts(
         - ``mean_rescue_pct``: mean ``rescue_pct`` over tested contexts (%);
         - ``context_ranks``: ``"cell_line/treatment:rank"`` joined by ``;`` over tested
           contexts (rank among the tested proteins of that context, in the order of the
-          ``rank`` column of ``hits``; 1 = best);
+          ``rank`` column of ``hits``; 1 = best; with ``alternative="two-sided"``, whose
+          ``rank`` puts sensitizers among the hits, by the one-sided rescue p instead);
         - ``stouffer_z``, ``stouffer_p``, ``stouffer_q``: Stouffer combination of
           ``z_i = Phi^-1(1 - p_i)`` over tested contexts, ``z = sum z_i / sqrt(k)``,
           ``p = 1 - Phi(z)``, ``q`` adjusted across proteins;
@@ -343,7 +350,7 @@ def summarize_contexts(
         out[MEAN_RESCUE_PCT] = np.nan
 
     # per-context ranks among tested proteins, and the ";"-joined labels
-    rank = _within_context_rank(k, tested, p1)
+    rank = _within_context_rank(k, tested, p1, by_rank=alternative == "greater")
     out[CONTEXT_RANKS] = _context_ranks(k, tested, rank, n_prot)
     ctx = k.ctx
 
