@@ -315,6 +315,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=DATA, help="output folder (default: package data)")
     args = ap.parse_args(argv)
     out_dir: Path = args.out
+    out_dir.mkdir(parents=True, exist_ok=True)
     shared: Path = args.shared.resolve()
     if not shared.is_dir():
         sys.exit(f"shared resources not found at {shared}; pass --shared PATH")

@@ -391,6 +391,12 @@ def rank_screen(
         )
         notes.append(note)
         warn(note)
+    if cfg.test == "ssmd":
+        notes.append(
+            "--test ssmd gives no p-values: hits are called by SSMD alone, and what needs "
+            "p-values is left empty: the combination across contexts (Stouffer, rank "
+            "aggregation: summary.tsv) and the receptor ranking (receptors.tsv)"
+        )
     if not (scored[C.ARM] == C.ARM_VEHICLE).any():
         notes.append(
             "no vehicle arm: rescue hits are 'rescue_unconfirmed' (cannot tell drug-specific "

@@ -343,3 +343,11 @@ def test_two_sided_runs_rank_receptors_and_contexts_by_rescue():
     assert (a == b).mean() > 0.98  # nearly the one-sided ranking (q from other p-values)
     s = two.summary
     assert not ((s["rra_q"] <= 0.05) & (s["stouffer_z"] < 0)).any()
+
+
+def test_ssmd_runs_say_what_stays_empty(small_screen):
+    wells, _ = small_screen
+    result = sr.rank_screen(wells, test="ssmd")
+    assert result.hits["p_value"].isna().all()
+    assert any(n.startswith("--test ssmd gives no p-values") for n in result.notes)
+    assert not any(n.startswith("--test ssmd") for n in sr.rank_screen(wells).notes)

@@ -692,3 +692,16 @@ def test_union_counts_one_database_once(tmp_path: Path) -> None:
     cd44 = union.loc[("HGF", "CD44")]
     assert "cellphonedb v4" in cd44["resources"].split(";")
     assert cd44["n_resources"] == bundled.loc[("HGF", "CD44"), "n_resources"] + 1
+
+
+def test_liana_mouse_rows_are_left_out(tmp_path: Path) -> None:
+    # a docs audit: liana's full file holds 'mouseconsensus' rows with mouse symbols, which
+    # resolved to human ligands (IL6 got Fcgr4 beside FCGR3B)
+    p = tmp_path / "omni.csv"
+    p.write_text(
+        '"","source","target","source_genesymbol","target_genesymbol","resource"\n'
+        '"1","a","b","IL6","IL6R","consensus"\n'
+        '"2","c","d","Il6","Fcgr4","mouseconsensus"\n'
+    )
+    table = read_resource(p)
+    assert table[["ligand", "receptor"]].values.tolist() == [["IL6", "IL6R"]]

@@ -229,6 +229,11 @@ def _read_cellphonedb(folder: Path, resolver: NameResolver | None) -> pd.DataFra
 
 def _read_liana(path: Path, df: pd.DataFrame, resolver: NameResolver | None) -> pd.DataFrame:
     _require(df, path, ("source_genesymbol", "target_genesymbol"), "liana/OmniPath")
+    if "resource" in df.columns:  # liana's full file also holds its mouse resource
+        mouse = df["resource"].astype(str).str.lower().str.startswith("mouse").to_numpy()
+        if mouse.any():
+            logger.info("%s: %d mouse rows (resource mouse...) left out", path, mouse.sum())
+            df = df[~mouse]
     _empty_cells(df, path, ("source_genesymbol", "target_genesymbol"))
     pairs = pd.DataFrame(
         {
