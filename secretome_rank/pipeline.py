@@ -494,10 +494,11 @@ def _bulk_note(plates: pd.DataFrame) -> list[str]:
         ]
     return [
         f"the library bulk reads a median {np.median(bulk):.1f} % rescue on drug-arm plates "
-        "(about 0 % expected): the drug controls read lower than the library wells (edge "
-        "loss in their outer columns, or something in every library well), so rescue_pct "
-        "runs high by about that much and proteins just above --min-rescue may be inactive "
-        "(qc.tsv: bulk_offset_log2)"
+        "(about 0 % expected): the library wells read that far from the drug controls "
+        "toward the vehicle controls (an edge effect on the controls in their outer "
+        "columns, or something in every library well), so rescue_pct runs high by about "
+        "that much and proteins just above --min-rescue may be inactive (qc.tsv: "
+        "bulk_offset_log2)"
     ]
 
 
