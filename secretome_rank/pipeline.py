@@ -382,7 +382,7 @@ def rank_screen(
     hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
     hits = classify(hits, fdr=cfg.fdr)
     # 4b. panels with one well per protein and line: cell lines as replicates per drug
-    hits = _add_pooled(hits, scored, cfg, notes)
+    hits = _add_pooled(hits, scored, cfg, notes, sign)
     if cfg.test == "moderated" and len(hits) and hits[C.P_VALUE].isna().all():
         note = (
             "no protein could be tested: with one replicate per protein no variance can be "
@@ -595,7 +595,7 @@ def _spatial_note(qc: pd.DataFrame) -> list[str]:
 
 
 def _add_pooled(
-    hits: pd.DataFrame, scored: pd.DataFrame, cfg: RankConfig, notes: list[str]
+    hits: pd.DataFrame, scored: pd.DataFrame, cfg: RankConfig, notes: list[str], sign: int = 1
 ) -> pd.DataFrame:
     """Append pooled rows (``cell_line = "pooled"``) when needed.
 
@@ -620,6 +620,7 @@ def _add_pooled(
         alternative=cfg.alternative,
         adjust=cfg.adjust,
         robust=cfg.robust,
+        sign=sign,
     ).drop(columns=[C.SYMBOL, C.RECEPTORS, C.RANK], errors="ignore")
     return pd.concat([hits, pooled], ignore_index=True)
 

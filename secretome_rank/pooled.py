@@ -192,6 +192,7 @@ def pooled_stats(
     adjust: str = "bh",
     min_line_fraction: float = 0.1,
     robust: bool = False,
+    sign: int = 1,
 ) -> pd.DataFrame:
     """Per drug and protein, test across cell lines used as replicates (``cell_line = "pooled"``).
 
@@ -217,6 +218,9 @@ def pooled_stats(
         ``n`` lines with data (for a sensitizer: ``rescue_pct <= -min_rescue`` in as many).
     robust : bool
         limma's robust variance prior (:mod:`secretome_rank.robust_prior`) for both tests.
+    sign : {1, -1}
+        :func:`~secretome_rank.normalize.readout_sign`: -1 where the readout falls with
+        viability, so that SSMD (from log2 ratios) is positive for rescue like the test.
 
     Returns
     -------
@@ -346,7 +350,7 @@ def pooled_stats(
     agg["n_lines_down"] = (rp <= -min_rescue).groupby([line[c] for c in key], sort=False).sum()
     d = group_stats(line["d"], [line[c] for c in key])
     with np.errstate(invalid="ignore", divide="ignore"):
-        agg[C.SSMD] = d["mean"] / np.sqrt(d["var"])
+        agg[C.SSMD] = sign * d["mean"] / np.sqrt(d["var"])
     agg = agg.reset_index()
 
     # every sample protein for every drug (nothing silently dropped)

@@ -351,3 +351,18 @@ def test_ssmd_runs_say_what_stays_empty(small_screen):
     assert result.hits["p_value"].isna().all()
     assert any(n.startswith("--test ssmd gives no p-values") for n in result.notes)
     assert not any(n.startswith("--test ssmd") for n in sr.rank_screen(wells).notes)
+
+
+def test_pooled_panels_of_a_readout_that_falls_with_viability():
+    import warnings
+
+    wells, _ = sr.simulate_screen(3, n_proteins=80, cell_lines=6, drugs=("vem",), n_replicates=1)
+    inverted = wells.assign(value=1e9 / wells["value"].clip(lower=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        a, b = (sr.rank_screen(w).hits for w in (wells, inverted))
+    pa = a[a["cell_line"] == "pooled"].set_index("protein")
+    pb = b[b["cell_line"] == "pooled"].set_index("protein").reindex(pa.index)
+    np.testing.assert_allclose(pb["t"], pa["t"], rtol=1e-9, atol=1e-12)
+    assert np.corrcoef(pb["ssmd"], pa["ssmd"])[0, 1] > 0.999  # signed like the test
+    assert pb["is_hit"].sum() == pa["is_hit"].sum() > 0
