@@ -256,10 +256,12 @@ def readout_sign(params: pd.DataFrame) -> int:
     its vehicle controls below its drug controls (V < D; the condition under which plate QC
     warns instead of failing those plates, docs/formulas.md section 2): an assay whose
     signal grows with cell death, or cellHTS2 ``pos`` wells of a viability screen under the
-    default role mapping. Test values (and with them t, SSMD and the drug x vehicle
-    interaction) are then multiplied by -1, so that rescue, a move toward the vehicle
-    controls, tests positive as in every other screen; ``rescue_pct`` needs no sign (its
-    scale ``V - D`` carries it) and ``log2_ratio``, ``log2_fc`` keep the readout's direction.
+    default role mapping. Test values (and with them t and the drug x vehicle interaction
+    test) are then multiplied by -1, and so are Welch's t and SSMD, so that rescue, a move
+    toward the vehicle controls, tests positive as in every other screen; ``rescue_pct``
+    needs no sign (its scale ``V - D`` carries it) and ``log2_ratio``, ``log2_fc`` and
+    ``interaction_log2`` keep the readout's direction. Callers of ``protein_stats``,
+    ``pooled_stats`` and ``centre_on_inactive`` on their own pass this sign (``sign=``).
 
     Parameters
     ----------

@@ -296,8 +296,10 @@ def rank_screen(
     _check_well_ids(wells, cfg)
     # 1. per-plate normalisation (controls set the % scale; the library bulk is the null)
     scored, plates = normalize_plates(wells, spatial=cfg.spatial)  # type: ignore[arg-type]
-    # cellHTS2 scores carry the user's --cellhts2-sign instead
-    sign = readout_sign(plates) if cfg.normalization != "cellhts2" else 1
+    # rescue is positive in Welch's t and SSMD (log2 ratios) whichever way the readout runs;
+    # test values too, except cellHTS2 scores, which carry the user's --cellhts2-sign
+    direction = readout_sign(plates)
+    sign = direction if cfg.normalization != "cellhts2" else 1
     if sign < 0:
         notes.append(
             "the readout falls with viability here (vehicle controls read below drug "
@@ -356,7 +358,7 @@ def rank_screen(
         alternative=cfg.alternative,
         adjust=cfg.adjust,
         robust=cfg.robust,
-        sign=sign,
+        sign=direction,
     )
     if cfg.test == "moderated" and cfg.centre == "median":
         options = {"alternative": cfg.alternative, "adjust": cfg.adjust, "fdr": cfg.fdr}
@@ -382,7 +384,7 @@ def rank_screen(
     hits[C.DIRECTION] = hits[C.DIRECTION].fillna(C.NONE)
     hits = classify(hits, fdr=cfg.fdr)
     # 4b. panels with one well per protein and line: cell lines as replicates per drug
-    hits = _add_pooled(hits, scored, cfg, notes, sign)
+    hits = _add_pooled(hits, scored, cfg, notes, direction)
     if cfg.test == "moderated" and len(hits) and hits[C.P_VALUE].isna().all():
         note = (
             "no protein could be tested: with one replicate per protein no variance can be "
@@ -394,8 +396,9 @@ def rank_screen(
     if cfg.test == "ssmd":
         notes.append(
             "--test ssmd gives no p-values: hits are called by SSMD alone, and what needs "
-            "p-values is left empty: the combination across contexts (Stouffer, rank "
-            "aggregation: summary.tsv) and the receptor ranking (receptors.tsv)"
+            "p-values is left empty: Stouffer and rank aggregation across contexts "
+            "(summary.tsv) and the receptors' combined p and q (receptors.tsv; their hit "
+            "ligands are still counted)"
         )
     if not (scored[C.ARM] == C.ARM_VEHICLE).any():
         notes.append(
@@ -556,6 +559,7 @@ def _same_gene_note(hits: pd.DataFrame) -> list[str]:
     another are two proteins with fewer replicates each. A library may hold two reagents of
     one gene on purpose, so this is a note, not an error.
     """
+    hits = hits[hits["n_wells"].to_numpy() > 0]  # the proteins on each context's plates
     named = hits[[C.SYMBOL, C.PROTEIN]].dropna()
     named = named[named[C.SYMBOL].astype(str) != ""].drop_duplicates()
     shared = named[named.duplicated(C.SYMBOL, keep=False)]

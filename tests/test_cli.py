@@ -621,3 +621,26 @@ def test_plots_skipped_with_the_report_say_so(tmp_path, monkeypatch):
     assert "report.html and its --plots figures skipped" in said
     assert f"secretome-rank report {tmp_path / 'o'} --plots {plots}" in said
     assert not plots.exists()
+
+
+def test_cellhts2_default_cell_line_fills_only_the_importers_stand_in(tmp_path):
+    # code review: the importer writes 'cells' where the Description has no Celltype, so
+    # --default cell_line=... was ignored; a Celltype that is given still wins
+    import shutil
+
+    from conftest import ROOT
+
+    folder = tmp_path / "mini"
+    shutil.copytree(ROOT / "fixtures" / "imports" / "cellhts2_mini", folder)
+    desc = folder / "Description.txt"
+    out = tmp_path / "w.tsv"
+    args = ["import", "--cellhts2", str(folder), "--role-map", "PosSpike=vehicle_control"]
+    args += ["--default", "cell_line=HeLa", "--out", str(out)]
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert set(pd.read_csv(out, sep="\t")["cell_line"]) == {"A375"}  # Celltype: A375 wins
+    desc.write_text("\n".join(x for x in desc.read_text().splitlines() if "Celltype" not in x))
+    out.unlink()
+    r = runner.invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert set(pd.read_csv(out, sep="\t")["cell_line"]) == {"HeLa"}

@@ -366,3 +366,33 @@ def test_pooled_panels_of_a_readout_that_falls_with_viability():
     np.testing.assert_allclose(pb["t"], pa["t"], rtol=1e-9, atol=1e-12)
     assert np.corrcoef(pb["ssmd"], pa["ssmd"])[0, 1] > 0.999  # signed like the test
     assert pb["is_hit"].sum() == pa["is_hit"].sum() > 0
+
+
+def test_cellhts2_scores_of_a_falling_readout_call_hits_with_every_test():
+    # code review: with --normalization cellhts2 Welch's t and SSMD (from log2 ratios) were
+    # left unsigned, so a readout that falls with viability called no hit under them
+    import warnings
+
+    wells, _ = sr.simulate_screen(
+        1, n_proteins=120, cell_lines=1, drugs=("vem",), vehicle_arm=False
+    )
+    inverted = wells.assign(value=1e9 / wells["value"].clip(lower=1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for test in ("moderated", "welch", "ssmd"):
+            hits = sr.rank_screen(
+                inverted, normalization="cellhts2", cellhts2_sign=-1, test=test
+            ).hits
+            assert hits["is_hit"].sum() > 10, test
+
+
+def test_one_gene_named_apart_in_two_contexts_is_not_noted():
+    # code review: every protein is listed in every context (0 wells where not on its
+    # plates), so a name used in one context only looked like a second name in the other
+    wells, _ = sr.simulate_screen(1, n_proteins=120, cell_lines=2, drugs=("vem",))
+    line = wells["cell_line"] == wells["cell_line"].iloc[0]
+    assert "aFGF" in set(wells["protein"])
+    wells.loc[line, "protein"] = wells.loc[line, "protein"].replace({"aFGF": "FGF1"})
+    result = sr.rank_screen(wells)
+    assert {"FGF1", "aFGF"} <= set(result.hits["protein"])
+    assert not any("more than one name" in n for n in result.notes)

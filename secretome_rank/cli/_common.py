@@ -413,7 +413,13 @@ def _load_wells(
         from secretome_rank.importers.assemble import apply_defaults
 
         frame, _ = import_cellhts2(cellhts2, role_map=roles or None, grid=_grid(grid))
-        frame = apply_defaults(frame, _pairs(default, "--default") or None)
+        defaults = _pairs(default, "--default") or None
+        if defaults and "cell_line" in defaults:  # the importer's stand-in counts as missing
+            from secretome_rank.columns import DEFAULT_CELL_LINE
+
+            stand_in = frame["cell_line"].astype(str) == DEFAULT_CELL_LINE
+            frame["cell_line"] = frame["cell_line"].where(~stand_in, None)
+        frame = apply_defaults(frame, defaults)
         sources = sorted(p for p in Path(cellhts2).iterdir() if p.is_file())
     elif plate_map is not None or plate_list is not None:
         from secretome_rank.importers import import_plates
