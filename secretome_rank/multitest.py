@@ -19,7 +19,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from secretome_rank.errors import ConfigError, warn
 
-__all__ = ["AdjustMethod", "adjust_pvalues", "bh_grouped", "group_rows", "storey_pi0"]
+__all__ = ["AdjustMethod", "adjust_pvalues", "bh_grouped", "group_rows", "rescue_p", "storey_pi0"]
 
 AdjustMethod = Literal["bh", "by", "holm", "bonferroni", "hommel", "storey"]
 ADJUST_METHODS: tuple[str, ...] = get_args(AdjustMethod)
@@ -265,6 +265,19 @@ def _smoothing_spline_df(
 
 #: the top of qvalue's default lambda grid: without a p-value there, pi0 is not estimated
 STOREY_TOP_LAMBDA = 0.95
+
+
+def rescue_p(p_two_sided: NDArray[np.float64], t: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The one-sided rescue p-value (t > 0) from a two-sided one and the sign of its t.
+
+    ``p/2`` where ``t > 0``, else ``1 - p/2`` (NaN stays NaN).
+
+    Examples
+    --------
+    >>> rescue_p(np.array([0.02, 0.02, np.nan]), np.array([3.0, -3.0, 1.0])).tolist()
+    [0.01, 0.99, nan]
+    """
+    return np.where(t > 0, p_two_sided / 2, 1 - p_two_sided / 2)
 
 
 def storey_pi0(

@@ -39,10 +39,11 @@ __all__ = [
     "SpatialMethod",
     "apply_plate_params",
     "column_codes",
-    "readout_sign",
     "fit_plate_params",
     "median_polish",
     "normalize_plates",
+    "readout_sign",
+    "reads_inverted",
 ]
 
 logger = logging.getLogger(__name__)
@@ -270,10 +271,23 @@ def readout_sign(params: pd.DataFrame) -> int:
     """
     drug = (params[C.ARM] == C.ARM_DRUG).to_numpy(dtype=bool)
     own = (params["vehicle_source"] == "plate").to_numpy(dtype=bool)
-    d = params["drug_median"].to_numpy(dtype=float)
-    v = params["vehicle_median"].to_numpy(dtype=float)
-    checked = drug & own & ~np.isnan(d) & ~np.isnan(v)
-    return -1 if checked.any() and bool((v[checked] < d[checked]).all()) else 1
+    v = np.where(own, params["vehicle_median"].to_numpy(dtype=float), np.nan)
+    return -1 if reads_inverted(drug, params["drug_median"].to_numpy(dtype=float), v) else 1
+
+
+def reads_inverted(
+    drug_arm: NDArray[np.bool_],
+    drug_median: NDArray[np.float64],
+    vehicle_median: NDArray[np.float64],
+) -> bool:
+    """Whether every drug-arm plate with both medians (its own) reads V < D.
+
+    The one rule behind :func:`readout_sign` and plate QC's control-order check
+    (:mod:`secretome_rank.qc`): NaN marks a plate without its own controls of a kind.
+    """
+    d, v = drug_median, vehicle_median
+    checked = drug_arm & ~np.isnan(d) & ~np.isnan(v)
+    return bool(checked.any()) and bool((v[checked] < d[checked]).all())
 
 
 def _apply(

@@ -31,6 +31,7 @@ from secretome_rank.hits import (
 )
 from secretome_rank.io import read_screen
 from secretome_rank.moderated import ZERO_VARIANCES
+from secretome_rank.multitest import rescue_p
 from secretome_rank.normalize import (
     BSCORE_NEEDS_WELLS,
     has_well_ids,
@@ -721,10 +722,7 @@ def _rescue_view(hits: pd.DataFrame, adjust: str) -> pd.DataFrame:
     adjusted within each context as the run's (``adjust``), and only rescue hits count as
     hit ligands.
     """
-    p = hits[C.P_VALUE].to_numpy(dtype=float)
-    t = hits[C.T].to_numpy(dtype=float)
-    one = np.where(t > 0, p / 2, 1 - p / 2)
-    one = np.where(np.isnan(p), np.nan, one)
+    one = rescue_p(hits[C.P_VALUE].to_numpy(dtype=float), hits[C.T].to_numpy(dtype=float))
     view = hits.copy(deep=False)
     view[C.P_VALUE] = one
     tested = ~np.isnan(one)

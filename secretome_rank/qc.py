@@ -30,7 +30,7 @@ from scipy import special
 from secretome_rank import columns as C
 from secretome_rank.hits import combine_codes, key_codes
 from secretome_rank.layout import FORMATS, PlateFormat, format_for
-from secretome_rank.normalize import column_codes
+from secretome_rank.normalize import column_codes, reads_inverted
 
 __all__ = ["QC_THRESHOLDS", "copied_plates", "plate_qc", "spatial_pattern"]
 
@@ -347,9 +347,10 @@ def _control_order(qc: pd.DataFrame) -> tuple[pd.Series, pd.Series, NDArray[np.o
     """
     d = qc["drug_median"].to_numpy(dtype=float)
     v = qc["vehicle_median"].to_numpy(dtype=float)
-    checked = (qc[C.ARM] == C.ARM_DRUG).to_numpy(dtype=bool) & ~np.isnan(d) & ~np.isnan(v)
+    drug = (qc[C.ARM] == C.ARM_DRUG).to_numpy(dtype=bool)
+    checked = drug & ~np.isnan(d) & ~np.isnan(v)
     not_above = checked & ~(v > d)
-    inverted = bool(checked.any()) and bool((v[checked] < d[checked]).all())
+    inverted = reads_inverted(drug, d, v)
     if inverted:
         head = "vehicle controls below drug controls on every drug-arm plate (median V "
         tail = "): the full-effect control reads low in this assay, or roles are swapped "

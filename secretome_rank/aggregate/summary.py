@@ -21,7 +21,7 @@ from secretome_rank import columns as C
 from secretome_rank.aggregate._contexts import _Keys, _keys
 from secretome_rank.aggregate.kernels import F64, rra_pvalue, rra_rho, stouffer
 from secretome_rank.errors import ConfigError
-from secretome_rank.multitest import adjust_pvalues
+from secretome_rank.multitest import adjust_pvalues, rescue_p
 from secretome_rank.receptors.grouping import stable_order
 
 __all__ = [
@@ -88,7 +88,7 @@ def _one_sided(k: _Keys, alternative: str) -> F64:
     if alternative == "greater":
         return p
     t = k.num(C.T) if C.T in k.hits else np.full(p.shape, np.nan)
-    return np.where(t > 0, p / 2, 1 - p / 2)
+    return rescue_p(p, t)
 
 
 def _within_context_rank(
